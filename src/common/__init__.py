@@ -1,0 +1,1 @@
+"""Types and helpers shared by every area: errors, frames, core data types. No ROS imports."""
