@@ -1,7 +1,8 @@
 """ROS 2 params files (``<node>: ros__parameters: {...}``) read into typed configs.
 
-Node keys may be plain names (``lidar_preprocessor``), fully qualified (``/tunnel/lidar_preprocessor``)
-or the wildcards ``/**`` and ``/ns/**``, as ``rcl_yaml_param_parser`` accepts them. Parameters for one
+Node keys may be plain names (``lidar_preprocessor``, meaning ``/lidar_preprocessor``), fully qualified
+(``/tunnel/lidar_preprocessor``) or wildcards (``/**``, ``/**/lidar_preprocessor``, ``/tunnel/*``), matched
+against the node's fully qualified name as rcl does. Parameters for one
 node are merged from every matching key, wildcards first, then the more specific ones.
 """
 
@@ -61,12 +62,11 @@ def _key_matches(key: str, name: str, namespace: str) -> int:
     if key == "/**":
         return 1
     if "*" in key:
-        pattern = key.replace("/**", "/*")
-        return 2 if fnmatch.fnmatchcase(fqn, pattern) or fnmatch.fnmatchcase(fqn, key) else 0
-    if key == name or key.lstrip("/") == name and not namespace.strip("/"):
+        patterns = (key, key.replace("/**/", "/"), key.replace("/**", "/*"))
+        return 2 if any(fnmatch.fnmatchcase(fqn, p) for p in patterns) else 0
+    # rcl prefixes a key without a leading slash with "/": "echo" means "/echo", not "/robot1/echo".
+    if "/" + key.lstrip("/") == fqn:
         return 3
-    if key == fqn or "/" + key.lstrip("/") == fqn:
-        return 4
     return 0
 
 
