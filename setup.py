@@ -78,7 +78,6 @@ setup(
         "ROS 2 autonomy stack: perception, MPC planning, compliant control, MAVLink bridge, rehabilitation robots"
     ),
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             f"{name} = {PACKAGE}.ros.entrypoints:{name}" for name in node_names()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up Sanqin on a fresh Debian 12 / Ubuntu machine: system packages, a virtual environment in
+# .venv, and the package installed editable with its test extras. Safe to run again (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${SANQIN_VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+# System libraries: open3d needs libusb-1.0 (and libGL/libgomp on minimal images); venv needs python3-venv
+# on Debian's system Python.
+need=()
+ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1' || need+=(libgomp1)
+ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need+=(libgl1)
+ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1)
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv python3-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing system packages: ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "setup: please install these system packages first: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.sanqin-installed"
+if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ src/registry.py -nt "$stamp" ]; then
+  echo "setup: installing sanqin and its dependencies into $VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel 2>&1 | grep -v 'is ignored' || true
+  "$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | grep -v 'is ignored' || true
+  "$VENV/bin/python" -c 'import sanqin, open3d, casadi, mujoco, rosbags, pymavlink' \
+    || { echo "setup: the installation does not import" >&2; exit 1; }
+  touch "$stamp"
+fi
