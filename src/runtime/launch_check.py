@@ -10,7 +10,7 @@ key; ``<include file="$(find-pkg-share sanqin)/...">`` targets exist. ``$(var x)
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - parsing our own launch files, not untrusted input
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
