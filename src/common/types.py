@@ -158,3 +158,32 @@ class ImageFrame(Stamped):
 
     data: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     encoding: str = "mono8"
+
+
+def _mat(values: object, rows: int, cols: int) -> np.ndarray:
+    return _vec(values, rows * cols).reshape(rows, cols)
+
+
+@dataclass(frozen=True)
+class CameraModel(Stamped):
+    """Camera calibration as in sensor_msgs/CameraInfo: K (3×3), D, R (3×3), P (3×4) in pixels, image size.
+
+    ``roi`` is (x_offset, y_offset, height, width, do_rectify); all zeros means the full image.
+    """
+
+    width: int = 0
+    height: int = 0
+    distortion_model: str = "plumb_bob"
+    k: np.ndarray = field(default_factory=lambda: np.zeros((3, 3)))
+    d: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    r: np.ndarray = field(default_factory=lambda: np.eye(3))
+    p: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))
+    binning_x: int = 0
+    binning_y: int = 0
+    roi: tuple[int, int, int, int, bool] = (0, 0, 0, 0, False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "k", _mat(self.k, 3, 3))
+        object.__setattr__(self, "r", _mat(self.r, 3, 3))
+        object.__setattr__(self, "p", _mat(self.p, 3, 4))
+        object.__setattr__(self, "d", np.asarray(self.d, dtype=np.float64).reshape(-1))
