@@ -79,6 +79,21 @@ class TwistCommand:
 
 
 @dataclass(frozen=True)
+class TwistStamped(Stamped):
+    """A twist at a time in a frame (geometry_msgs/TwistStamped)."""
+
+    twist: Twist = field(default_factory=Twist)
+
+
+@dataclass(frozen=True)
+class FrameTransform(Stamped):
+    """Pose of ``child_frame_id`` in ``frame_id`` (a tf2 transform, e.g. odom → base_link)."""
+
+    child_frame_id: str = ""
+    pose: Pose = field(default_factory=Pose)
+
+
+@dataclass(frozen=True)
 class WrenchStamped(Stamped):
     """A measured or commanded wrench in ``frame_id`` (geometry_msgs/WrenchStamped)."""
 
@@ -187,3 +202,27 @@ class CameraModel(Stamped):
         object.__setattr__(self, "r", _mat(self.r, 3, 3))
         object.__setattr__(self, "p", _mat(self.p, 3, 4))
         object.__setattr__(self, "d", np.asarray(self.d, dtype=np.float64).reshape(-1))
+
+
+@dataclass(frozen=True)
+class BatteryState(Stamped):
+    """Battery reading (sensor_msgs/BatteryState): V, A (negative = discharging), Ah, °C, charge fraction 0..1.
+
+    Unmeasured quantities are NaN; status/health/technology use the sensor_msgs/BatteryState constants.
+    """
+
+    voltage_v: float = float("nan")
+    current_a: float = float("nan")
+    charge_ah: float = float("nan")
+    capacity_ah: float = float("nan")
+    design_capacity_ah: float = float("nan")
+    percentage: float = float("nan")
+    temperature_c: float = float("nan")
+    power_supply_status: int = 0
+    power_supply_health: int = 0
+    power_supply_technology: int = 0
+    present: bool = True
+    cell_voltage_v: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cell_temperature_c: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    location: str = ""
+    serial_number: str = ""
