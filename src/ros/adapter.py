@@ -91,7 +91,11 @@ def descriptor_for(spec: ParamSpec, read_only: bool) -> ParameterDescriptor:
 
 
 class SanqinRosNode(Node):
-    """An rclpy node running one Sanqin component through :class:`NodeHost`."""
+    """An rclpy node running one Sanqin component through :class:`NodeHost`.
+
+    Attributes of our own carry a ``_sanqin``/``host``/``spec`` name: ``rclpy.node.Node`` keeps private
+    state in attributes such as ``_publishers`` and ``_timers`` that a subclass must not shadow.
+    """
 
     def __init__(self, spec: NodeSpec, *, node_name: str | None = None, **node_kwargs: Any) -> None:
         super().__init__(node_name or spec.name, **node_kwargs)
@@ -100,7 +104,7 @@ class SanqinRosNode(Node):
         self._pending_config: Any = None
         config = self._declare_and_load()
         self.host = NodeHost(spec, config, self._factory, self._publish, name=self.get_name(), log=self._log)
-        self._publishers = {
+        self._sanqin_publishers = {
             o.topic: self.create_publisher(message_class(o.msg_type), o.topic, qos_profile(o.qos))
             for o in spec.outputs
         }
@@ -185,7 +189,7 @@ class SanqinRosNode(Node):
         return response
 
     def _publish(self, topic: str, msg: Any) -> None:
-        self._publishers[topic].publish(msg)
+        self._sanqin_publishers[topic].publish(msg)
 
     def _publish_diagnostics(self) -> None:
         self._diag_pub.publish(diagnostics_to_msg(self.host.diagnostics(), self._now_s(), self._factory))

@@ -79,6 +79,7 @@ def _spin_until(nodes, predicate, timeout_s=5.0):
 def test_parameters_are_declared_with_descriptors_and_overrides(ros) -> None:
     node = SanqinRosNode(SPEC, parameter_overrides=[Parameter("gain", value=3)])
     try:
+        assert isinstance(node._publishers, list)  # rclpy's own bookkeeping is not shadowed
         assert node.host.config.gain == 3.0
         d = node.describe_parameter("gain")
         assert d.floating_point_range[0].from_value == 0.0 and d.floating_point_range[0].to_value == 10.0
