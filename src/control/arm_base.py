@@ -1,0 +1,60 @@
+"""Shared plumbing of the arm controllers: model, safety layer, input checks and the safe commands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sanqin.control.command import JointCommand
+from sanqin.control.errors import InvalidInputError
+from sanqin.control.robot_model import RobotModel
+from sanqin.control.safety import SafetyConfig, SafetyLayer, Verdict
+from sanqin.runtime.errors import ConfigError
+
+
+def per_joint(values: tuple[float, ...], n: int, name: str) -> np.ndarray:
+    """A per-joint parameter as an array: one value (broadcast) or exactly ``n`` values."""
+    arr = np.asarray(values, float)
+    if arr.size == 1:
+        return np.full(n, float(arr[0]))
+    if arr.size != n:
+        raise ConfigError(f"{name} needs 1 or {n} values (one per joint), got {arr.size}")
+    return arr
+
+
+class ArmControllerBase:
+    """Holds the robot model and the one safety layer; produces safe commands when a cycle is refused.
+
+    The safety layer watches the channels ``joint_states`` and (if ``uses_wrench``) ``wrench``.
+    """
+
+    def __init__(self, model: RobotModel, safety: SafetyConfig, uses_wrench: bool) -> None:
+        self.model = model
+        self.n = model.n
+        channels = ("joint_states", "wrench") if uses_wrench else ("joint_states",)
+        self.safety = SafetyLayer(safety, channels, model.lower, model.upper)
+        self.q_hold: np.ndarray | None = None  # last finite measured or commanded position
+        self.g_hold = np.zeros(self.n)  # last finite gravity torque
+
+    def check_state(self, q: np.ndarray, qd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shape check (a wrong size is a programming/config error, not a sensor fault)."""
+        q = np.asarray(q, float).reshape(-1)
+        qd = np.asarray(qd, float).reshape(-1) if qd is not None and np.size(qd) else np.zeros(self.n)
+        if q.size != self.n or qd.size != self.n:
+            raise InvalidInputError(f"expected {self.n} joint positions/velocities, got {q.size}/{qd.size}")
+        return q, qd
+
+    def hold_position(self, verdict: Verdict) -> JointCommand:
+        """Position-level safe stop: hold the last good position with zero velocity."""
+        pos = self.q_hold.copy() if self.q_hold is not None else np.zeros(0)
+        return JointCommand(self.model.joint_names, pos, np.zeros(self.n), np.zeros(0), True,
+                            self.safety.state, self.safety.reasons or verdict.reasons)
+
+    def brake_torque(self, verdict: Verdict, q: np.ndarray, qd: np.ndarray, damping: float,
+                     max_torque: np.ndarray) -> JointCommand:
+        """Torque-level safe stop: gravity compensation plus joint damping (stop category 1 style)."""
+        if np.all(np.isfinite(q)):
+            self.g_hold = self.model.gravity(q)
+        tau = self.g_hold - (damping * qd if np.all(np.isfinite(qd)) else 0.0)
+        tau = np.clip(tau, -max_torque, max_torque)
+        return JointCommand(self.model.joint_names, np.zeros(0), np.zeros(0), tau, True,
+                            self.safety.state, self.safety.reasons or verdict.reasons)

@@ -1,0 +1,67 @@
+"""Joint-space impedance at torque level: τ = K (q_ref − q) − D q̇ + g(q), D = 2ζ√(K·M_ii(q))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sanqin.control.arm_base import ArmControllerBase, per_joint
+from sanqin.control.command import JointCommand
+from sanqin.control.robot_model import RobotModel, RobotModelConfig
+from sanqin.control.safety import SafetyConfig
+from sanqin.runtime.config import nested, param, require
+
+
+@dataclass(frozen=True)
+class JointImpedanceConfig:
+    """Joint impedance parameters (one value for all joints, or one per joint)."""
+
+    robot: RobotModelConfig = nested(RobotModelConfig)
+    safety: SafetyConfig = nested(SafetyConfig)
+    stiffness_nm_rad: tuple[float, ...] = param((200.0,), "joint stiffness (N·m/rad), >= 0")
+    damping_ratio: tuple[float, ...] = param((1.0,), "joint damping ratio, > 0")
+    max_torque_nm: tuple[float, ...] = param((150.0, 150.0, 150.0, 28.0, 28.0, 28.0), "per-joint torque cap", min=0.0)
+    brake_damping_nms: float = param(20.0, "joint damping of the safe stop (N·m·s/rad)", min=0.0)
+
+    def __post_init__(self) -> None:
+        require(all(k >= 0 for k in self.stiffness_nm_rad), "stiffness_nm_rad must be >= 0")
+        require(all(z > 0 for z in self.damping_ratio), "damping_ratio must be > 0 on every joint (unstable otherwise)")
+
+
+class JointImpedanceController(ArmControllerBase):
+    """Torque-level joint impedance with model-based gravity compensation and inertia-scaled damping."""
+
+    def __init__(self, config: JointImpedanceConfig, model: RobotModel | None = None) -> None:
+        model = model or RobotModel.from_config(config.robot)
+        super().__init__(model, config.safety, uses_wrench=False)
+        self.config = config
+        self.k = per_joint(config.stiffness_nm_rad, self.n, "stiffness_nm_rad")
+        self.zeta = per_joint(config.damping_ratio, self.n, "damping_ratio")
+        self.tau_max = per_joint(config.max_torque_nm, self.n, "max_torque_nm")
+        self.target: np.ndarray | None = None
+
+    def set_target(self, q_ref: np.ndarray) -> None:
+        """Joint target (rad / m)."""
+        self.target = np.asarray(q_ref, float).copy()
+
+    def step(self, t_s: float, q: np.ndarray, qd: np.ndarray) -> JointCommand:
+        """One cycle: joint state in, torques out (or the safe brake)."""
+        q, qd = self.check_state(q, qd)
+        verdict = self.safety.assess(t_s, q=q, extra=(qd,))
+        if not verdict.allowed:
+            return self.brake_torque(verdict, q, qd, self.config.brake_damping_nms, self.tau_max)
+        if self.target is None:
+            self.set_target(q)
+        self.model.update(q, qd)
+        m_ii = np.diag(self.model.mass_matrix())
+        d = 2.0 * self.zeta * np.sqrt(self.k * m_ii)
+        qd_lim = self.safety.limit_joint_velocity(qd, q)
+        brake = 0.0 if qd_lim is qd else self.config.brake_damping_nms * (qd - qd_lim)
+        tau = self.k * (self.target - q) - d * qd - brake + self.model.bias_forces()
+        tau = np.clip(tau, -self.tau_max, self.tau_max)
+        if not self.safety.check_output(tau):
+            return self.brake_torque(verdict, q, qd, self.config.brake_damping_nms, self.tau_max)
+        self.q_hold = q
+        return JointCommand(self.model.joint_names, np.zeros(0), np.zeros(0), tau, False, self.safety.state,
+                            self.safety.reasons)

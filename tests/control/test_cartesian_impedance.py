@@ -1,0 +1,78 @@
+"""Cartesian impedance on the torque-driven UR5e: holds, tracks, complies with K, brakes safely."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sanqin.control.cartesian_impedance import CartesianImpedanceConfig, CartesianImpedanceController
+from sanqin.runtime.config import load_config
+from sanqin.runtime.errors import ConfigError
+
+
+def _ctrl(ur5e, **params) -> CartesianImpedanceController:
+    cfg = load_config(CartesianImpedanceConfig, {"safety": {"max_force_n": 500.0}, **params})
+    return CartesianImpedanceController(cfg, ur5e)
+
+
+def _run(sim, ctrl, n, force=None):
+    for _ in range(n):
+        t = sim.d.time
+        ctrl.safety.observe("joint_states", t, t, sim.d.qpos, sim.d.qvel)
+        cmd = ctrl.step(t, sim.d.qpos.copy(), sim.d.qvel.copy())
+        if force is not None:
+            sim.d.xfrc_applied[sim.body, :3] = force
+        sim.step(cmd.effort)
+    return cmd
+
+
+def test_tracks_a_pose_step_and_complies_with_the_configured_stiffness(ur5e, torque_sim) -> None:
+    ctrl = _ctrl(ur5e)
+    cmd = _run(torque_sim, ctrl, 10)
+    assert not cmd.safe_stop
+    ur5e.update(torque_sim.d.qpos)
+    p0, R0 = ur5e.site_pose()
+    ctrl.set_target(p0 + np.array([0.03, 0.0, -0.02]), R0)
+    _run(torque_sim, ctrl, 1000)
+    ur5e.update(torque_sim.d.qpos)
+    p1, _ = ur5e.site_pose()
+    assert np.linalg.norm(p1 - (p0 + [0.03, 0, -0.02])) < 0.003
+    _run(torque_sim, ctrl, 1500, force=np.array([0.0, 0.0, 16.0]))  # 16 N up at the flange body
+    ur5e.update(torque_sim.d.qpos)
+    p2, _ = ur5e.site_pose()
+    assert (p2 - p1)[2] == pytest.approx(16.0 / 800.0, rel=0.3)  # K_z = 800 N/m
+
+
+def test_dropout_brakes_with_gravity_compensation(ur5e, torque_sim) -> None:
+    ctrl = _ctrl(ur5e, **{"safety": {"watchdog_timeout_s": 0.005}})
+    _run(torque_sim, ctrl, 20)
+    q0 = torque_sim.d.qpos.copy()
+    stops = []
+    for _ in range(200):  # joint states stop arriving
+        t = torque_sim.d.time
+        cmd = ctrl.step(t, torque_sim.d.qpos.copy(), torque_sim.d.qvel.copy())
+        stops.append(cmd.safe_stop)
+        torque_sim.step(cmd.effort)
+    assert stops.index(True) <= 3
+    assert np.abs(torque_sim.d.qpos - q0).max() < 0.02  # braked with gravity held: no fall
+
+
+def test_unselected_axes_are_free(ur5e, torque_sim) -> None:
+    ctrl = _ctrl(ur5e, **{"gains": {"selected_axes": [True, True, False, True, True, True]}})
+    assert ctrl.k[2] == 0.0 and ctrl.d[2] == 0.0 and ctrl.k[0] > 0
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"gains": {"mass": [0.0, 5, 5, 1, 1, 1]}}, "mass must be > 0"),
+        ({"gains": {"mass": [-1.0, 5, 5, 1, 1, 1]}}, "mass must be > 0"),
+        ({"gains": {"damping_ratio": [1, 1, 0.0, 1, 1, 1]}}, "damping_ratio must be > 0"),
+        ({"gains": {"damping_ratio": [1, 1, -0.5, 1, 1, 1]}}, "damping_ratio must be > 0"),
+        ({"gains": {"stiffness": [100.0, 100.0]}}, "needs 6 values"),
+        ({"gains": {"stiffness": [-1.0, 1, 1, 1, 1, 1]}}, "stiffness must be >= 0"),
+    ],
+)
+def test_unstable_gains_rejected_at_load(params, match) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_config(CartesianImpedanceConfig, params)
