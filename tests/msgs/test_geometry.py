@@ -159,3 +159,21 @@ def test_structural_errors_on_writing(factory):
         g.quaternion_to_msg([0.0, 0.0, 1.0], factory)
     with pytest.raises(MessageError, match="Vector3 needs 3 values"):
         g.vector3_to_msg([0.0, 1.0], factory)
+
+
+def test_duck_typed_plain_objects():
+    """Readers only need the fields: plain namespaces (as rclpy messages look) convert like rosbags classes."""
+    from types import SimpleNamespace as NS
+
+    msg = NS(
+        header=NS(stamp=NS(sec=1, nanosec=250_000_000), frame_id="odom"),
+        child_frame_id="base_link",
+        pose=NS(pose=NS(position=NS(x=1.0, y=2.0, z=3.0), orientation=NS(x=0.0, y=0.0, z=0.0, w=1.0)),
+                covariance=np.eye(6).reshape(36)),
+        twist=NS(twist=NS(linear=NS(x=0.5, y=0.0, z=0.0), angular=NS(x=0.0, y=0.0, z=0.1)),
+                 covariance=[0.0] * 36),
+    )  # fmt: skip
+    odom = g.odometry_from_msg(msg)
+    assert odom.stamp_s == 1.25 and odom.child_frame_id == "base_link"
+    np.testing.assert_array_equal(odom.pose_covariance, np.eye(6))
+    np.testing.assert_array_equal(odom.twist.linear_m_s, [0.5, 0.0, 0.0])

@@ -148,3 +148,23 @@ def test_writing_rejects_mismatched_arrays(factory):
         array_to_image(np.zeros((2, 2), np.uint8), "rgb8", 0, "cam", factory)
     with pytest.raises(MessageError, match="unknown image encoding"):
         array_to_image(np.zeros((2, 2), np.uint8), "mono7", 0, "cam", factory)
+
+
+def test_duck_typed_rclpy_like_message():
+    """rclpy stores uint8[] as array.array('B') and is_bigendian as an int: read without rosbags classes."""
+    import array
+    from types import SimpleNamespace
+
+    pixels = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    msg = SimpleNamespace(
+        header=SimpleNamespace(stamp=SimpleNamespace(sec=2, nanosec=500_000_000), frame_id="cam"),
+        height=3,
+        width=4,
+        encoding="mono16",
+        is_bigendian=1,
+        step=8,
+        data=array.array("B", pixels.astype(">u2").tobytes()),
+    )
+    frame = image_to_frame(msg)
+    assert frame.stamp_s == 2.5 and frame.frame_id == "cam"
+    np.testing.assert_array_equal(frame.data, pixels)
