@@ -15,10 +15,12 @@ import numpy as np
 from sanqin.common.obstacles import OBSTACLE_FIELDS, Obstacle, ObstacleList
 from sanqin.msgs.errors import MessageError
 from sanqin.msgs.pointcloud import pointcloud2_to_table, table_to_pointcloud2
-from sanqin.msgs.time import header_stamp_frame
+from sanqin.msgs.time import header_stamp_frame, make_header, s_to_sec_nanosec
 
 #: Largest track id that float32 carries exactly.
 MAX_TRACK_ID = 2**24
+#: visualization_msgs/Marker constants used here.
+CUBE, TEXT_VIEW_FACING, DELETEALL = 1, 9, 3
 
 
 def obstacles_to_pointcloud2(obstacles: ObstacleList, factory: Any) -> Any:
@@ -50,3 +52,52 @@ def pointcloud2_to_obstacles(msg: Any) -> ObstacleList:
         for row in table
     )
     return ObstacleList(obstacles=obstacles, stamp_s=stamp_s, frame_id=frame_id)
+
+
+def obstacles_to_markers(obstacles: ObstacleList, factory: Any, lifetime_s: float = 0.5) -> Any:
+    """ObstacleList → visualization_msgs/MarkerArray for display: a DELETEALL, then per obstacle a box and its id.
+
+    Boxes are translucent, more opaque with higher confidence; markers expire after ``lifetime_s`` so a
+    stopped publisher leaves no stale boxes (0 = never).
+    """
+    if not lifetime_s >= 0.0:
+        raise MessageError(f"marker lifetime must be >= 0 s, got {lifetime_s}")
+    sec, nsec = s_to_sec_nanosec(lifetime_s)
+    header = make_header(factory, obstacles.stamp_s, obstacles.frame_id)
+    markers = [factory.new("visualization_msgs/msg/Marker", header=header, ns="obstacles", action=DELETEALL)]
+    for i, o in enumerate(obstacles.obstacles):
+        yaw = float(o.yaw_rad)
+        pose = factory.new(
+            "geometry_msgs/msg/Pose",
+            position=factory.new("geometry_msgs/msg/Point", **dict(zip("xyz", map(float, o.center_m)))),
+            orientation=factory.new("geometry_msgs/msg/Quaternion", z=np.sin(yaw / 2), w=np.cos(yaw / 2)),
+        )
+        common = {
+            "header": header,
+            "id": i,
+            "pose": pose,
+            "lifetime": factory.new("builtin_interfaces/msg/Duration", sec=sec, nanosec=nsec),
+        }
+        alpha = float(np.clip(0.2 + 0.6 * float(o.confidence), 0.2, 0.8)) if np.isfinite(o.confidence) else 0.5
+        markers.append(
+            factory.new(
+                "visualization_msgs/msg/Marker",
+                ns="obstacles",
+                type=CUBE,
+                scale=factory.new("geometry_msgs/msg/Vector3", **dict(zip("xyz", map(float, o.size_m)))),
+                color=factory.new("std_msgs/msg/ColorRGBA", r=1.0, g=0.45, b=0.1, a=alpha),
+                **common,
+            )
+        )
+        markers.append(
+            factory.new(
+                "visualization_msgs/msg/Marker",
+                ns="obstacle_ids",
+                type=TEXT_VIEW_FACING,
+                scale=factory.new("geometry_msgs/msg/Vector3", z=0.5),
+                color=factory.new("std_msgs/msg/ColorRGBA", r=1.0, g=1.0, b=1.0, a=1.0),
+                text=f"#{int(o.track_id)} {float(o.confidence):.2f}",
+                **common,
+            )
+        )
+    return factory.new("visualization_msgs/msg/MarkerArray", markers=markers)

@@ -143,13 +143,15 @@ def pointcloud2_to_cloud(msg: Any, drop_nan: bool = False) -> PointCloud:
 
 
 def structured_to_pointcloud2(points: np.ndarray, stamp_s: float, frame_id: str, factory: Any) -> Any:
-    """A 1-D numpy structured array (any PointField datatypes, offsets and padding) → PointCloud2.
+    """A numpy structured array (any PointField datatypes, offsets and padding) → PointCloud2, bytes as given.
 
-    The dtype's byte order is kept per field only if all fields share it; the item size is ``point_step``.
+    1-D gives an unorganised cloud (height 1); 2-D (H, W) an organised one. Multi-byte fields must share
+    one byte order, which sets ``is_bigendian``; the item size is ``point_step``.
     """
     arr = np.asarray(points)
-    if arr.dtype.names is None or arr.ndim != 1:
-        raise MessageError("structured_to_pointcloud2 needs a 1-D numpy structured array")
+    if arr.dtype.names is None or arr.ndim not in (1, 2):
+        raise MessageError("structured_to_pointcloud2 needs a 1-D or 2-D numpy structured array")
+    height, width = (1, int(arr.shape[0])) if arr.ndim == 1 else (int(arr.shape[0]), int(arr.shape[1]))
     fields = []
     orders = set()
     for name in arr.dtype.names:
@@ -176,12 +178,12 @@ def structured_to_pointcloud2(points: np.ndarray, stamp_s: float, frame_id: str,
     return factory.new(
         "sensor_msgs/msg/PointCloud2",
         header=make_header(factory, stamp_s, frame_id),
-        height=1,
-        width=int(arr.shape[0]),
+        height=height,
+        width=width,
         fields=fields,
         is_bigendian=big,
         point_step=int(arr.dtype.itemsize),
-        row_step=int(arr.dtype.itemsize) * int(arr.shape[0]),
+        row_step=int(arr.dtype.itemsize) * width,
         data=data,
         is_dense=dense,
     )

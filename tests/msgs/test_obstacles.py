@@ -63,3 +63,19 @@ def test_id_too_large_for_float32(factory):
     big = ObstacleList(obstacles=(Obstacle(np.zeros(3), np.ones(3), track_id=2**24 + 1),))
     with pytest.raises(MessageError, match="does not fit a float32"):
         obstacles_to_pointcloud2(big, factory)
+
+
+def test_markers_for_display(factory, cdr):
+    from sanqin.msgs.obstacles import obstacles_to_markers
+
+    msg = cdr(obstacles_to_markers(_list(), factory, lifetime_s=0.25))
+    assert msg.markers[0].action == 3  # DELETEALL first: boxes of vanished obstacles disappear
+    boxes = [m for m in msg.markers if m.ns == "obstacles" and m.type == 1]
+    labels = [m for m in msg.markers if m.type == 9]
+    assert len(boxes) == 2 and len(labels) == 2
+    assert boxes[0].header.frame_id == "odom" and boxes[0].lifetime.nanosec == 250_000_000
+    assert (boxes[0].pose.position.x, boxes[0].scale.x, boxes[0].scale.y) == (1.5, 4.0, 2.0)
+    assert 2 * np.arctan2(boxes[0].pose.orientation.z, boxes[0].pose.orientation.w) == pytest.approx(0.25)
+    assert labels[1].text.startswith("#123456")
+    with pytest.raises(MessageError, match="lifetime"):
+        obstacles_to_markers(_list(), factory, lifetime_s=-1.0)

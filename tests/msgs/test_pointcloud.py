@@ -360,3 +360,15 @@ def test_writing_bad_shapes(factory):
         cloud_to_pointcloud2(PointCloud(points=np.zeros((4, 3), np.float32), intensity=np.zeros(3)), factory)
     with pytest.raises(MessageError, match="structured"):
         structured_to_pointcloud2(np.zeros((4, 3)), 0, "f", factory)
+
+
+def test_structured_organised_cloud(factory, cdr):
+    dt = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("rgb", "<u4")])
+    grid = np.zeros((3, 5), dt)
+    grid["x"] = np.arange(15).reshape(3, 5)
+    grid["z"][1, 2] = np.nan
+    msg = cdr(structured_to_pointcloud2(grid, 0.5, "depth_optical", factory))
+    assert (msg.height, msg.width, msg.row_step) == (3, 5, 80) and not msg.is_dense
+    got = pointcloud2_to_array(msg)
+    np.testing.assert_array_equal(got[:, 0], np.arange(15))
+    assert pointcloud2_to_array(msg, drop_nan=True).shape == (14, 3)
