@@ -43,8 +43,11 @@ def _layout(msg: Any) -> tuple[int, int, int, int, dict[str, tuple[int, int, int
     if min(height, width, point_step, row_step) < 0:
         raise MessageError("PointCloud2 height/width/point_step/row_step must not be negative")
     fields: dict[str, tuple[int, int, int]] = {}
-    for f in msg.fields:
-        name, offset, datatype, count = str(f.name), int(f.offset), int(f.datatype), int(f.count)
+    try:
+        declared = [(str(f.name), int(f.offset), int(f.datatype), int(f.count)) for f in msg.fields]
+    except (AttributeError, TypeError, ValueError) as err:
+        raise MessageError(f"PointCloud2 fields are malformed: {err}") from err
+    for name, offset, datatype, count in declared:
         if name in fields:
             raise MessageError(f"PointCloud2 field {name!r} is declared twice")
         if datatype not in POINTFIELD_DTYPES:

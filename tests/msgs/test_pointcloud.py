@@ -372,3 +372,10 @@ def test_structured_organised_cloud(factory, cdr):
     got = pointcloud2_to_array(msg)
     np.testing.assert_array_equal(got[:, 0], np.arange(15))
     assert pointcloud2_to_array(msg, drop_nan=True).shape == (14, 3)
+
+
+def test_malformed_field_objects(factory):
+    msg = _good(factory)
+    msg.fields = [object()]
+    with pytest.raises(MessageError, match="fields are malformed"):
+        pointcloud2_to_array(msg)
