@@ -14,7 +14,7 @@ import mujoco
 import numpy as np
 
 from sanqin.control.errors import RobotModelError
-from sanqin.runtime.config import param
+from sanqin.runtime.config import param, require
 
 #: The UR5e MJCF shipped beside the repository (read-only shared data), relative to the share folder.
 DEFAULT_UR5E_PATH = "../shared/data/models/ur5e/ur5e.xml"
@@ -27,6 +27,10 @@ class RobotModelConfig:
     model_path: str = param(DEFAULT_UR5E_PATH, "MJCF file; a relative path resolves against the package share folder")
     site: str = param("attachment_site", "end-effector (tool flange) site name")
     joints: tuple[str, ...] = param((), "controlled joints in command order; empty = every hinge/slide joint")
+    tool_offset_m: tuple[float, ...] = param((0.0, 0.0, 0.0), "tool centre point in the site frame (m)")
+
+    def __post_init__(self) -> None:
+        require(len(self.tool_offset_m) == 3, f"tool_offset_m needs 3 values, got {len(self.tool_offset_m)}")
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -57,7 +61,9 @@ class RobotModel:
     state. The wrapper owns its own ``MjData`` so it never disturbs a simulation's state.
     """
 
-    def __init__(self, model: mujoco.MjModel, site: str, joints: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, model: mujoco.MjModel, site: str, joints: tuple[str, ...] = (), tool_offset_m: tuple[float, ...] = ()
+    ) -> None:
         self.model = model
         self.data = mujoco.MjData(model)
         self.site_id = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, site)
@@ -91,11 +97,14 @@ class RobotModel:
         self._M = np.zeros((model.nv, model.nv))
         self._bias = np.zeros(model.nv)
         self._dyn_valid = False
+        self.tool = np.asarray(tool_offset_m, float) if len(tool_offset_m) else np.zeros(3)
+        self._has_tool = bool(np.any(self.tool))
+        self.site_body = int(model.site_bodyid[self.site_id])
 
     @classmethod
     def from_config(cls, config: RobotModelConfig) -> RobotModel:
         """Load the model file named by the config."""
-        return cls(load_mjcf(config.model_path), config.site, config.joints)
+        return cls(load_mjcf(config.model_path), config.site, config.joints, config.tool_offset_m)
 
     def update(self, q: np.ndarray, qd: np.ndarray | None = None) -> None:
         """Set the joint state and recompute kinematics (dynamics are computed lazily)."""
@@ -107,12 +116,20 @@ class RobotModel:
         self._dyn_valid = False
 
     def site_pose(self) -> tuple[np.ndarray, np.ndarray]:
-        """End-effector site position (m) and rotation matrix (columns = site axes) in the world frame."""
-        return self.data.site_xpos[self.site_id].copy(), self.data.site_xmat[self.site_id].reshape(3, 3).copy()
+        """Tool centre point (site + tool offset) position (m) and site rotation matrix in the world frame."""
+        R = self.data.site_xmat[self.site_id].reshape(3, 3).copy()
+        p = self.data.site_xpos[self.site_id].copy()
+        if self._has_tool:
+            p += R @ self.tool
+        return p, R
 
     def jacobian(self) -> np.ndarray:
-        """6×n site Jacobian in the world frame: rows 0–2 linear (m/rad), 3–5 angular."""
-        mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site_id)
+        """6×n Jacobian of the tool centre point in the world frame: rows 0–2 linear, 3–5 angular."""
+        if self._has_tool:
+            point = self.site_pose()[0]
+            mujoco.mj_jac(self.model, self.data, self._jacp, self._jacr, point, self.site_body)
+        else:
+            mujoco.mj_jacSite(self.model, self.data, self._jacp, self._jacr, self.site_id)
         return np.vstack((self._jacp[:, self.vadr], self._jacr[:, self.vadr]))
 
     def _dynamics(self) -> None:
