@@ -12,7 +12,10 @@ Steps, in order (each counted in :class:`PreprocessStats`):
    so a huge cloud costs bounded time and memory; the component reports it as a warning;
 3. range filter ``min_m <= |p| <= max_m``;
 4. crop box (``off``, ``remove_inside`` or ``keep_inside``);
-5. voxel downsampling (:mod:`sanqin.perception.voxel`; ``size_m = 0`` disables it).
+5. voxel downsampling (:mod:`sanqin.perception.voxel`; ``size_m = 0`` disables it). A voxel centroid
+   can fall back inside the crop box or the minimum range (the outside of a box or a ball is not
+   convex), so the range and crop tests are applied once more to the centroids: every output point
+   satisfies every filter.
 
 :class:`LidarPreprocessor` is the component of the ``lidar_preprocessor`` node
 (:mod:`sanqin.perception.nodes`): it runs the pipeline per cloud and keeps counters, diagnostics and
@@ -83,7 +86,11 @@ class LidarPreprocessorConfig:
 
 @dataclass(frozen=True)
 class PreprocessStats:
-    """Point counts through the pipeline for one cloud."""
+    """Point counts through the pipeline for one cloud.
+
+    ``merged`` counts the points the voxel step removed: merged into a centroid, in a voxel below
+    ``min_points``, or a centroid that failed the final range / crop re-check.
+    """
 
     points_in: int = 0
     nonfinite: int = 0
@@ -126,6 +133,19 @@ def box_mask(points: np.ndarray, min_m: tuple[float, ...], max_m: tuple[float, .
     return np.all((points >= lo) & (points <= hi), axis=1)
 
 
+def _crop_keep(points: np.ndarray, crop: CropBoxConfig) -> np.ndarray:
+    if crop.mode == "off":
+        return np.ones(points.shape[0], dtype=bool)
+    inside = box_mask(points, crop.min_m, crop.max_m)
+    return ~inside if crop.mode == "remove_inside" else inside
+
+
+def _filter_mask(points: np.ndarray, config: LidarPreprocessorConfig) -> np.ndarray:
+    """Points that pass both the range filter and the crop box."""
+    rf = config.range_filter
+    return range_mask(points, rf.min_m, rf.max_m) & _crop_keep(points, config.crop_box)
+
+
 def preprocess_cloud(
     cloud: PointCloud, config: LidarPreprocessorConfig, rng: np.random.Generator
 ) -> tuple[PointCloud, PreprocessStats]:
@@ -149,13 +169,9 @@ def preprocess_cloud(
 
     keep = range_mask(pts, config.range_filter.min_m, config.range_filter.max_m)
     out_of_range = int(pts.shape[0] - np.count_nonzero(keep))
-    crop = config.crop_box
-    cropped = 0
-    if crop.mode != "off":
-        inside = box_mask(pts, crop.min_m, crop.max_m)
-        crop_keep = ~inside if crop.mode == "remove_inside" else inside
-        cropped = int(np.count_nonzero(keep & ~crop_keep))
-        keep &= crop_keep
+    crop_keep = _crop_keep(pts, config.crop_box)
+    cropped = int(np.count_nonzero(keep & ~crop_keep))
+    keep &= crop_keep
     pts = pts[keep]
     inten = inten[keep] if inten is not None else None
 
@@ -166,6 +182,11 @@ def preprocess_cloud(
             pts, inten = voxel_downsample_open3d(pts, vox.size_m, inten)
         else:
             pts, inten = voxel_downsample(pts, vox.size_m, inten, vox.min_points)
+        recheck = _filter_mask(pts, config)
+        if not recheck.all():
+            pts = pts[recheck]
+            inten = inten[recheck] if inten is not None else None
+
     stats = PreprocessStats(
         points_in=n_in,
         nonfinite=n_in - n_finite,
