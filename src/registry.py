@@ -6,4 +6,5 @@ runner, and the launch-file check. It imports nothing so that ``setup.py`` can r
 
 NODES: dict[str, str] = {
     "lidar_preprocessor": "sanqin.perception.nodes:LIDAR_PREPROCESSOR",
+    "seam_follower": "sanqin.control.nodes:SEAM_FOLLOWER",
 }

@@ -63,7 +63,8 @@ class SeamConfig:
     ik_damping: float = param(0.02, "damped least-squares λ", min=0.0)
     ik_gain_1_s: float = param(20.0, "closed-loop IK gain (1/s)", min=0.0)
     max_dt_s: float = param(0.02, "integration step cap (s)", min=1e-4)
-    tare_on_start: bool = param(True, "tare the F/T sensor on the first contact-free cycle")
+    tare_on_start: bool = param(True, "tare the F/T sensor at the stand-off, before the approach")
+    tare_settle_s: float = param(0.3, "dwell at the stand-off before the tare and approach (s)", min=0.0)
 
     def __post_init__(self) -> None:
         require(len(self.waypoints_m) >= 6 and len(self.waypoints_m) % 3 == 0,
@@ -102,6 +103,7 @@ class SeamFollower(ArmControllerBase):
         self.q_cmd: np.ndarray | None = None
         self.wrench_s = (np.zeros(3), np.zeros(3))
         self._tared = not config.tare_on_start
+        self._settle_s = 0.0
         self._was_stopped = True
         self.fault = ""
 
@@ -159,9 +161,6 @@ class SeamFollower(ArmControllerBase):
             if self.phase is SeamPhase.WELD:  # never resume welding blind: back off and re-approach
                 self.phase = SeamPhase.APPROACH
                 self.p_cmd = None
-        if not self._tared and self.phase is SeamPhase.MOVE:
-            self.filter.tare(f_raw, t_raw, R)
-            self._tared = True
         dt = min(self.safety.dt_s, self.config.max_dt_s)
         f_s, _ = self.filter.step(f_raw, t_raw, R, dt)
         self.force_n = float(self.n_hat @ (R @ f_s))  # the part pushes the tool out along +n
@@ -187,7 +186,12 @@ class SeamFollower(ArmControllerBase):
             goal = start + c.standoff_m * self.n_hat
             v = self._towards(goal, c.move_speed_m_s, dt)
             if np.linalg.norm(goal - self.p_cmd) < 1e-4:
-                self.phase, self.z_n = SeamPhase.APPROACH, c.standoff_m
+                self._settle_s += dt  # dwell at the stand-off so the arm is still when the sensor is tared
+                if self._settle_s >= c.tare_settle_s:
+                    if not self._tared:
+                        self.filter.tare_filtered()
+                        self._tared = True
+                    self.phase, self.z_n = SeamPhase.APPROACH, c.standoff_m
         elif self.phase is SeamPhase.APPROACH:
             if self.force_n > c.contact_threshold_n:
                 self.phase, self.f_int = SeamPhase.WELD, 0.0

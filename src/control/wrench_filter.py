@@ -69,6 +69,14 @@ class WrenchFilter:
         self.bias_f, self.bias_t = f, t
         self._primed = False
 
+    def tare_filtered(self) -> None:
+        """Take the current low-passed (compensated) reading as zero — a tare averaged over the filter window."""
+        if self._primed:
+            self.bias_f = self.bias_f + self.force_n
+            self.bias_t = self.bias_t + self.torque_nm
+            self.force_n = np.zeros(3)
+            self.torque_nm = np.zeros(3)
+
     def step(
         self, force_s: np.ndarray, torque_s: np.ndarray, R_ws: np.ndarray | None, dt_s: float
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,44 @@
+"""Welding seam scenario: hybrid force/position control on the MuJoCo UR5e, ±5 mm surface-model error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sanqin.control.errors import ForceLimitError
+from sanqin.control.seam import SeamConfig, SeamFollower
+from sanqin.runtime.config import load_config
+from sanqin.runtime.errors import ConfigError
+from sanqin.runtime.paths import share_dir
+from sanqin.runtime.runner import run_scenario
+from sanqin.runtime.scenario import load_scenario
+
+SCENARIO = share_dir() / "sim" / "scenarios" / "welding_seam.yaml"
+
+
+@pytest.mark.parametrize("offset_m", [-0.005, 0.005])
+def test_seam_followed_with_force_regulated_despite_surface_error(ur5e_path, tmp_path, offset_m) -> None:
+    sc = load_scenario(SCENARIO)
+    sim = sc.simulators[0]
+    sc = dataclasses.replace(
+        sc, simulators=(dataclasses.replace(sim, params={**sim.params, "surface_offset_m": offset_m}),)
+    )
+    result = run_scenario(sc, tmp_path / "run", record=offset_m < 0, plots=False)
+    m = result.metrics
+    assert result.passed, result.checks
+    assert m["cell.force_rms_error_n"] < 3.5 and abs(m["cell.force_mean_n"] - 15.0) < 2.5
+    assert m["cell.seam_rms_error_m"] < 0.001 and m["cell.seam_coverage"] > 0.97
+    assert m["nodes.seam_follower.safety.estops"] == 0
+    if offset_m < 0:
+        assert (tmp_path / "run" / "metrics.json").is_file() and (tmp_path / "run" / "bag").exists()
+
+
+def test_target_force_above_limit_is_refused(ur5e_path) -> None:
+    with pytest.raises(ConfigError, match="below the safety limit"):
+        load_config(SeamConfig, {"target_force_n": 80.0, "safety": {"max_force_n": 60.0}})
+    cfg = load_config(SeamConfig, {"robot": {"model_path": str(ur5e_path), "tool_offset_m": [0, 0, 0.15]}})
+    follower = SeamFollower(cfg)
+    with pytest.raises(ForceLimitError, match="refused"):
+        follower.set_target_force(cfg.safety.max_force_n + 1.0)
+    assert follower.target_force_n == cfg.target_force_n  # unchanged; no motion was commanded for it
