@@ -16,7 +16,8 @@ Publishes (simulated time):
 Scores the preprocessing node (by default ``lidar_preprocessor``, whose config it reads for the
 limits) from ``/lidar/points_filtered``: frames received and lost (an output must carry the stamp of an
 input), points per frame in and out, output points non-finite, outside the node's range limits or
-inside its crop box (``remove_inside``), more than one point per voxel of the frame-fixed grid,
+inside its crop box (``remove_inside``), on the robot's own body (the LiDAR's self box, grown by
+5 cm, whatever the node's crop box says), more than one point per voxel of the frame-fixed grid,
 latency (bus time received − bus time the raw cloud was sent, simulated time), and how far the
 filtered points lie from the true surface once put into ``odom`` with the ground-truth pose at their
 stamp (catches frame or transform mistakes; motion skew within a sweep is included).
@@ -103,7 +104,7 @@ class TunnelLidarSim:
         self.scan_stats: list[Any] = []
         self.counts = dict.fromkeys(
             ("malformed", "unknown_stamp", "wrong_frame", "nonfinite", "out_of_range", "crop_violations",
-             "voxel_violations", "off_surface", "points_checked"),
+             "voxel_violations", "off_surface", "body_points", "points_checked"),
             0,
         )
         self._acc: list[np.ndarray] = []
@@ -218,6 +219,12 @@ class TunnelLidarSim:
             c["crop_violations"] += int(np.count_nonzero(bad))
         if vox.size_m > 0:
             c["voxel_violations"] += occupancy_violations(cloud.points[finite], vox.size_m)
+        if self.config.lidar.self_box_min_m:
+            base = pts @ self.mount[:3, :3].T + self.mount[:3, 3]
+            margin = 0.05
+            lo = np.asarray(self.config.lidar.self_box_min_m) - margin
+            hi = np.asarray(self.config.lidar.self_box_max_m) + margin
+            c["body_points"] += int(np.count_nonzero(np.all((base >= lo) & (base <= hi), axis=1)))
         world = pts @ world_from_lidar[:3, :3].T + world_from_lidar[:3, 3]
         dist = self.scene.distance(world)
         self.surface_dist.append(dist.astype(np.float32))
@@ -259,6 +266,7 @@ class TunnelLidarSim:
             "out_of_range_points": float(c["out_of_range"]),
             "crop_violations": float(c["crop_violations"]),
             "voxel_violations": float(c["voxel_violations"]),
+            "body_points": float(c["body_points"]),
             "latency_mean_s": float(np.mean(self.latencies)) if self.latencies else nan,
             "latency_max_s": float(np.max(self.latencies)) if self.latencies else nan,
             "surface_dist_median_m": float(np.median(dist)) if dist.size else nan,
