@@ -52,6 +52,7 @@ def build_welding_cell(model_path: str, surface_z_m: float, seam: np.ndarray, fr
         a[2] = b[2] = surface_z_m + 0.0005
         spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_CAPSULE, fromto=[*a, *b], size=[0.001, 0, 0],
                                 contype=0, conaffinity=0, rgba=[1, 0.3, 0, 1])
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC  # closer to Coulomb friction than the pyramid
     return spec.compile()
 
 

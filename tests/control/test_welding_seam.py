@@ -27,7 +27,7 @@ def test_seam_followed_with_force_regulated_despite_surface_error(ur5e_path, tmp
     result = run_scenario(sc, tmp_path / "run", record=offset_m < 0, plots=False)
     m = result.metrics
     assert result.passed, result.checks
-    assert m["cell.force_rms_error_n"] < 3.5 and abs(m["cell.force_mean_n"] - 15.0) < 2.5
+    assert m["cell.force_rms_error_n"] < 2.0 and abs(m["cell.force_mean_n"] - 15.0) < 1.0
     assert m["cell.seam_rms_error_m"] < 0.001 and m["cell.seam_coverage"] > 0.97
     assert m["nodes.seam_follower.safety.estops"] == 0
     if offset_m < 0:
