@@ -199,6 +199,14 @@ class Vehicle:
             items = with_home(items, home)
         return self.missions.upload(items, mission_type, self.now_s)
 
+    def set_current(self, seq: int) -> Operation[int]:
+        """Make mission item ``seq`` current (shifted by one when ArduPilot's home item is at seq 0)."""
+        return self.missions.set_current(seq + (1 if self.options.home_at_seq0 else 0), self.now_s)
+
+    def clear(self, mission_type: int = 0) -> Operation[None]:
+        """Clear the vehicle's mission, fence or rally points."""
+        return self.missions.clear(mission_type, self.now_s)
+
     def download(self, mission_type: int = 0) -> Operation[list[MissionItem]]:
         """Download mission/fence/rally items (ArduPilot's home item stripped when configured)."""
         op = self.missions.download(mission_type, self.now_s)

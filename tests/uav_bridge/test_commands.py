@@ -23,7 +23,8 @@ def test_arm_takeoff_goto_land_through_guided() -> None:
         assert link.wait_until(lambda: v.telemetry.relative_alt_m > 11.0, 30)
         lat, lon, _ = link.sim.origin.to_geodetic(30.0, 20.0)
         link.run(v.goto(lat, lon, 15.0))
-        assert link.wait_until(lambda: abs(link.sim.body.pos[0] - 30) < 1.5 and abs(link.sim.body.pos[1] - 20) < 1.5, 40)
+        body = link.sim.body
+        assert link.wait_until(lambda: abs(body.pos[0] - 30) < 1.5 and abs(body.pos[1] - 20) < 1.5, 40)
         assert v.link.status.mode == "GUIDED" and v.link.status.armed
         link.run(v.land())
         assert link.wait_until(lambda: not v.link.status.armed, 60)

@@ -40,10 +40,14 @@ class BatteryParams:
     idle_current_a: float = 0.8
 
 
+#: Resting LiPo cell voltage against state of charge (a typical discharge curve).
+_OCV_SOC = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+_OCV_V = (3.27, 3.50, 3.60, 3.69, 3.74, 3.78, 3.82, 3.87, 3.93, 4.00, 4.09, 4.20)
+
+
 def cell_ocv_v(soc: float) -> float:
-    """Open-circuit voltage of a LiPo cell at state of charge ``soc`` (0..1): a typical discharge curve."""
-    s = min(1.0, max(0.0, soc))
-    return 3.3 + 0.55 * s + 0.35 * s**4 - 0.25 * math.exp(-25.0 * s)
+    """Open-circuit voltage (V) of a LiPo cell at state of charge ``soc`` (0..1)."""
+    return float(np.interp(min(1.0, max(0.0, soc)), _OCV_SOC, _OCV_V))
 
 
 class Battery:

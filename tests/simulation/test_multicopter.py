@@ -1,0 +1,143 @@
+"""The simulated multicopter: dynamics, battery, arming checks, modes, failsafes, payload records."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sanqin.common.mission import MissionItem
+from sanqin.runtime.errors import ConfigError
+from sanqin.simulation.multicopter import MulticopterConfig
+from sanqin.simulation.multicopter.dynamics import AirframeParams, Battery, BatteryParams, Multicopter, cell_ocv_v
+from sanqin.simulation.multicopter.harness import SimulatedLink
+from sanqin.uav_bridge.enums import mavlink
+from sanqin.uav_bridge.mission_items import FencePolygon, fence_items
+
+C = mavlink
+
+
+def test_hover_and_tilt_response() -> None:
+    body = Multicopter(AirframeParams())
+    for _ in range(200):  # climb
+        body.step(np.array([0.0, 0.0, 2.0]), 0.0, True, np.zeros(3), 0.01)
+    assert body.pos[2] > 3.0 and not body.on_ground
+    for _ in range(300):  # accelerate east: the body tilts (negative roll about x? no: pitch about y at yaw 0)
+        body.step(np.array([2.0, 0.0, 0.0]), 0.0, True, np.zeros(3), 0.01)
+    assert body.rpy[1] > 0.1 and body.vel[0] > 3.0
+    assert abs(body.rpy[1] - math.atan2(2.0, 9.80665)) < 0.05  # tilt tracks the commanded acceleration
+
+
+def test_wind_pushes_an_uncontrolled_hover() -> None:
+    body = Multicopter(AirframeParams())
+    body.pos[2] = 10.0
+    body.on_ground = False
+    for _ in range(500):
+        body.step(np.zeros(3), 0.0, True, np.array([5.0, 0.0, 0.0]), 0.01)
+    assert body.vel[0] > 0.5
+
+
+def test_battery_drains_faster_under_load() -> None:
+    a, b = Battery(BatteryParams()), Battery(BatteryParams())
+    for _ in range(600):
+        a.step(1.0, True, 1.0)
+        b.step(1.6, True, 1.0)
+    assert 0 < b.soc < a.soc < 1
+    assert cell_ocv_v(1.0) == pytest.approx(4.2, abs=0.05) and cell_ocv_v(0.0) < 3.3
+
+
+def test_config_rejects_inconsistent_values() -> None:
+    with pytest.raises(ConfigError):
+        MulticopterConfig(param_names=("RTL_ALT",), param_values=())
+    with pytest.raises(ConfigError):
+        MulticopterConfig(link_down_start_s=10.0, link_down_end_s=5.0)
+
+
+def _square(link: SimulatedLink, side_m: float = 40.0, alt_m: float = 15.0) -> list[MissionItem]:
+    o = link.sim.origin
+    pts = [(side_m, 0.0), (side_m, side_m), (0.0, side_m), (0.0, 0.0)]
+    items = [MissionItem(C.MAV_CMD_NAV_TAKEOFF, 0, 0, alt_m)]
+    items += [MissionItem(16, *o.to_geodetic(e, n)[:2], alt_m) for e, n in pts]
+    return items + [MissionItem(C.MAV_CMD_NAV_RETURN_TO_LAUNCH)]
+
+
+def _fly(link: SimulatedLink, items: list[MissionItem]) -> None:
+    v = link.connect()
+    link.run(v.upload(items))
+    link.run(v.arm())
+    link.run(v.set_mode("AUTO"))
+
+
+def test_auto_mission_flies_and_lands_home() -> None:
+    with SimulatedLink() as link:
+        _fly(link, _square(link))
+        assert link.wait_until(lambda: not link.sim.autopilot.armed, 200)
+        m = link.sim.metrics()
+        assert m["mission_complete"] == 1 and m["items_reached"] == 6
+        assert m["distance_from_home_m"] < 1.5 and m["flown_m"] > 150
+        assert link.vehicle.missions.progress.reached[-1] == 5
+
+
+def test_gcs_heartbeat_loss_triggers_rtl() -> None:
+    cfg = MulticopterConfig(link_down_start_s=15.0, link_down_end_s=200.0)
+    with SimulatedLink(cfg) as link:
+        _fly(link, _square(link, 200.0))
+        assert link.wait_until(lambda: link.sim.autopilot.failsafe == "gcs", 30)
+        assert link.sim.autopilot.mode == 6  # RTL
+        assert link.wait_until(lambda: not link.sim.autopilot.armed, 200)
+        assert link.sim.metrics()["distance_from_home_m"] < 1.5
+
+
+def test_low_battery_triggers_rtl_then_critical_lands() -> None:
+    cfg = MulticopterConfig(battery_capacity_ah=2.0, battery_soc_start=0.6)
+    with SimulatedLink(cfg) as link:
+        _fly(link, _square(link, 300.0))
+        assert link.wait_until(lambda: link.sim.autopilot.failsafe.startswith("battery"), 200)
+        assert link.sim.autopilot.failsafe_events[0][1] == "Battery 1 is low"
+        assert link.sim.autopilot.mode in (6, 9)
+        assert link.wait_until(lambda: not link.sim.autopilot.armed, 300)
+
+
+def test_fence_breach_returns_and_arming_outside_fence_is_refused() -> None:
+    with SimulatedLink() as link:
+        o = link.sim.origin
+        poly = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((-20, -20), (60, -20), (60, 60), (-20, 60))))
+        v = link.connect()
+        link.run(v.upload(fence_items([poly]), 1))
+        _fly(link, _square(link, 100.0))  # leaves the 60 m fence
+        assert link.wait_until(lambda: link.sim.autopilot.fence_breaches > 0, 60)
+        assert link.sim.autopilot.mode == 6
+        assert link.sim.autopilot.max_fence_violation_m < 10.0
+    with SimulatedLink() as link:
+        o = link.sim.origin
+        far = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((100, 100), (200, 100), (200, 200))))
+        v = link.connect()
+        link.run(v.upload(fence_items([far]), 1))
+        from sanqin.uav_bridge.errors import CommandDenied
+
+        with pytest.raises(CommandDenied, match="outside fence"):
+            link.run(v.arm())
+
+
+def test_spray_servo_and_camera_distance_records() -> None:
+    with SimulatedLink() as link:
+        o = link.sim.origin
+        wp = [MissionItem(16, *o.to_geodetic(e, 0.0)[:2], 10.0) for e in (0.0, 100.0, 150.0)]
+        items = [
+            MissionItem(C.MAV_CMD_NAV_TAKEOFF, 0, 0, 10.0), wp[0],
+            MissionItem(C.MAV_CMD_DO_SET_SERVO, params=(9, 1900, 0, 0), frame=2),
+            MissionItem(C.MAV_CMD_DO_SET_CAM_TRIGG_DIST, params=(10.0, 0, 1, 0), frame=2),
+            wp[1],
+            MissionItem(C.MAV_CMD_DO_SET_SERVO, params=(9, 1100, 0, 0), frame=2),
+            MissionItem(C.MAV_CMD_DO_SET_CAM_TRIGG_DIST, params=(0.0, 0, 0, 0), frame=2),
+            wp[2], MissionItem(C.MAV_CMD_NAV_LAND, 0, 0, 0),
+        ]
+        _fly(link, items)
+        assert link.wait_until(lambda: not link.sim.autopilot.armed, 200)
+        m = link.sim.metrics()
+        assert 90 < m["sprayed_m"] < 110  # on from 0 m to 100 m only
+        assert m["spray_switches"] == 2
+        assert 10 <= m["photos"] <= 12 and m["photo_spacing_mean_m"] == pytest.approx(10.0, abs=1.0)
+        log = link.sim.autopilot.spray_log
+        assert log[0][1] and abs(log[0][2]) < 3 and not log[1][1] and abs(log[1][2] - 100) < 3
