@@ -12,7 +12,9 @@ A return is lost when the true surface is farther than ``max_range_m`` (no hit) 
 ``min_range_m``, at random with ``dropout_probability``, or when its intensity (calibrated,
 Lambertian: ``intensity_scale × reflectivity × |cos(incidence)|``) is below ``min_intensity``
 (dark or grazing surfaces). Range noise is Gaussian along the beam. The output is a dense cloud
-(only returns, no NaN), float32 xyz in the sensor frame ``frame_id`` plus float32 intensity.
+(only returns, no NaN), float32 xyz in the sensor frame ``frame_id`` plus float32 intensity;
+:meth:`LidarSimulator.scan_fields` adds each return's ring and firing time, and
+:meth:`LidarScan.to_structured` lays them out as the Velodyne ROS 2 driver does (PointXYZIRT).
 
 The robot's own body can be given as a box in ``base_link``; beams entering it return from the body
 (the self-hits a crop box in the preprocessing must remove). Sensor frame convention: REP-103
@@ -215,6 +217,41 @@ class ScanStats:
     self_hits: int
 
 
+#: Point layout of velodyne_pointcloud's PointXYZIRT (ROS 2 driver): 22-byte points, little endian.
+XYZIRT_DTYPE = np.dtype({
+    "names": ["x", "y", "z", "intensity", "ring", "time"],
+    "formats": ["<f4", "<f4", "<f4", "<f4", "<u2", "<f4"],
+    "offsets": [0, 4, 8, 12, 16, 18],
+    "itemsize": 22,
+})
+
+
+@dataclass(frozen=True)
+class LidarScan:
+    """One sweep: the cloud plus each return's ring and firing time.
+
+    ``ring`` is the channel index in the beam pattern's order (the named patterns list beams lowest
+    first, as Velodyne drivers number rings).
+
+    ``time_s`` is relative to the cloud's stamp (the end of the sweep), so it is ≤ 0.
+    """
+
+    cloud: PointCloud
+    ring: np.ndarray
+    time_s: np.ndarray
+    stats: ScanStats
+
+    def to_structured(self) -> np.ndarray:
+        """The returns as a structured array in the Velodyne driver's x, y, z, intensity, ring, time layout."""
+        out = np.zeros(len(self.cloud), dtype=XYZIRT_DTYPE)
+        pts = self.cloud.points
+        out["x"], out["y"], out["z"] = pts[:, 0], pts[:, 1], pts[:, 2]
+        out["intensity"] = self.cloud.intensity if self.cloud.intensity is not None else 0.0
+        out["ring"] = self.ring
+        out["time"] = self.time_s
+        return out
+
+
 class LidarSimulator:
     """A spinning LiDAR over a :class:`LidarScene`; deterministic for a given ``rng`` seed."""
 
@@ -273,6 +310,10 @@ class LidarSimulator:
         ``motion_distortion`` the columns are cast from poses interpolated between the two.
         Returns the returns in the sensor frame (float32 xyz, float32 intensity), stamped ``stamp_s``.
         """
+        return self.scan_fields(base_pose, stamp_s, base_pose_start).cloud
+
+    def scan_fields(self, base_pose: Pose, stamp_s: float, base_pose_start: Pose | None = None) -> LidarScan:
+        """Like :meth:`scan`, with each return's ring (channel) and firing time as a driver reports them."""
         cfg = self.config
         if not np.isfinite(stamp_s):
             raise SensorError(f"scan stamp must be finite, got {stamp_s!r}")
@@ -311,9 +352,11 @@ class LidarSimulator:
             too_weak=int(np.count_nonzero(in_range & ~strong)),
             self_hits=n_self,
         )
-        return PointCloud(
+        cloud = PointCloud(
             stamp_s=float(stamp_s),
             frame_id=cfg.frame_id,
             points=points,
             intensity=np.clip(intensity[keep], 0.0, 255.0).astype(np.float32),
         )
+        time_s = np.repeat((self.fire_fraction - 1.0) * cfg.period_s, self.channels)
+        return LidarScan(cloud, self.ring[keep].astype(np.uint16), time_s[keep].astype(np.float32), self.last_stats)

@@ -9,7 +9,8 @@ floor under the axles; it stops
 Publishes (simulated time):
 
 * ``/lidar/points`` (sensor_msgs/PointCloud2, frame ``lidar``) — one sweep per LiDAR period, stamped at
-  the end of the sweep (:mod:`sanqin.simulation.lidar`; float32 x, y, z, intensity);
+  the end of the sweep (:mod:`sanqin.simulation.lidar`), laid out as the Velodyne ROS 2 driver's
+  PointXYZIRT: float32 x, y, z, intensity, uint16 ring, float32 time (s, relative to the stamp);
 * ``/odom_gt`` (nav_msgs/Odometry, odom → base_link ground truth) and ``/tf`` (the same transform) at
   ``odom_rate_hz``; ``/tf_static`` (base_link → lidar) once at the start.
 
@@ -38,7 +39,7 @@ from scipy.spatial.transform import Rotation
 from sanqin.common.types import FrameTransform, Odometry, PointCloud, Pose, Twist
 from sanqin.msgs.errors import MessageError
 from sanqin.msgs.geometry import odometry_to_msg, odometry_to_tf, tf_to_msg
-from sanqin.msgs.pointcloud import cloud_to_pointcloud2, pointcloud2_to_cloud
+from sanqin.msgs.pointcloud import pointcloud2_to_cloud, structured_to_pointcloud2
 from sanqin.perception.voxel import occupancy_violations
 from sanqin.runtime.config import nested, param, require
 from sanqin.runtime.errors import ScenarioError
@@ -174,12 +175,14 @@ class TunnelLidarSim:
     def _publish_scan(self, t_s: float) -> None:
         pose_end = self.pose_at(t_s)
         pose_start = self.pose_at(t_s - self._period_s)
-        cloud = self.lidar.scan(pose_end, t_s, pose_start)
-        self.scan_stats.append(self.lidar.last_stats)
+        scan = self.lidar.scan_fields(pose_end, t_s, pose_start)
+        cloud = scan.cloud
+        self.scan_stats.append(scan.stats)
         world_from_lidar = pose_to_matrix(pose_end) @ self.mount
         self._sent[_us(t_s)] = (self.ctx.now(), world_from_lidar)
         self.points_in.append((t_s, len(cloud)))
-        self.ctx.publish(self.config.points_topic, cloud_to_pointcloud2(cloud, self.ctx.factory))
+        msg = structured_to_pointcloud2(scan.to_structured(), t_s, cloud.frame_id, self.ctx.factory)
+        self.ctx.publish(self.config.points_topic, msg)
 
     # --- scoring --------------------------------------------------------------------------------
     def _on_filtered(self, msg: Any) -> None:

@@ -203,3 +203,28 @@ def test_same_seed_same_scan(room: LidarScene) -> None:
     b = _sim(cfg, room, seed=9).scan(Pose(), 0.0)
     np.testing.assert_array_equal(a.points, b.points)
     np.testing.assert_array_equal(a.intensity, b.intensity)
+
+
+def test_ring_and_time_fields_in_the_velodyne_layout(room: LidarScene) -> None:
+    from sanqin.msgs.factory import default_factory
+    from sanqin.msgs.pointcloud import pointcloud2_to_cloud, pointcloud2_to_table, structured_to_pointcloud2
+
+    cfg = _ideal(rate_hz=10.0, dropout_probability=0.3)
+    sim = _sim(cfg, room)
+    scan = sim.scan_fields(Pose(), 5.0)
+    assert scan.ring.dtype == np.uint16 and scan.ring.max() == 14 and scan.ring.min() == 0
+    assert -0.1 < scan.time_s.min() < -0.099 and scan.time_s.max() == 0.0
+    # Ring k is the k-th elevation; time grows with azimuth from -180°.
+    elev = np.arcsin(scan.cloud.points[:, 2] / np.linalg.norm(scan.cloud.points, axis=1))
+    np.testing.assert_allclose(elev, cfg.elevations_rad()[scan.ring], atol=1e-5)
+    az = np.arctan2(scan.cloud.points[:, 1], scan.cloud.points[:, 0])
+    np.testing.assert_allclose(scan.time_s, (az + np.pi) / (2 * np.pi) * 0.1 - 0.1, atol=0.1 / 360)
+    f = default_factory()
+    msg = f.deserialize(f.serialize(structured_to_pointcloud2(scan.to_structured(), 5.0, "lidar", f)),
+                        "sensor_msgs/msg/PointCloud2")
+    assert msg.point_step == 22 and [fld.name for fld in msg.fields][-2:] == ["ring", "time"]
+    table, _ = pointcloud2_to_table(msg, ("ring", "time"))
+    np.testing.assert_array_equal(table[:, 0], scan.ring)
+    back = pointcloud2_to_cloud(msg)
+    np.testing.assert_array_equal(back.points, scan.cloud.points)
+    np.testing.assert_array_equal(back.intensity, scan.cloud.intensity)

@@ -54,10 +54,16 @@ def test_bag_holds_raw_and_filtered_clouds(run) -> None:
         counts = {c.topic: c.msgcount for c in reader.connections}
         assert counts["/lidar/points"] == 200 and counts["/lidar/points_filtered"] == 200
         assert counts["/odom_gt"] == counts["/tf"] >= 1000 and counts["/tf_static"] == 1
-        conns = [c for c in reader.connections if c.topic == "/lidar/points_filtered"]
-        _, _, raw = next(iter(reader.messages(connections=conns)))
-    cloud = pointcloud2_to_cloud(f.deserialize(raw, "sensor_msgs/msg/PointCloud2"))
+        first = {}
+        for conn, _, raw in reader.messages(connections=[c for c in reader.connections if "points" in c.topic]):
+            first.setdefault(conn.topic, f.deserialize(raw, "sensor_msgs/msg/PointCloud2"))
+            if len(first) == 2:
+                break
+    raw_msg = first["/lidar/points"]
+    assert [fld.name for fld in raw_msg.fields] == ["x", "y", "z", "intensity", "ring", "time"]
+    cloud = pointcloud2_to_cloud(first["/lidar/points_filtered"])
     assert cloud.frame_id == "lidar" and len(cloud) > 1000 and np.isfinite(cloud.points).all()
+    assert cloud.stamp_s == pytest.approx(pointcloud2_to_cloud(raw_msg).stamp_s)
 
 
 def _short(tmp: Path, node_params: dict, duration_s: float = 1.0):
