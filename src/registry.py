@@ -7,4 +7,11 @@ runner, and the launch-file check. It imports nothing so that ``setup.py`` can r
 NODES: dict[str, str] = {
     "lidar_preprocessor": "sanqin.perception.nodes:LIDAR_PREPROCESSOR",
     "seam_follower": "sanqin.control.nodes:SEAM_FOLLOWER",
+    "cartesian_admittance": "sanqin.control.nodes:CARTESIAN_ADMITTANCE",
+    "cartesian_impedance": "sanqin.control.nodes:CARTESIAN_IMPEDANCE",
+    "joint_impedance": "sanqin.control.nodes:JOINT_IMPEDANCE",
+    "mecanum_hand_guide": "sanqin.control.nodes:MECANUM_HAND_GUIDE",
+    "rail_patrol": "sanqin.control.nodes:RAIL_PATROL",
+    "contact_probe": "sanqin.control.nodes:CONTACT_PROBE",
+    "rehab_robot": "sanqin.rehab_robot.nodes:REHAB_ROBOT",
 }

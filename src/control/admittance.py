@@ -75,10 +75,6 @@ class AdmittanceController(ArmControllerBase):
             return True
         return False
 
-    def on_joint_states(self, stamp_s: float, t_s: float, q: np.ndarray, qd: np.ndarray) -> bool:
-        """Register a joint-state reading; NaN/inf or out-of-order readings are rejected."""
-        return self.safety.observe("joint_states", stamp_s, t_s, q, qd)
-
     def reset_state(self, q: np.ndarray) -> None:
         """Re-synchronise the commanded state to the measured joints (after a stop)."""
         self.q_cmd = q.copy()

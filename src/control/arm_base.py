@@ -35,6 +35,10 @@ class ArmControllerBase:
         self.q_hold: np.ndarray | None = None  # last finite measured or commanded position
         self.g_hold = np.zeros(self.n)  # last finite gravity torque
 
+    def on_joint_states(self, stamp_s: float, t_s: float, q: np.ndarray, qd: np.ndarray) -> bool:
+        """Register a joint-state reading; NaN/inf or out-of-order readings are rejected."""
+        return self.safety.observe("joint_states", stamp_s, t_s, q, qd)
+
     def check_state(self, q: np.ndarray, qd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Shape check (a wrong size is a programming/config error, not a sensor fault)."""
         q = np.asarray(q, float).reshape(-1)

@@ -37,6 +37,8 @@ class RailPatrolConfig:
     position_tolerance_m: float = param(0.02, "arrival tolerance (m)", min=1e-4)
     position_gain_1_s: float = param(2.0, "final-approach position gain (1/s)", min=0.0)
     loop: bool = param(False, "restart from the first point after the last")
+    wait_for_inspection: bool = param(False, "stay at a point until the inspection reports done (after dwell_s)")
+    max_wait_s: float = param(60.0, "longest wait for the inspection before moving on (s)", min=0.0)
 
     def __post_init__(self) -> None:
         pts = self.inspection_points_m
@@ -57,6 +59,10 @@ class RailPatrolController:
         self.dwell_left = 0.0
         self.visited: list[tuple[float, float]] = []  # (time s, point m)
         self._resume_state = PatrolState.TRAVEL
+        self.inspection_done = False
+        self.waited_s = 0.0
+        self.timeouts = 0
+        self.arrivals = 0  # increments on each arrival (the node announces it)
 
     def on_position(self, stamp_s: float, t_s: float, x_m: float) -> bool:
         """Register a carriage position reading."""
@@ -76,6 +82,11 @@ class RailPatrolController:
         if self.state is PatrolState.PAUSED:
             self.state = self._resume_state
 
+    def on_inspection_done(self) -> None:
+        """The inspection at the current point finished (success or abort): the patrol may move on."""
+        if self.state is PatrolState.DWELL or self._resume_state is PatrolState.DWELL:
+            self.inspection_done = True
+
     @property
     def target_m(self) -> float:
         """The inspection point being approached."""
@@ -94,14 +105,21 @@ class RailPatrolController:
             d = self.target_m - self.x
             if abs(d) <= c.position_tolerance_m and abs(self.v) < 0.05:
                 self.state, self.dwell_left = PatrolState.DWELL, c.dwell_s
+                self.inspection_done, self.waited_s = False, 0.0
                 self.visited.append((t_s, self.target_m))
+                self.arrivals += 1
             else:
                 # the fastest speed from which the point can still be reached at max deceleration
                 v_brake = math.sqrt(2.0 * c.max_accel_m_s2 * abs(d))
                 v_des = math.copysign(min(c.cruise_speed_m_s, v_brake, c.position_gain_1_s * abs(d) + 0.02), d)
         elif self.state is PatrolState.DWELL:
             self.dwell_left -= dt
-            if self.dwell_left <= 0.0:
+            self.waited_s += dt
+            released = not c.wait_for_inspection or self.inspection_done
+            if c.wait_for_inspection and not self.inspection_done and self.waited_s >= c.max_wait_s:
+                released = True
+                self.timeouts += 1
+            if self.dwell_left <= 0.0 and released:
                 if self.index + 1 < len(c.inspection_points_m):
                     self.index += 1
                     self.state = PatrolState.TRAVEL

@@ -122,10 +122,6 @@ class SeamFollower(ArmControllerBase):
             return True
         return False
 
-    def on_joint_states(self, stamp_s: float, t_s: float, q: np.ndarray, qd: np.ndarray) -> bool:
-        """Register a joint-state reading."""
-        return self.safety.observe("joint_states", stamp_s, t_s, q, qd)
-
     # --- path ---------------------------------------------------------------------------------------
     def seam_point(self, s: float) -> tuple[np.ndarray, np.ndarray]:
         """Nominal seam point and unit tangent at arc length ``s`` (clamped to the seam)."""
