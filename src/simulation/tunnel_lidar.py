@@ -1,7 +1,8 @@
 """Simulator plugin: a robot drives along a cable tunnel with a spinning LiDAR; scores the LiDAR preprocessor.
 
 World: :func:`sanqin.simulation.worlds.tunnel.build_tunnel`. The ``odom`` frame is the tunnel frame
-(``x`` along the axis from the entrance, ``z`` up). The robot drives along the tunnel at constant speed
+(origin on the floor at the entrance, ``x`` along the first straight, ``z`` up). The robot drives along
+the tunnel (following its bends) at constant speed
 at ``lateral_m`` from the centre line, base_link between its axles on the floor, pitched with the
 floor under the axles; it stops
 ``end_margin_m`` before the far end wall.
@@ -137,8 +138,10 @@ class TunnelLidarSim:
         half = self.config.wheelbase_m / 2
         z_rear, z_front = float(self.world.floor_z(s - half)), float(self.world.floor_z(s + half))
         pitch = -np.arctan2(z_front - z_rear, 2 * half)  # nose up on a climb (rotation about +y)
-        q = Rotation.from_euler("y", pitch).as_quat()
-        return Pose(np.array([s, self.config.lateral_m, (z_rear + z_front) / 2]), q)
+        q = Rotation.from_euler("ZY", [float(self.world.heading(s)), pitch]).as_quat()
+        position = self.world.to_world(s, self.config.lateral_m, 0.0)
+        position[2] = (z_rear + z_front) / 2
+        return Pose(position, q)
 
     def _speed_at(self, t_s: float) -> float:
         cfg = self.config
@@ -166,8 +169,9 @@ class TunnelLidarSim:
         cfg = self.config
         pose = self.pose_at(t_s)
         speed = self._speed_at(t_s)
+        yaw_rate = speed * self.world.curvature(self.station_at(t_s))
         odom = Odometry(stamp_s=t_s, frame_id=cfg.odom_frame, child_frame_id=cfg.base_frame, pose=pose,
-                        twist=Twist(np.array([speed, 0.0, 0.0]), np.zeros(3)))
+                        twist=Twist(np.array([speed, 0.0, 0.0]), np.array([0.0, 0.0, yaw_rate])))
         self.ctx.publish(cfg.odom_topic, odometry_to_msg(odom, self.ctx.factory))
         self.ctx.publish("/tf", odometry_to_tf(odom, self.ctx.factory))
         self._trajectory.append(pose.position_m)
@@ -285,7 +289,7 @@ class TunnelLidarSim:
         """Top and side view of the accumulated filtered cloud in odom; points per frame in and out."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        from matplotlib.patches import Rectangle
+        from matplotlib.patches import Polygon, Rectangle
 
         out_dir = Path(out_dir)
         paths: list[Path] = []
@@ -304,9 +308,10 @@ class TunnelLidarSim:
             top.plot(traj[:, 0], traj[:, 1], "r-", lw=1.5, label="robot (ground truth)")
             side.plot(traj[:, 0], traj[:, 2], "r-", lw=1.5)
         if ann.cart is not None:
-            lo, size = ann.cart.box.min_m, ann.cart.box.size_m
-            top.add_patch(Rectangle((lo[0], lo[1]), size[0], size[1], fill=False, ec="k", lw=1.2, label="cart (truth)"))
-            side.add_patch(Rectangle((lo[0], lo[2]), size[0], size[2], fill=False, ec="k", lw=1.2))
+            corners = ann.cart.box.corners()
+            top.add_patch(Polygon(corners[[0, 1, 3, 2], :2], fill=False, ec="k", lw=1.2, label="cart (truth)"))
+            lo, hi = ann.cart.box.min_m, ann.cart.box.max_m
+            side.add_patch(Rectangle((lo[0], lo[2]), hi[0] - lo[0], hi[2] - lo[2], fill=False, ec="k", lw=1.2))
         if ann.joints:
             j = np.array([jt.box.center_m for jt in ann.joints])
             top.plot(j[:, 0], j[:, 1], "m^", ms=7, label="cable joints (truth)")
@@ -314,12 +319,13 @@ class TunnelLidarSim:
         if len(acc):
             x0, x1 = float(acc[:, 0].min()), float(acc[:, 0].max())
             top.set_xlim(x0 - 1, x1 + 1)
-        half = self.world.config.width_m / 2
-        top.set_ylim(-half - 0.3, half + 0.3)
+        if len(acc):
+            y0, y1 = float(acc[:, 1].min()), float(acc[:, 1].max())
+            top.set_ylim(y0 - 0.3, y1 + 0.3)
         top.set_ylabel("y (m)")
         top.set_title(f"Filtered LiDAR points accumulated in {self.config.odom_frame} (top view)")
         top.legend(loc="lower left", ncols=3, fontsize=8, framealpha=0.9)
-        side.set_xlabel("x = station along the tunnel (m)")
+        side.set_xlabel("x (m)")
         side.set_ylabel("z (m)")
         side.set_title("Side view")
         p = out_dir / "tunnel_top_view.png"

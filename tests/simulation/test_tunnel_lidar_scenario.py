@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from scipy.spatial.transform import Rotation
 
 from sanqin.msgs.factory import default_factory
 from sanqin.msgs.pointcloud import pointcloud2_to_cloud
 from sanqin.runtime.errors import ConfigError, ScenarioError
-from sanqin.runtime.runner import run_scenario
+from sanqin.runtime.runner import build_graph, run_scenario
 from sanqin.runtime.scenario import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +92,26 @@ def test_bad_simulator_params_fail_at_load(tmp_path: Path) -> None:
     with pytest.raises((ConfigError, ScenarioError), match="max_range_m"):
         run_scenario(parse_scenario(doc), record=False, plots=False)
     assert load_scenario(SCENARIO).name == "tunnel_lidar"
+
+
+def test_driving_through_a_bend_keeps_the_filtered_points_on_the_tunnel_surface() -> None:
+    doc = yaml.safe_load(SCENARIO.read_text())
+    doc["duration_s"] = 4.0
+    doc["nodes"][0]["params_file"] = str(ROOT / "config" / "lidar_preprocessor.yaml")
+    doc["simulators"][0]["params"]["world"].update(bend_start_m=[93.0], bend_length_m=[15.0], bend_angle_deg=[-30.0])
+    scenario = parse_scenario(doc)
+    # The robot follows the bend: on the centre line, facing along it.
+    _, sims, _ = build_graph(scenario)
+    sim = sims[0][1]
+    for t in (0.5, 2.0, 3.5):
+        s = sim.station_at(t)
+        pose = sim.pose_at(t)
+        forward = Rotation.from_quat(pose.orientation_xyzw).apply([1.0, 0.0, 0.0])
+        tangent = sim.world.centerline(s + 0.01) - sim.world.centerline(s - 0.01)
+        np.testing.assert_allclose(forward, tangent / np.linalg.norm(tangent), atol=1e-4)
+        np.testing.assert_allclose(pose.position_m, sim.world.centerline(s), atol=1e-9)
+    assert sim.world.heading(sim.station_at(4.0)) < -0.1
+    res = run_scenario(scenario, record=False, plots=False)
+    failed = [text for ok, text in res.checks if not ok]
+    assert failed == ["tunnel.frames_published = 40 >= 200"]  # only the shortened duration
+    assert res.metrics["tunnel.surface_dist_p95_m"] < 0.05

@@ -152,3 +152,56 @@ def test_build_is_deterministic() -> None:
     a, b = build_tunnel(cfg), build_tunnel(cfg)
     np.testing.assert_array_equal(np.asarray(a.mesh.vertices), np.asarray(b.mesh.vertices))
     np.testing.assert_array_equal(a.triangle_material, b.triangle_material)
+
+
+def _bent(**kw) -> TunnelWorld:
+    base = {"length_m": 120.0, "bend_start_m": (40.0,), "bend_length_m": (31.4159265,), "bend_angle_deg": (90.0,),
+            "joint_stations_m": (20.0, 55.0, 100.0), "cart_station_m": 50.0, "ramp_start_m": (80.0,),
+            "ramp_length_m": (20.0,), "ramp_grade": (0.05,)}
+    base.update(kw)
+    return build_tunnel(load_config(TunnelConfig, base))
+
+
+def test_bend_turns_the_centre_line_exactly() -> None:
+    w = _bent()
+    radius = 31.4159265 / (np.pi / 2)  # 20 m
+    np.testing.assert_allclose(w.centerline(30.0), [30.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(w.centerline(40.0 + 31.4159265), [40.0 + radius, radius, 0.0], atol=1e-6)
+    np.testing.assert_allclose(w.centerline(90.0)[:2], [60.0, 20.0 + 90.0 - 71.4159265], atol=1e-6)
+    assert w.heading(100.0) == pytest.approx(np.pi / 2) and w.heading(10.0) == 0.0
+    assert w.curvature(50.0) == pytest.approx(1 / radius) and w.curvature(20.0) == 0.0
+    # Lateral offsets point to the left wall: after the left turn, left is -x.
+    np.testing.assert_allclose(w.to_world(100.0, 1.0, 0.5) - w.centerline(100.0), [-1.0, 0.0, 0.5], atol=1e-9)
+
+
+def test_bent_tunnel_is_closed_and_its_objects_are_where_the_ground_truth_says() -> None:
+    w = _bent()
+    cast = _caster(w)
+    dirs = np.random.default_rng(1).normal(size=(20_000, 3))
+    for station in (45.0, 55.5, 70.0, 95.0):
+        t, _ = cast(w.centerline(station, 1.2), dirs)
+        assert np.isfinite(t).all(), f"rays escape the bent tunnel at station {station}"
+        # The walls are width/2 from the centre line, square to it.
+        _, psi = w.frame(station)
+        t, _ = cast(w.centerline(station, 0.3), [-np.sin(psi), np.cos(psi), 0.0])
+        assert t[0] == pytest.approx(w.config.width_m / 2, abs=0.01)
+    joint = w.annotations.joints[1]  # in the bend, on the right wall
+    assert joint.box.yaw_rad == pytest.approx(w.heading(55.0))
+    origin = w.centerline(55.0, joint.box.center_m[2] - w.floor_z(55.0) + 0.3)
+    _, mat = cast(origin, np.asarray(joint.box.center_m) - origin)
+    assert mat[0] == MATERIAL_IDS["joint"]
+    assert joint.box.contains(np.asarray(joint.box.center_m))[0]
+    cart = w.annotations.cart.box
+    inside = np.asarray(cart.center_m)
+    assert cart.contains(inside)[0] and not cart.contains(inside + 0.5 * np.array(cart.size_m))[0]
+    assert cart.contains(cart.corners(), margin_m=1e-9).all()
+
+
+def test_bends_are_validated() -> None:
+    with pytest.raises(ConfigError, match="too tight"):
+        load_config(TunnelConfig, {"bend_start_m": [10.0], "bend_length_m": [2.0], "bend_angle_deg": [90.0]})
+    with pytest.raises(ConfigError, match="overlaps"):
+        load_config(TunnelConfig, {"bend_start_m": [10.0, 15.0], "bend_length_m": [10.0, 10.0],
+                                   "bend_angle_deg": [10.0, 10.0]})
+    with pytest.raises(ConfigError, match="same length"):
+        load_config(TunnelConfig, {"bend_start_m": [10.0], "bend_length_m": [], "bend_angle_deg": [10.0]})

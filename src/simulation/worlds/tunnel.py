@@ -1,23 +1,29 @@
 """A power-cable tunnel as a low-polygon triangle mesh with ground truth, built from a typed config.
 
-Frame (the world / ``odom`` frame of tunnel scenarios, ENU-like, REP-103): ``x`` runs along the tunnel
-axis from the entrance (so a *station* ``s`` is ``x = s``), ``y`` points to the left wall, ``z`` up;
-the floor on the centre line is at ``z = 0`` at the entrance and follows the ramps
-(:meth:`TunnelWorld.floor_z`). Sides are named from the entrance looking in: ``left`` is ``+y``.
+Frames. The world (``odom`` of tunnel scenarios, ENU-like, REP-103) has its origin on the floor at
+the entrance, on the centre line, ``x`` along the first straight, ``z`` up. Positions *in* the tunnel
+are given as a *station* ``s`` (distance along the centre line from the entrance), a lateral offset
+(``+`` towards the left wall, looking in) and a height. Without bends station ``s`` is ``x = s`` and
+lateral is ``y``; bends (constant-radius, in plan) turn the centre line, and
+:meth:`TunnelWorld.to_world` / :meth:`TunnelWorld.frame` map tunnel coordinates into the world. The
+floor on the centre line is at ``z = 0`` at the entrance and follows the ramps
+(:meth:`TunnelWorld.floor_z`).
 
 What is modelled:
 
 * the shell: floor, vertical walls and a flat ceiling (``rectangular``) or a segmental arch
   (``arched``), optional end walls, an optional open drainage channel in the floor;
-* ramps: piecewise-constant grade sections (the floor, trays and cables follow them; brackets,
-  joints and the cart are axis-aligned boxes placed on the local floor height);
+* ramps: piecewise-constant grade sections, and bends: constant-curvature turns in plan (the floor,
+  trays and cables follow both; brackets, joints and the cart are boxes placed on the local floor
+  height, level, turned with the centre line — :class:`Box` carries their yaw);
 * cable trays (thin slabs) at given heights along one or both walls, carried by brackets (a wall post
   plus one arm per tray) every ``bracket_spacing_m``; cables as hexagonal prisms lying on the trays;
 * cable joints (boxes around a cable) at given stations, and a parked cart (a body on four wheels).
 
 Every triangle carries a material id (:data:`MATERIALS`, reflectivity for LiDAR intensity). The mesh
 stays small (a default 200 m tunnel is about 10,000 triangles): long elements are extruded between
-*stations* (ends, ramp breaks and every ``station_step_m``) instead of being tessellated finely.
+*stations* (ends, ramp breaks, every ``station_step_m`` and every ≤ 2.5° within bends) instead of being
+tessellated finely.
 
 Ground truth (:class:`TunnelAnnotations`): trays, brackets, joints, the cart and the drain as
 dataclasses in the world frame, for perception tests (obstacles, hotspots, odometry) to score against.
@@ -84,6 +90,10 @@ class TunnelConfig:
     ramp_start_m: tuple[float, ...] = param((110.0,), "start station of each ramp (m)", min=0.0)
     ramp_length_m: tuple[float, ...] = param((30.0,), "length of each ramp (m)", min=0.1)
     ramp_grade: tuple[float, ...] = param((0.05,), "rise over run of each ramp (+ climbs along x)", min=-0.3, max=0.3)
+    bend_start_m: tuple[float, ...] = param((), "start station of each bend (m)", min=0.0)
+    bend_length_m: tuple[float, ...] = param((), "length of each bend along the centre line (m)", min=0.1)
+    bend_angle_deg: tuple[float, ...] = param((), "heading change of each bend (+ turns left) (deg)",
+                                              min=-180.0, max=180.0)
     drain_enabled: bool = param(True, "open drainage channel in the floor")
     drain_lateral_m: float = param(-1.25, "lateral position of the drain centre (+ left) (m)")
     drain_width_m: float = param(0.3, "drain width (m)", min=0.05, max=2.0)
@@ -121,6 +131,16 @@ class TunnelConfig:
             require(start >= end, f"ramp starting at {start} m overlaps the previous ramp")
             end = start + length
             require(end <= self.length_m, f"ramp ending at {end} m runs past the tunnel end")
+        require(len(self.bend_length_m) == len(self.bend_start_m) == len(self.bend_angle_deg),
+                "bend_start_m, bend_length_m and bend_angle_deg must have the same length")
+        end = 0.0
+        for start, length, angle in sorted(zip(self.bend_start_m, self.bend_length_m, self.bend_angle_deg)):
+            require(start >= end, f"bend starting at {start} m overlaps the previous bend")
+            end = start + length
+            require(end <= self.length_m, f"bend ending at {end} m runs past the tunnel end")
+            radius = length / max(np.radians(abs(angle)), 1e-12)
+            require(radius > half + 0.5, f"bend at {start} m: radius {radius:.2f} m is too tight for a "
+                    f"{self.width_m} m wide tunnel")
         if self.cart_enabled:
             require(len(self.cart_size_m) == 3, "cart_size_m needs length, width, height")
             length, width, height = self.cart_size_m
@@ -138,30 +158,46 @@ class TunnelConfig:
 
 @dataclass(frozen=True)
 class Box:
-    """An axis-aligned box in the world frame: centre and full size (m)."""
+    """A level box in the world frame: centre, full size along its own axes (m), yaw of its x axis (rad).
+
+    Boxes in a tunnel are aligned with the centre line: size is (along, across, height) and ``yaw_rad``
+    the centre line's heading at the box (0 without bends).
+    """
 
     center_m: tuple[float, float, float]
     size_m: tuple[float, float, float]
+    yaw_rad: float = 0.0
+
+    def corners(self) -> np.ndarray:
+        """The 8 corners (8, 3) in the world frame."""
+        half = np.asarray(self.size_m) / 2
+        local = np.where(_BOX_BITS, half, -half)
+        c, s = np.cos(self.yaw_rad), np.sin(self.yaw_rad)
+        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        return local @ rot.T + np.asarray(self.center_m)
 
     @property
     def min_m(self) -> np.ndarray:
-        """Lower corner (m)."""
-        return np.asarray(self.center_m) - np.asarray(self.size_m) / 2
+        """Lower corner of the world-axis-aligned bounds (the box itself when ``yaw_rad`` is 0)."""
+        return self.corners().min(axis=0)
 
     @property
     def max_m(self) -> np.ndarray:
-        """Upper corner (m)."""
-        return np.asarray(self.center_m) + np.asarray(self.size_m) / 2
+        """Upper corner of the world-axis-aligned bounds."""
+        return self.corners().max(axis=0)
 
     def contains(self, points: np.ndarray, margin_m: float = 0.0) -> np.ndarray:
-        """Which (N, 3) points lie inside the box grown by ``margin_m``."""
-        p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-        return np.all((p >= self.min_m - margin_m) & (p <= self.max_m + margin_m), axis=1)
+        """Which (N, 3) world points lie inside the box grown by ``margin_m``."""
+        p = np.asarray(points, dtype=np.float64).reshape(-1, 3) - np.asarray(self.center_m)
+        c, s = np.cos(self.yaw_rad), np.sin(self.yaw_rad)
+        local = np.column_stack([c * p[:, 0] + s * p[:, 1], -s * p[:, 0] + c * p[:, 1], p[:, 2]])
+        return np.all(np.abs(local) <= np.asarray(self.size_m) / 2 + margin_m, axis=1)
 
 
 @dataclass(frozen=True)
 class CableTray:
-    """One tray tier on one wall: its top surface height above the local floor and lateral extent."""
+    """One tray tier on one wall: its top surface height above the local floor and lateral extent
+    (lateral offsets from the centre line, + left)."""
 
     side: str
     tier: int
@@ -174,7 +210,7 @@ class CableTray:
 
 @dataclass(frozen=True)
 class Cable:
-    """One cable on a tray: lateral position and centre height above the local floor."""
+    """One cable on a tray: lateral offset from the centre line and centre height above the local floor."""
 
     side: str
     tier: int
@@ -231,6 +267,43 @@ class Ramp:
 
 
 @dataclass(frozen=True)
+class Bend:
+    """A constant-curvature turn of the centre line in plan (+ angle turns left)."""
+
+    start_m: float
+    end_m: float
+    angle_rad: float
+
+    @property
+    def curvature_per_m(self) -> float:
+        """Heading change per metre of centre line (rad/m)."""
+        return self.angle_rad / (self.end_m - self.start_m)
+
+
+def _plan(stations: np.ndarray, bends: tuple[Bend, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre-line x, y (m) and heading (rad) at stations, integrating straights and arcs exactly."""
+    s = np.asarray(stations, dtype=np.float64)
+    x, y, psi = np.zeros_like(s), np.zeros_like(s), np.zeros_like(s)
+    heading, pos = 0.0, 0.0
+    segments = []
+    for b in bends:
+        segments += [(pos, b.start_m, 0.0), (b.start_m, b.end_m, b.curvature_per_m)]
+        pos = b.end_m
+    segments.append((pos, np.inf, 0.0))
+    for a, b, k in segments:
+        d = np.clip(s - a, 0.0, b - a)
+        if k == 0.0:
+            x += d * np.cos(heading)
+            y += d * np.sin(heading)
+        else:
+            x += (np.sin(heading + k * d) - np.sin(heading)) / k
+            y -= (np.cos(heading + k * d) - np.cos(heading)) / k
+            psi += k * d
+            heading += k * (b - a)
+    return x, y, psi
+
+
+@dataclass(frozen=True)
 class TunnelAnnotations:
     """Ground truth of a tunnel world (world frame)."""
 
@@ -241,6 +314,7 @@ class TunnelAnnotations:
     cart: Cart | None
     drain: Drain | None
     ramps: tuple[Ramp, ...]
+    bends: tuple[Bend, ...] = ()
 
 
 class _MeshBuilder:
@@ -339,7 +413,29 @@ class TunnelWorld:
 
     def centerline(self, station_m: float, height_m: float = 0.0) -> np.ndarray:
         """The point on the centre line at a station, ``height_m`` above the floor (world frame)."""
-        return np.array([station_m, 0.0, float(self.floor_z(station_m)) + height_m])
+        return self.to_world(station_m, 0.0, height_m)
+
+    def heading(self, station_m: np.ndarray | float) -> np.ndarray | float:
+        """Heading (yaw, rad) of the centre line at a station."""
+        psi = _plan(np.asarray(station_m, dtype=np.float64), self.annotations.bends)[2]
+        return float(psi) if psi.ndim == 0 else psi
+
+    def curvature(self, station_m: float) -> float:
+        """Curvature of the centre line in plan at a station (rad/m, + turning left)."""
+        for bend in self.annotations.bends:
+            if bend.start_m <= station_m < bend.end_m:
+                return bend.curvature_per_m
+        return 0.0
+
+    def frame(self, station_m: float) -> tuple[np.ndarray, float]:
+        """(centre-line floor point in the world (3,), heading in rad) at a station."""
+        x, y, psi = _plan(np.array([station_m], dtype=np.float64), self.annotations.bends)
+        return np.array([x[0], y[0], float(self.floor_z(station_m))]), float(psi[0])
+
+    def to_world(self, station_m: float, lateral_m: float, height_m: float = 0.0) -> np.ndarray:
+        """Tunnel coordinates (station, lateral + left, height above the local floor) → world point (3,)."""
+        origin, psi = self.frame(station_m)
+        return origin + np.array([-np.sin(psi) * lateral_m, np.cos(psi) * lateral_m, height_m])
 
     def triangle_reflectivity(self) -> np.ndarray:
         """(T,) reflectivity of every triangle, from :data:`MATERIALS`."""
@@ -370,6 +466,14 @@ def _shell_loop(cfg: TunnelConfig) -> tuple[np.ndarray, np.ndarray]:
     return loop, upper
 
 
+def _world_box(world: TunnelWorld, center_local: np.ndarray, size: np.ndarray) -> Box:
+    """A box given in straight tunnel coordinates (station, lateral, absolute z) placed in the world."""
+    s, lateral, z = (float(v) for v in center_local)
+    center = world.to_world(s, lateral, 0.0)
+    center[2] = z
+    return Box(tuple(float(v) for v in center), tuple(float(v) for v in size), float(world.heading(s)))
+
+
 def build_tunnel(config: TunnelConfig) -> TunnelWorld:
     """Build the mesh and ground truth of a tunnel from its config."""
     cfg = config
@@ -377,13 +481,20 @@ def build_tunnel(config: TunnelConfig) -> TunnelWorld:
         Ramp(s, s + length, g)
         for s, length, g in sorted(zip(cfg.ramp_start_m, cfg.ramp_length_m, cfg.ramp_grade))
     )
-    ann_stub = TunnelAnnotations((), (), (), (), None, None, ramps)
+    bends = tuple(
+        Bend(s, s + length, float(np.radians(a)))
+        for s, length, a in sorted(zip(cfg.bend_start_m, cfg.bend_length_m, cfg.bend_angle_deg))
+    )
+    ann_stub = TunnelAnnotations((), (), (), (), None, None, ramps, bends)
     probe = TunnelWorld(cfg, None, np.zeros(0, np.int32), ann_stub)
     floor_z = probe.floor_z
     half = cfg.width_m / 2
     breaks = [0.0, cfg.length_m, *np.arange(0.0, cfg.length_m, cfg.station_step_m)]
     for r in ramps:
         breaks += [r.start_m, r.end_m]
+    for b in bends:  # chords of at most 2.5° in bends (sag ≤ 5 mm at a 20 m radius)
+        n = max(1, int(np.ceil(abs(np.degrees(b.angle_rad)) / 2.5)))
+        breaks += list(np.linspace(b.start_m, b.end_m, n + 1))
     stations = np.unique(np.round(np.asarray(breaks), 9))
     z_st = np.asarray(floor_z(stations))
     mb = _MeshBuilder()
@@ -436,7 +547,7 @@ def build_tunnel(config: TunnelConfig) -> TunnelWorld:
                 mb.box(np.array([s - w / 2, lo_y, zf + h - t - 0.04]), np.array([s + w / 2, hi_y, zf + h - t]), "steel")
             lo = np.array([s - w / 2, min(lo_y, y_wall), zf + post_lo])
             hi = np.array([s + w / 2, max(hi_y, y_wall), zf + post_hi])
-            brackets.append(Bracket(float(s), side, Box(tuple((lo + hi) / 2), tuple(hi - lo))))
+            brackets.append(Bracket(float(s), side, _world_box(probe, (lo + hi) / 2, hi - lo)))
 
     # Cable joints.
     joints: list[CableJoint] = []
@@ -445,7 +556,7 @@ def build_tunnel(config: TunnelConfig) -> TunnelWorld:
         center = np.array([s, cable.y_m, float(floor_z(s)) + cable.center_above_floor_m])
         size = np.array([cfg.joint_length_m, cfg.joint_diameter_m, cfg.joint_diameter_m])
         mb.box(center - size / 2, center + size / 2, "joint")
-        joints.append(CableJoint(float(s), side, tier, k, Box(tuple(center), tuple(size))))
+        joints.append(CableJoint(float(s), side, tier, k, _world_box(probe, center, size)))
 
     # Parked cart: body on four wheels.
     cart = None
@@ -461,11 +572,17 @@ def build_tunnel(config: TunnelConfig) -> TunnelWorld:
                 cx, cy = s + dx * (length / 2 - wheel), y + dy * (width / 2 - wheel / 3)
                 half_wheel = np.array([wheel / 2, wheel / 3, 0.0])
                 mb.box(np.array([cx, cy, zf]) - half_wheel, np.array([cx, cy, zf + wheel]) + half_wheel, "rubber")
-        cart = Cart(float(s), Box((s, y, zf + height / 2), (length, width, height)))
+        cart = Cart(float(s), _world_box(probe, np.array([s, y, zf + height / 2]), np.array([length, width, height])))
 
     drain = Drain(cfg.drain_lateral_m, cfg.drain_width_m, cfg.drain_depth_m) if cfg.drain_enabled else None
+    if bends:  # bend everything built along a straight x axis onto the centre line
+        for verts in mb.vertices:
+            x, y, psi = _plan(verts[:, 0], bends)
+            lat = verts[:, 1].copy()
+            verts[:, 0] = x - np.sin(psi) * lat
+            verts[:, 1] = y + np.cos(psi) * lat
     mesh, materials = mb.to_open3d()
     if not len(materials):
         raise WorldError("the tunnel mesh is empty")
-    ann = TunnelAnnotations(tuple(trays), tuple(cables), tuple(brackets), tuple(joints), cart, drain, ramps)
+    ann = TunnelAnnotations(tuple(trays), tuple(cables), tuple(brackets), tuple(joints), cart, drain, ramps, bends)
     return TunnelWorld(cfg, mesh, materials, ann)
