@@ -1,0 +1,70 @@
+"""Pre-flight checks, mission-inside-fence, and the companion's failsafe decisions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sanqin.common.mission import MissionItem
+from sanqin.simulation.multicopter import MulticopterConfig
+from sanqin.simulation.multicopter.harness import SimulatedLink
+from sanqin.uav_bridge.mission_items import FenceCircle, FencePolygon
+from sanqin.uav_bridge.preflight import (
+    FailsafeMonitor,
+    FailsafePolicy,
+    PreflightLimits,
+    mission_fence_violations,
+    preflight_failures,
+)
+
+LAT, LON = 52.0870, 5.1630
+SQUARE = FencePolygon(((LAT - 0.001, LON - 0.001), (LAT + 0.001, LON - 0.001), (LAT + 0.001, LON + 0.001),
+                       (LAT - 0.001, LON + 0.001)))
+
+
+def _wps(*pts):
+    return [MissionItem(22, 0, 0, 10)] + [MissionItem(16, a, b, 10) for a, b in pts] + [MissionItem(20)]
+
+
+def test_plan_inside_and_outside_the_fence() -> None:
+    inside = _wps((LAT + 5e-4, LON), (LAT, LON + 5e-4))
+    assert mission_fence_violations(inside, [SQUARE]) == []
+    outside = _wps((LAT + 5e-4, LON), (LAT + 0.003, LON))
+    (msg,) = mission_fence_violations(outside, [SQUARE])
+    assert "item 2" in msg and "outside" in msg
+    hole = FencePolygon(((LAT - 2e-4, LON - 2e-4), (LAT + 2e-4, LON - 2e-4), (LAT + 2e-4, LON + 2e-4)), False)
+    crossing = _wps((LAT - 5e-4, LON), (LAT + 5e-4, LON))
+    assert any("crosses an exclusion" in m for m in mission_fence_violations(crossing, [SQUARE, hole]))
+    assert mission_fence_violations(inside, [], [FenceCircle(LAT, LON, 20.0)]) != []
+
+
+def test_preflight_against_the_simulator() -> None:
+    with SimulatedLink() as link:
+        v = link.connect()
+        link.advance(3.0)
+        mission = _wps((LAT + 5e-4, LON))
+        assert preflight_failures(v.telemetry, mission, [SQUARE], [], PreflightLimits()) == []
+        fails = preflight_failures(v.telemetry, [], [], [], PreflightLimits())
+        assert "no geofence" in fails and "no mission" in fails
+        bad = _wps((math.nan, LON))
+        assert any("non-finite" in f for f in preflight_failures(v.telemetry, bad, [SQUARE], [], PreflightLimits()))
+    with SimulatedLink(MulticopterConfig(gps_ok=False, ekf_ok=False, battery_soc_start=0.3)) as link:
+        v = link.connect()
+        link.advance(3.0)
+        fails = preflight_failures(v.telemetry, _wps((LAT, LON)), [SQUARE], [], PreflightLimits())
+        assert any("GPS" in f for f in fails) and any("EKF" in f for f in fails)
+        assert any("battery" in f for f in fails)
+
+
+def test_failsafe_monitor_decides_once() -> None:
+    m = FailsafeMonitor(FailsafePolicy(battery_low=0.3, battery_action="land", link_loss_action="rtl"))
+    assert m.step(0, connected=True, armed=True, mode="AUTO", battery=0.8) is None
+    assert m.step(1, connected=False, armed=True, mode="AUTO", battery=0.8) is None
+    assert m.step(2, connected=True, armed=True, mode="AUTO", battery=0.8) == "rtl"
+    assert m.step(3, connected=True, armed=True, mode="AUTO", battery=0.8) is None
+    assert m.step(4, connected=True, armed=True, mode="AUTO", battery=0.2) == "land"
+    assert m.step(5, connected=True, armed=True, mode="AUTO", battery=0.2) is None
+    assert m.step(6, connected=True, armed=True, mode="RTL", battery=0.1) is None
+    with pytest.raises(ValueError):
+        FailsafePolicy(battery_action="explode")
