@@ -15,3 +15,23 @@ class InvalidCloudError(PerceptionError, ValueError):
 
 class EmptyCloudError(PerceptionError):
     """A step needs points and the cloud has none (after filtering)."""
+
+
+class OdometryError(PerceptionError, ValueError):
+    """Odometry input is unusable (non-finite wheel odometry, a scan that cannot be registered)."""
+
+
+class ImuSampleError(PerceptionError, ValueError):
+    """An IMU sample has non-finite values; the attitude filter skips it."""
+
+
+class CameraModelError(PerceptionError, ValueError):
+    """Camera calibration is invalid or disagrees with the image (size, distortion model, matrix)."""
+
+
+class ImageInputError(PerceptionError, ValueError):
+    """An image has an unexpected encoding, shape or values for the step that received it."""
+
+
+class InspectionLogError(PerceptionError, OSError):
+    """The inspection log cannot be opened or written (permissions, disk full, bad path)."""

@@ -1,0 +1,160 @@
+"""Pose filter fusing wheel odometry, IMU and LiDAR registration (an EKF on x, y, z, yaw).
+
+Roll and pitch come from the IMU attitude filter (gravity makes them observable); the filter state is the
+base_link position in ``odom`` and its yaw, ``s = [x, y, z, ψ]`` with covariance ``P``.
+
+* **Prediction** (wheel + IMU): the wheel's forward speed is rotated by the full attitude (ramps and
+  slopes move the robot in z) and the yaw integrates the IMU yaw rate. Process noise is a random walk in
+  the distance driven (variance ∝ distance: scale error, slip) plus the gyro noise.
+* **Correction** (LiDAR): a registered pose with its information matrix from the ICP Hessian, in which
+  degenerate directions carry no information (see :mod:`sanqin.perception.registration`). The update is
+  done in information form, ``P⁺ = (P⁻¹ + I)⁻¹``, so along the axis of a featureless tunnel the estimate
+  is exactly the wheel/IMU prediction while the observable directions are corrected. The information per
+  direction is capped by ``floor_*`` (correlated ICP residuals are never as informative as the Hessian
+  says), and a correction whose Mahalanobis distance exceeds ``gate_chi2`` is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sanqin.runtime.config import param
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Noise model of the prediction and limits of the LiDAR correction."""
+
+    wheel_noise_m_per_sqrt_m: float = param(
+        0.05, "random-walk std of the wheel distance: grows with sqrt(distance) (m/sqrt(m))", min=0.0, max=10.0
+    )
+    lateral_noise_m_per_sqrt_m: float = param(0.02, "random-walk std of sideways slip (m/sqrt(m))", min=0.0, max=10.0)
+    vertical_noise_m_per_sqrt_m: float = param(
+        0.02, "random-walk std of vertical motion (m/sqrt(m))", min=0.0, max=10.0
+    )
+    gyro_noise_rad_s: float = param(0.005, "yaw-rate noise density (rad/s/sqrt(Hz) ~ rad/sqrt(s))", min=0.0)
+    floor_position_m: float = param(0.02, "smallest std a LiDAR correction claims per position direction (m)", min=1e-4)
+    floor_yaw_rad: float = param(0.002, "smallest std a LiDAR correction claims on yaw (rad)", min=1e-5)
+    gate_chi2: float = param(50.0, "corrections with a larger Mahalanobis distance² are rejected", min=1.0)
+    initial_std_m: float = param(0.01, "initial position std (m)", min=1e-6)
+    initial_yaw_std_rad: float = param(0.01, "initial yaw std (rad)", min=1e-6)
+
+
+def wrap(a: float) -> float:
+    """Angle wrapped to [-π, π)."""
+    return float((a + np.pi) % (2 * np.pi) - np.pi)
+
+
+def rot_rpy(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    """Rotation matrix R = Rz(yaw) Ry(pitch) Rx(roll)."""
+    cr, sr, cp, sp, cy, sy = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw)
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class CorrectionResult:
+    """What a LiDAR correction did."""
+
+    accepted: bool
+    chi2: float
+    observable_dims: int
+
+
+class PoseFilter:
+    """EKF over ``[x, y, z, yaw]`` of base_link in odom; roll/pitch supplied by the attitude filter."""
+
+    def __init__(self, config: FusionConfig) -> None:
+        self.config = config
+        self.s = np.zeros(4)
+        self.p = np.diag([config.initial_std_m**2] * 3 + [config.initial_yaw_std_rad**2])
+        self.roll = 0.0
+        self.pitch = 0.0
+        self.distance_m = 0.0
+
+    def reset(self, s: np.ndarray | None = None) -> None:
+        """Back to a state (default the origin) with the initial covariance."""
+        self.__init__(self.config)  # type: ignore[misc]
+        if s is not None:
+            self.s = np.asarray(s, float).copy()
+
+    def set_attitude(self, roll: float, pitch: float) -> None:
+        """Roll and pitch (rad) from the attitude filter."""
+        self.roll, self.pitch = float(roll), float(pitch)
+
+    def matrix(self) -> np.ndarray:
+        """4×4 ``odom ← base_link`` of the current estimate."""
+        m = np.eye(4)
+        m[:3, :3] = rot_rpy(self.roll, self.pitch, self.s[3])
+        m[:3, 3] = self.s[:3]
+        return m
+
+    def predict(self, forward_m: float, lateral_m: float, dyaw_rad: float, dt_s: float) -> None:
+        """Advance by a body-frame displacement (wheel odometry) and a yaw increment (IMU) over ``dt_s``."""
+        cfg = self.config
+        yaw_mid = self.s[3] + 0.5 * dyaw_rad
+        rot = rot_rpy(self.roll, self.pitch, yaw_mid)
+        d = rot @ np.array([forward_m, lateral_m, 0.0])
+        self.s[:3] += d
+        self.s[3] = wrap(self.s[3] + dyaw_rad)
+        dist = float(np.hypot(forward_m, lateral_m))
+        self.distance_m += dist
+        f = np.eye(4)
+        f[0, 3] = -d[1]
+        f[1, 3] = d[0]
+        g = rot[:, :3]
+        qb = np.diag(
+            [
+                cfg.wheel_noise_m_per_sqrt_m**2 * dist + 1e-12,
+                cfg.lateral_noise_m_per_sqrt_m**2 * dist + 1e-12,
+                cfg.vertical_noise_m_per_sqrt_m**2 * dist + 1e-12,
+            ]
+        )
+        q = np.zeros((4, 4))
+        q[:3, :3] = g @ qb @ g.T
+        q[3, 3] = cfg.gyro_noise_rad_s**2 * max(dt_s, 0.0) + 1e-12
+        self.p = f @ self.p @ f.T + q
+
+    def correct(self, measured: np.ndarray, information6: np.ndarray) -> CorrectionResult:
+        """Fuse a registered base_link pose (4×4 odom ← base_link) with its 6×6 [ω, δt] information."""
+        cfg = self.config
+        # Marginalise roll/pitch rotations (ω_x, ω_y) out; keep [δt_x, δt_y, δt_z, ω_z] in state order.
+        a = [0, 1]
+        b = [3, 4, 5, 2]
+        i_aa = information6[np.ix_(a, a)]
+        i_ab = information6[np.ix_(a, b)]
+        i_bb = information6[np.ix_(b, b)]
+        info = i_bb - i_ab.T @ np.linalg.pinv(i_aa, rcond=1e-9) @ i_ab
+        info = 0.5 * (info + info.T)
+        lam, vec = np.linalg.eigh(info)
+        floors2 = np.array([cfg.floor_position_m**2] * 3 + [cfg.floor_yaw_rad**2])
+        f2 = np.einsum("ij,i,ij->j", vec, floors2, vec)
+        lam = np.clip(lam, 0.0, None)
+        lam_eff = lam / (1.0 + lam * f2)
+        observable = lam_eff > 1e-6 * lam_eff.max(initial=0.0) if lam_eff.size else np.zeros(0, bool)
+        lam_eff = np.where(observable, lam_eff, 0.0)
+        info = (vec * lam_eff) @ vec.T
+        yaw_meas = float(np.arctan2(measured[1, 0], measured[0, 0]))
+        e = np.concatenate([measured[:3, 3] - self.s[:3], [wrap(yaw_meas - self.s[3])]])
+        # Innovation test in the observable subspace: S = H P H^T + R with R = I^-1 on that subspace.
+        vo = vec[:, observable]
+        if vo.shape[1] == 0:
+            return CorrectionResult(False, 0.0, 0)
+        eo = vo.T @ e
+        s_mat = vo.T @ self.p @ vo + np.diag(1.0 / lam_eff[observable])
+        chi2 = float(eo @ np.linalg.solve(s_mat, eo))
+        if not np.isfinite(chi2) or chi2 > cfg.gate_chi2:
+            return CorrectionResult(False, chi2, int(observable.sum()))
+        p_inv = np.linalg.inv(self.p)
+        p_new = np.linalg.inv(p_inv + info)
+        self.s = self.s + p_new @ info @ e
+        self.s[3] = wrap(self.s[3])
+        self.p = 0.5 * (p_new + p_new.T)
+        return CorrectionResult(True, chi2, int(observable.sum()))

@@ -1,0 +1,93 @@
+"""Pose filter (wheel + IMU + LiDAR information) and the IMU attitude filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from sanqin.perception.attitude import GRAVITY_M_S2, AttitudeConfig, AttitudeFilter
+from sanqin.perception.errors import ImuSampleError
+from sanqin.perception.fusion import FusionConfig, PoseFilter, wrap
+
+
+def _drive(f: PoseFilter, dist: float, steps: int = 100) -> None:
+    for _ in range(steps):
+        f.predict(dist / steps, 0.0, 0.0, 0.01)
+
+
+def _meas(x, y, z, yaw):
+    m = np.eye(4)
+    m[:3, :3] = Rotation.from_euler("z", yaw).as_matrix()
+    m[:3, 3] = (x, y, z)
+    return m
+
+
+def test_degenerate_axis_keeps_the_prediction_while_observable_axes_are_corrected() -> None:
+    f = PoseFilter(FusionConfig())
+    _drive(f, 10.0)
+    assert f.s[0] == pytest.approx(10.0)
+    info = np.diag([1e4, 1e4, 1e4, 0.0, 1e5, 1e5])  # [ωx ωy ωz tx ty tz]: no information along x
+    res = f.correct(_meas(12.0, 0.3, 0.05, 0.02), info)
+    assert res.accepted and res.observable_dims == 3
+    assert f.s[0] == pytest.approx(10.0, abs=1e-9)  # x untouched (the tunnel axis)
+    assert f.s[1] == pytest.approx(0.3, abs=0.02)
+    assert 0.01 < f.s[3] < 0.04  # pulled toward the measured yaw (and by the y offset it implies)
+    assert f.p[0, 0] > f.p[1, 1] * 10
+
+
+def test_full_information_pulls_every_axis_and_outliers_are_gated() -> None:
+    f = PoseFilter(FusionConfig(gate_chi2=20.0))
+    _drive(f, 5.0)
+    info = np.eye(6) * 1e5
+    assert f.correct(_meas(5.1, 0.05, 0.0, 0.0), info).accepted
+    assert f.s[0] == pytest.approx(5.1, abs=0.02)
+    bad = f.correct(_meas(25.0, 10.0, 0.0, 1.0), info)
+    assert not bad.accepted and bad.chi2 > 20.0
+    assert f.s[0] == pytest.approx(5.1, abs=0.02)
+
+
+def test_prediction_follows_pitch_on_a_ramp() -> None:
+    f = PoseFilter(FusionConfig())
+    f.set_attitude(0.0, -np.arctan(0.1))  # nose up (REP-103: negative pitch climbs)
+    _drive(f, 10.0)
+    assert f.s[2] == pytest.approx(10.0 * np.sin(np.arctan(0.1)), abs=1e-6)
+
+
+def test_wrap() -> None:
+    assert wrap(3 * np.pi) == pytest.approx(-np.pi)
+    assert wrap(0.5) == 0.5
+
+
+def _imu_run(filt: AttitudeFilter, seconds: float, tilt_rpy, bias, rate=200, seed=0):
+    rng = np.random.default_rng(seed)
+    r = Rotation.from_euler("xyz", tilt_rpy)
+    acc = r.inv().apply([0, 0, GRAVITY_M_S2])
+    t = 0.0
+    for _ in range(int(seconds * rate)):
+        t += 1.0 / rate
+        filt.update(bias + rng.normal(0, 0.002, 3), acc + rng.normal(0, 0.03, 3), t)
+    return t
+
+
+def test_static_tilt_converges_and_gyro_bias_is_estimated() -> None:
+    f = AttitudeFilter(AttitudeConfig())
+    bias = np.array([0.01, -0.008, 0.005])
+    _imu_run(f, 30.0, (0.1, -0.05, 0.0), bias)
+    roll, pitch, _ = f.roll_pitch_yaw()
+    assert (roll, pitch) == pytest.approx((0.1, -0.05), abs=0.005)
+    assert f.bias_rad_s == pytest.approx(bias, abs=0.002)
+
+
+def test_nan_samples_are_rejected_and_time_jumps_restart_integration() -> None:
+    f = AttitudeFilter(AttitudeConfig())
+    t = _imu_run(f, 1.0, (0.0, 0.0, 0.0), np.zeros(3))
+    q = f.q_xyzw.copy()
+    with pytest.raises(ImuSampleError, match="non-finite"):
+        f.update([np.nan, 0, 0], [0, 0, 9.8], t + 0.005)
+    assert f.rejected == 1 and np.array_equal(f.q_xyzw, q)
+    f.update([0.0, 0.0, 5.0], [0, 0, GRAVITY_M_S2], t + 100.0)  # 100 s gap: no 500 rad spin
+    assert f.time_jumps == 1
+    assert np.allclose(f.q_xyzw, q, atol=1e-9)
+    f.update([0.0, 0.0, 5.0], [0, 0, GRAVITY_M_S2], t + 99.0)  # backwards
+    assert f.time_jumps == 2
