@@ -21,7 +21,7 @@ What is modelled:
 * cable joints (boxes around a cable) at given stations, and a parked cart (a body on four wheels).
 
 Every triangle carries a material id (:data:`MATERIALS`, reflectivity for LiDAR intensity). The mesh
-stays small (a default 200 m tunnel is about 10,000 triangles): long elements are extruded between
+stays small (the default 200 m tunnel has about 12,000 triangles): long elements are extruded between
 *stations* (ends, ramp breaks, every ``station_step_m`` and every ≤ 2.5° within bends) instead of being
 tessellated finely.
 
