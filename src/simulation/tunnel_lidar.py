@@ -48,6 +48,8 @@ from sanqin.simulation.lidar import LidarConfig, LidarScene, LidarSimulator, mou
 from sanqin.simulation.worlds.tunnel import TunnelConfig, TunnelWorld, build_tunnel
 
 POINTCLOUD2 = "sensor_msgs/msg/PointCloud2"
+#: Lower edges of the surface-distance histogram bins (m): 1 mm bins to 1 m, the last bin open-ended.
+_DIST_EDGES = np.arange(0.0, 1.0005, 0.001)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class TunnelLidarSim:
         self.points_in: list[tuple[float, int]] = []
         self.points_out: list[tuple[float, int]] = []
         self.latencies: list[float] = []
-        self.surface_dist: list[np.ndarray] = []
+        # Distances to the surface in 1 mm bins up to 1 m (and one overflow bin): bounded memory on long runs.
+        self.surface_hist = np.zeros(len(_DIST_EDGES), dtype=np.int64)
         self.scan_stats: list[Any] = []
         self.counts = dict.fromkeys(
             ("malformed", "unknown_stamp", "wrong_frame", "nonfinite", "out_of_range", "crop_violations",
@@ -195,7 +198,7 @@ class TunnelLidarSim:
         except MessageError:
             self.counts["malformed"] += 1
             return
-        sent = self._sent.get(_us(cloud.stamp_s))
+        sent = self._sent.pop(_us(cloud.stamp_s), None)
         if sent is None:
             self.counts["unknown_stamp"] += 1
             return
@@ -234,7 +237,8 @@ class TunnelLidarSim:
             c["body_points"] += int(np.count_nonzero(np.all((base >= lo) & (base <= hi), axis=1)))
         world = pts @ world_from_lidar[:3, :3].T + world_from_lidar[:3, 3]
         dist = self.scene.distance(world)
-        self.surface_dist.append(dist.astype(np.float32))
+        self.surface_hist += np.bincount(np.searchsorted(_DIST_EDGES, dist, side="right") - 1,
+                                         minlength=len(_DIST_EDGES))
         c["off_surface"] += int(np.count_nonzero(dist > self.config.surface_tolerance_m))
         self._accumulate(world)
 
@@ -253,7 +257,6 @@ class TunnelLidarSim:
         c = self.counts
         n_in = np.array([n for _, n in self.points_in], dtype=float)
         n_out = np.array([n for _, n in self.points_out], dtype=float)
-        dist = np.concatenate(self.surface_dist) if self.surface_dist else np.zeros(0)
         rays = sum(s.rays for s in self.scan_stats)
         returns = sum(s.returns for s in self.scan_stats)
         nan = float("nan")
@@ -276,8 +279,8 @@ class TunnelLidarSim:
             "body_points": float(c["body_points"]),
             "latency_mean_s": float(np.mean(self.latencies)) if self.latencies else nan,
             "latency_max_s": float(np.max(self.latencies)) if self.latencies else nan,
-            "surface_dist_median_m": float(np.median(dist)) if dist.size else nan,
-            "surface_dist_p95_m": float(np.percentile(dist, 95)) if dist.size else nan,
+            "surface_dist_median_m": _hist_quantile(self.surface_hist, 0.5),
+            "surface_dist_p95_m": _hist_quantile(self.surface_hist, 0.95),
             "off_surface_fraction": float(c["off_surface"] / c["points_checked"]) if c["points_checked"] else nan,
             "lidar_return_fraction": float(returns / rays) if rays else nan,
             "lidar_self_hits_per_scan": float(np.mean([s.self_hits for s in self.scan_stats])) if rays else nan,
@@ -351,6 +354,15 @@ class TunnelLidarSim:
         fig2.savefig(p2, dpi=110)
         paths.append(p2)
         return paths
+
+
+def _hist_quantile(hist: np.ndarray, q: float) -> float:
+    """Upper edge of the bin holding quantile ``q`` (1 mm resolution; inf if it lies in the overflow bin)."""
+    total = int(hist.sum())
+    if total == 0:
+        return float("nan")
+    k = int(np.searchsorted(np.cumsum(hist), q * total))
+    return float(_DIST_EDGES[k + 1]) if k + 1 < len(_DIST_EDGES) else float("inf")
 
 
 def _us(t_s: float) -> int:
