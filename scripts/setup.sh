@@ -15,6 +15,9 @@ ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1' || need+=(libgomp1)
 ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1)
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv python3-dev)
+# The Gazebo-twin tests parse the generated SDF with the real SDFormat library (a small C++ checker).
+{ command -v g++ >/dev/null && command -v pkg-config >/dev/null && pkg-config --list-all 2>/dev/null | grep -q '^sdformat'; } \
+  || need+=(g++ pkg-config libsdformat-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     SUDO=""

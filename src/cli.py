@@ -8,6 +8,7 @@
     sanqin check-launch                        check every launch file against nodes and configs
     sanqin plan ...                            coverage / inspection planning (sanqin.planning.cli)
     sanqin uav ...                             MAVLink field tools (sanqin.uav_bridge.cli)
+    sanqin gazebo ...                          Gazebo twins: generate, check, list, score (sanqin.simulation.gazebo.cli)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ AREA_COMMANDS = {
     "plan": ("sanqin.planning.cli", "coverage and inspection planning"),
     "uav": ("sanqin.uav_bridge.cli", "MAVLink field tools: plan, validate, upload, download, fly, monitor"),
     "rehab": ("sanqin.rehab_robot.cli", "rehabilitation sessions: validate profiles, report on sessions"),
+    "gazebo": ("sanqin.simulation.gazebo.cli", "Gazebo twins of the scenarios: generate, check, list, score"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2

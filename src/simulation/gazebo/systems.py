@@ -1,0 +1,127 @@
+"""Gazebo Harmonic systems (``gz-sim-*-system`` plugins) used by the generated worlds and models.
+
+Each function adds one ``<plugin>`` with the parameters the system reads. The world systems are
+what a headless server needs: physics, sensors rendering with ogre2 (``--headless-rendering``
+uses EGL), the scene broadcaster (entity poses for the bridge and GUIs), user commands (``create``
+spawns robots through it) and the per-sensor-type systems (IMU, force/torque, NavSat, ...).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from sanqin.simulation.gazebo.sdf import num, plugin
+
+#: World system name → (plugin file, class, parameters).
+WORLD_SYSTEMS: dict[str, tuple[str, str, dict[str, object]]] = {
+    "physics": ("gz-sim-physics-system", "gz::sim::systems::Physics", {}),
+    "sensors": ("gz-sim-sensors-system", "gz::sim::systems::Sensors", {"render_engine": "ogre2"}),
+    "scene_broadcaster": ("gz-sim-scene-broadcaster-system", "gz::sim::systems::SceneBroadcaster", {}),
+    "user_commands": ("gz-sim-user-commands-system", "gz::sim::systems::UserCommands", {}),
+    "imu": ("gz-sim-imu-system", "gz::sim::systems::Imu", {}),
+    "forcetorque": ("gz-sim-forcetorque-system", "gz::sim::systems::ForceTorque", {}),
+    "navsat": ("gz-sim-navsat-system", "gz::sim::systems::NavSat", {}),
+    "air_pressure": ("gz-sim-air-pressure-system", "gz::sim::systems::AirPressure", {}),
+    "magnetometer": ("gz-sim-magnetometer-system", "gz::sim::systems::Magnetometer", {}),
+    "contact": ("gz-sim-contact-system", "gz::sim::systems::Contact", {}),
+}
+
+#: Systems every generated world loads; sensor-type systems are added when a model uses that sensor.
+BASE_WORLD_SYSTEMS = ("physics", "sensors", "scene_broadcaster", "user_commands")
+
+
+def add_world_systems(world: ET.Element, names: Sequence[str]) -> None:
+    """Add the named world systems (base systems first, then the others in :data:`WORLD_SYSTEMS` order)."""
+    wanted = set(names) | set(BASE_WORLD_SYSTEMS)
+    for name, (filename, cls, params) in WORLD_SYSTEMS.items():
+        if name in wanted:
+            plugin(world, filename, cls, dict(params))
+
+
+def diff_drive(model: ET.Element, *, left_joints: Sequence[str], right_joints: Sequence[str],
+               wheel_separation_m: float, wheel_radius_m: float, cmd_topic: str, odom_topic: str,
+               tf_topic: str, frame_id: str = "odom", child_frame_id: str = "base_link",
+               odom_rate_hz: float = 50.0, max_velocity_m_s: float | None = None,
+               max_acceleration_m_s2: float | None = None) -> None:
+    """``DiffDrive``: Twist on ``cmd_topic`` → wheel joint velocities; odometry and TF out."""
+    params: dict[str, object] = {
+        "left_joint": list(left_joints),
+        "right_joint": list(right_joints),
+        "wheel_separation": wheel_separation_m,
+        "wheel_radius": wheel_radius_m,
+        "odom_publish_frequency": odom_rate_hz,
+        "topic": cmd_topic,
+        "odom_topic": odom_topic,
+        "tf_topic": tf_topic,
+        "frame_id": frame_id,
+        "child_frame_id": child_frame_id,
+    }
+    if max_velocity_m_s is not None:
+        params["max_linear_velocity"] = max_velocity_m_s
+        params["min_linear_velocity"] = -max_velocity_m_s
+    if max_acceleration_m_s2 is not None:
+        params["max_linear_acceleration"] = max_acceleration_m_s2
+        params["min_linear_acceleration"] = -max_acceleration_m_s2
+    plugin(model, "gz-sim-diff-drive-system", "gz::sim::systems::DiffDrive", params)
+
+
+def mecanum_drive(model: ET.Element, *, front_left: str, front_right: str, back_left: str, back_right: str,
+                  wheel_separation_m: float, wheelbase_m: float, wheel_radius_m: float, cmd_topic: str,
+                  odom_topic: str, tf_topic: str, frame_id: str = "odom", child_frame_id: str = "base_link",
+                  odom_rate_hz: float = 50.0) -> None:
+    """``MecanumDrive``: holonomic Twist (vx, vy, wz) → four mecanum wheel velocities; odometry out."""
+    plugin(model, "gz-sim-mecanum-drive-system", "gz::sim::systems::MecanumDrive", {
+        "front_left_joint": front_left,
+        "front_right_joint": front_right,
+        "back_left_joint": back_left,
+        "back_right_joint": back_right,
+        "wheel_separation": wheel_separation_m,
+        "wheelbase": wheelbase_m,
+        "wheel_radius": wheel_radius_m,
+        "odom_publish_frequency": odom_rate_hz,
+        "topic": cmd_topic,
+        "odom_topic": odom_topic,
+        "tf_topic": tf_topic,
+        "frame_id": frame_id,
+        "child_frame_id": child_frame_id,
+    })
+
+
+def joint_state_publisher(model: ET.Element, topic: str, joints: Sequence[str] = ()) -> None:
+    """``JointStatePublisher``: joint positions/velocities/efforts as gz.msgs.Model (→ sensor_msgs/JointState)."""
+    params: dict[str, object] = {"topic": topic}
+    if joints:
+        params["joint_name"] = list(joints)
+    plugin(model, "gz-sim-joint-state-publisher-system", "gz::sim::systems::JointStatePublisher", params)
+
+
+def joint_trajectory_controller(model: ET.Element, topic: str, joints: Sequence[str],
+                                initial_positions: Sequence[float], p_gain: Sequence[float],
+                                d_gain: Sequence[float], i_gain: Sequence[float] | None = None) -> None:
+    """``JointTrajectoryController``: trajectory_msgs/JointTrajectory → PID position control of the joints."""
+    model_plugin = plugin(model, "gz-sim-joint-trajectory-controller-system",
+                          "gz::sim::systems::JointTrajectoryController", {"topic": topic})
+    i_gain = list(i_gain) if i_gain is not None else [0.0] * len(joints)
+    for name, q0, kp, ki, kd in zip(joints, initial_positions, p_gain, i_gain, d_gain, strict=True):
+        ET.SubElement(model_plugin, "joint_name").text = name
+        for tag, value in (("initial_position", q0), ("position_p_gain", kp), ("position_i_gain", ki),
+                           ("position_d_gain", kd)):
+            ET.SubElement(model_plugin, tag).text = num(value)
+
+
+def joint_position_controller(model: ET.Element, joint: str, topic: str, p_gain: float, d_gain: float,
+                              i_gain: float = 0.0) -> None:
+    """``JointPositionController``: std_msgs/Float64 target (rad or m) → PID force on one joint."""
+    plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController", {
+        "joint_name": joint, "topic": topic, "p_gain": p_gain, "i_gain": i_gain, "d_gain": d_gain,
+    })
+
+
+def odometry_publisher(model: ET.Element, odom_topic: str, tf_topic: str, rate_hz: float,
+                       frame_id: str = "odom", child_frame_id: str = "base_link", dimensions: int = 3) -> None:
+    """``OdometryPublisher``: ground-truth odometry of the model (for vehicles without a drive system)."""
+    plugin(model, "gz-sim-odometry-publisher-system", "gz::sim::systems::OdometryPublisher", {
+        "odom_frame": frame_id, "robot_base_frame": child_frame_id, "odom_publish_frequency": rate_hz,
+        "odom_topic": odom_topic, "tf_topic": tf_topic, "dimensions": dimensions,
+    })
