@@ -20,7 +20,7 @@ class AssistConfig:
 
     forgetting_factor: float = param(0.85, "f: fraction of the assistance kept from one trial to the next",
                                      min=0.0, max=1.0)
-    error_gain: float = param(0.08, "c: assistance added per unit of normalised trial error", min=0.0, max=10.0)
+    error_gain: float = param(0.2, "c: assistance added per unit of normalised trial error", min=0.0, max=10.0)
     initial_gain: float = param(1.0, "assistance gain of the first trial of a new patient", min=0.0, max=1.0)
     min_gain: float = param(0.0, "lowest assistance gain", min=0.0, max=1.0)
     max_gain: float = param(1.0, "highest assistance gain", min=0.0, max=1.0)

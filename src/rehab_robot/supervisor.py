@@ -70,6 +70,8 @@ class SupervisorConfig:
                                   min=0.0, max=5.0)
     rom_tolerance_fraction: float = param(0.0, "how far beyond the ROM (fraction of span) before STOP",
                                           min=0.0, max=0.2)
+    direction_filter_s: float = param(0.1, "time constant of the motion direction a spasm is judged against (s)",
+                                      min=0.001, max=1.0)
     interaction_filter_s: float = param(0.005, "time constant of the low-pass on the measured interaction used "
                                                "for the force limit (s); 0 disables", min=0.0, max=0.1)
 
@@ -155,6 +157,7 @@ class SafetySupervisor:
         self._ramp_from: np.ndarray | None = None
         self._opp_hist: deque[tuple[float, float]] = deque()
         self._f_filt: np.ndarray | None = None
+        self._v_slow: np.ndarray | None = None
         self._clamping: set[str] = set()
         self._active: set[str] = set()
         self._estop_input = False
@@ -267,7 +270,12 @@ class SafetySupervisor:
 
         # spasm: sudden rise of an interaction opposing the motion (or the command)
         f_cmd = self.robot.task_force(q, tau_cmd)
-        ref = v if speed > 0.05 * lim.max_speed else f_cmd
+        # the motion the spasm opposes: velocity low-passed over direction_filter_s, so the reference is the
+        # movement *before* the disturbance (a spasm quickly bends the current velocity away from it)
+        tf = self.config.direction_filter_s
+        self._v_slow = v.copy() if self._v_slow is None else self._v_slow + min(1.0, max(dt, 0.0) / tf) * (
+            v - self._v_slow)
+        ref = self._v_slow if float(np.linalg.norm(self._v_slow)) > 0.05 * lim.max_speed else f_cmd
         ref_n = float(np.linalg.norm(ref))
         opp = max(0.0, -float(f_int @ ref) / ref_n) if ref_n > 1e-9 else 0.0
         if self.state == SafetyState.HOLD and self._hold_dir is not None:

@@ -70,10 +70,10 @@ def test_assistance_fades_for_a_capable_patient_and_stays_for_an_impaired_one(pl
         s.start(0.0)
         _loop(s, plant, 8 * 1.9 + 0.5, lambda t, x, v, s=s, i=impaired: patient(t, x, v, s, i))
         assert len(s.trials) == 8
-        g = [g for _, g in s.aan.history]
-        assert g[-1] < g[0]  # the forgetting factor lets assistance fade when errors are small
-        gains[impaired] = g[-1]
-    assert gains[False] < 0.35 and gains[True] > 0.6
+        gains[impaired] = [g for _, g in s.aan.history]
+    capable, impaired = gains[False], gains[True]
+    assert all(b < a for a, b in zip(capable, capable[1:]))  # the forgetting factor fades unneeded help
+    assert capable[-1] < 0.35 and min(impaired) > 0.9
 
 
 def test_mode_switch_mid_trial_has_no_torque_jump(planar_profile) -> None:
