@@ -47,6 +47,7 @@ class ContactProbeConfig:
     hold_s: float = param(2.0, "measurement hold time (s)", min=0.0)
     max_extension_m: float = param(0.25, "probe travel; no contact by then aborts (m)", min=0.001)
     home_m: float = param(0.0, "retracted extension (m)")
+    tare_on_start: bool = param(True, "take the retracted reading as zero when a placement starts")
 
     def __post_init__(self) -> None:
         require(self.contact_threshold_n < self.target_force_n < self.abort_force_n,
@@ -69,6 +70,8 @@ class ContactProbe:
         self.reason = ""
         self.max_force_n = 0.0
         self.held_forces: list[float] = []
+        self.raw_force_n = 0.0
+        self.bias_n = 0.0
 
     def start(self, target_force_n: float | None = None) -> None:
         """Begin a placement; a target at/above the abort limit raises :class:`ForceLimitError` (no motion)."""
@@ -79,13 +82,16 @@ class ContactProbe:
                 f"{self.config.abort_force_n:g}) N"
             )
         self.target_force_n = f
+        if self.config.tare_on_start and self.x is not None and self.x <= self.config.home_m + 1e-3:
+            self.bias_n = self.raw_force_n  # retracted, in free air: the reading is the sensor's offset
         self.state, self.timer, self.reason = ProbeState.APPROACH, 0.0, ""
         self.held_forces = []
 
     def on_probe(self, stamp_s: float, t_s: float, extension_m: float, force_n: float) -> bool:
         """Register probe extension (m) and axial force (N)."""
         if self.safety.observe("probe", stamp_s, t_s, np.array([extension_m, force_n])):
-            self.x, self.force_n = float(extension_m), float(force_n)
+            self.raw_force_n = float(force_n)
+            self.x, self.force_n = float(extension_m), float(force_n) - self.bias_n
             self.max_force_n = max(self.max_force_n, self.force_n)
             return True
         return False
@@ -98,6 +104,11 @@ class ContactProbe:
         c = self.config
         verdict = self.safety.assess(t_s, force_n=np.array([self.force_n, 0.0, 0.0]))
         if not verdict.allowed or self.x is None:
+            if self.state in (ProbeState.APPROACH, ProbeState.CONTACT, ProbeState.HOLD, ProbeState.RETRACT):
+                self._abort("safety stop: " + "; ".join(verdict.reasons))
+            fresh = self.x is not None and not any("stale" in r or "no data" in r for r in verdict.reasons)
+            if self.safety.release_required and fresh and self.force_n > self.config.contact_threshold_n:
+                return -self.config.retract_speed_m_s  # release the clamped contact, then stay stopped
             return 0.0
         dt = self.safety.dt_s
         f = self.force_n

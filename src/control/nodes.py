@@ -513,6 +513,7 @@ class ContactProbeNode:
         self.config = config
         self.ctrl = ContactProbe(config)
         self.x: float | None = None
+        self.x_t_s = -np.inf
         self.placements = 0
         self.aborts = 0
         self._reported = True
@@ -520,11 +521,16 @@ class ContactProbeNode:
     def on_joint_states(self, js: JointStates, t_s: float) -> None:
         """Probe extension from the joint states."""
         if self.config.probe_joint in js.names:
-            self.x = _position_of(js, self.config.probe_joint)
+            x = _position_of(js, self.config.probe_joint)
+            if np.isfinite(x):
+                self.x, self.x_t_s = x, t_s
 
     def on_wrench(self, w: WrenchStamped, t_s: float) -> None:
-        """Probe force sensor; combined with the latest extension into one probe sample."""
-        if self.x is None:
+        """Probe force sensor; combined with the latest extension into one probe sample.
+
+        A stale extension (joint states silent) withholds the sample, so the probe's watchdog trips.
+        """
+        if self.x is None or t_s - self.x_t_s > self.ctrl.safety.config.watchdog_timeout_s:
             return
         f = self.config.force_sign * float(w.wrench.force_n[self.config.force_axis])
         self.ctrl.on_probe(w.stamp_s, t_s, self.x, f)

@@ -17,6 +17,9 @@ Cycle contract (one control cycle, node time ``t_s`` in seconds)::
 
 Protective stops (stale or invalid data, clock jumps) clear by themselves once every channel has
 fresh, valid data again; e-stops (force/torque over limit, joint limit hit, external request) latch.
+After a force/torque e-stop ``release_required`` is set: a controller that can move *away* from the
+contact (the cable probe retracting) may do so, as ISO/TS 15066 asks that a clamped body part can be
+freed; every other motion stays stopped.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class SafetyLayer:
         self.joint_upper = None if joint_upper is None else np.asarray(joint_upper, float)
         self.state = SafetyState.OK
         self.latched = ""
+        self.release_required = False  # latched by a contact force/torque: a release motion is allowed
         self.reasons: tuple[str, ...] = ()
         self.last_t_s: float | None = None
         self.dt_s = 0.0
@@ -205,10 +209,12 @@ class SafetyLayer:
             f = float(np.linalg.norm(force_n))
             if f > self.config.max_force_n:
                 self.trip(f"contact force {f:.1f} N above limit {self.config.max_force_n:g} N")
+                self.release_required = True
         if torque_nm is not None:
             tau = float(np.linalg.norm(torque_nm))
             if tau > self.config.max_torque_nm:
                 self.trip(f"contact torque {tau:.2f} N·m above limit {self.config.max_torque_nm:g} N·m")
+                self.release_required = True
 
     def _check_joints(self, q: np.ndarray | None) -> None:
         if q is None or self.joint_lower is None or self.joint_upper is None:
@@ -251,6 +257,7 @@ class SafetyLayer:
                 return False, f"reset refused: inputs not fresh/valid: {bad}"
         was = self.latched
         self.latched = ""
+        self.release_required = False
         self.state = SafetyState.STOPPED  # the next assess() decides whether motion may resume
         self.counters["resets"] += 1
         return True, f"reset ({was})"

@@ -107,3 +107,21 @@ def test_probe_no_contact_aborts() -> None:
     probe.start()
     _probe_run(probe, cable_at=0.2, n=1500)
     assert probe.state is ProbeState.ABORTED and "no contact" in probe.reason
+
+
+def test_force_estop_releases_the_contact_then_stops() -> None:
+    probe = ContactProbe(load_config(ContactProbeConfig, {"safety": {"max_force_n": 40.0}}))
+    probe.start()
+    x, t = 0.0, 0.0
+    for _ in range(1150):  # approach until pressing
+        t += DT
+        probe.on_probe(t, t, x, max(0.0, (x - 0.1) * 2000.0))
+        x += probe.step(t) * DT
+    assert probe.state in (ProbeState.CONTACT, ProbeState.HOLD)
+    t += DT
+    probe.on_probe(t, t, x, 90.0)  # the cable jerks into the probe: far above the 40 N safety limit
+    v = probe.step(t)
+    assert v < 0 and probe.safety.latched and probe.state is ProbeState.ABORTED  # release in the same cycle
+    t += DT
+    probe.on_probe(t, t, x - 0.01, 0.0)  # contact released
+    assert probe.step(t) == 0.0  # latched: no further motion until reset
