@@ -188,17 +188,16 @@ class TherapySession:
         self._last_t = t_s
         self._cycle += 1
         q, qd, f_int = sample.q, sample.qd, sample.interaction
-        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd)) and np.all(np.isfinite(f_int))):
-            return np.zeros(robot.n_joints)  # nothing sensible to compute; the supervisor stops independently
-        x = robot.forward(q)
-        v = robot.task_velocity(q, qd)
-
         # safety: any new non-RUN episode aborts the trial and pauses until the supervisor runs again
         if safety != SafetyState.RUN or safety_epoch != self._safety_epoch:
             if self.phase in ("wait", "move", "rest"):
                 self._abort(t_s, f"safety {safety.name}")
                 self._enter("paused", t_s)
             self._safety_epoch = safety_epoch
+        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd)) and np.all(np.isfinite(f_int))):
+            return np.zeros(robot.n_joints)  # nothing sensible to compute; the supervisor stops independently
+        x = robot.forward(q)
+        v = robot.task_velocity(q, qd)
         if self.phase == "paused" and safety == SafetyState.RUN and not self.paused_by_therapist:
             self._enter("wait" if self.trial_index < self.plan.n_trials else "done", t_s, x)
 
@@ -209,10 +208,8 @@ class TherapySession:
             self._switch_pending = False
         f = self.bumpless.apply(t_s, f)
         self._f_last = f
-        if self.phase in ("move", "wait"):
-            x_ref = self._traj.sample(t_s)[0] if (self.phase == "move" and self._traj) else x
-            if self.phase == "move":
-                self._buf.append((t_s, x, v, x_ref, f))
+        if self.phase == "move" and self._traj is not None:
+            self._buf.append((t_s, x, v, self._traj.sample(t_s)[0], f))
         if self._cycle % self.config.record_every == 0 and self.phase not in ("idle",):
             self._record({"type": "sample", "t_s": t_s, "phase": self.phase, "mode": self.mode,
                           "trial": self.trial_index, "x": x.tolist(), "v": v.tolist(), "f_int": f_int.tolist(),
