@@ -143,11 +143,15 @@ def run_scenario(
     try:
         for k in range(1, steps + 1):
             t = k * sc.step_s
+            # Timers due up to t fire first (the clock reaches t), then the simulators advance to t and
+            # publish what they sense at t, which the nodes receive stamped and recorded at t.
+            graph.advance_to(t)
             for _, sim in sims:
                 sim.step(t, sc.step_s)
-            graph.advance_to(t)
-            if bar is not None and k % max(1, steps // 200) == 0:
-                bar.update(round(t - bar.n, 3))
+            graph.bus.spin_once()
+            if bar is not None and (k % max(1, steps // 200) == 0 or k == steps):
+                bar.n = min(round(t, 3), bar.total)
+                bar.refresh()
             if any(getattr(sim, "done", lambda: False)() for _, sim in sims):
                 break
     finally:
