@@ -403,6 +403,8 @@ class RailPatrolNodeConfig(RailPatrolConfig):
 
     control_period_s: float = param(0.02, "control cycle (s)", min=1e-4, max=0.5)
     carriage_joint: str = param("carriage", "joint name of the carriage in joint_states")
+    interlock_joint: str = param("probe", "joint that must be retracted before the carriage moves ('' = none)")
+    interlock_max: float = param(0.01, "largest interlock-joint position that counts as retracted (m)")
 
 
 def _position_of(js: JointStates, name: str) -> float:
@@ -426,6 +428,10 @@ class RailPatrolNode:
         """Carriage position from the joint states (other joints ignored)."""
         if self.config.carriage_joint in js.names:
             self.ctrl.on_position(js.stamp_s, t_s, _position_of(js, self.config.carriage_joint))
+        lock = self.config.interlock_joint
+        if lock:
+            x = _position_of(js, lock) if lock in js.names else np.nan
+            self.ctrl.interlock_ok = bool(np.isfinite(x) and x <= self.config.interlock_max)
 
     def on_inspection_done(self, ok: bool, t_s: float) -> None:
         """The probe finished at this point."""

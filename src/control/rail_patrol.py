@@ -63,6 +63,7 @@ class RailPatrolController:
         self.waited_s = 0.0
         self.timeouts = 0
         self.arrivals = 0  # increments on each arrival (the node announces it)
+        self.interlock_ok = True  # e.g. the probe is retracted; False holds the carriage
 
     def on_position(self, stamp_s: float, t_s: float, x_m: float) -> bool:
         """Register a carriage position reading."""
@@ -119,7 +120,7 @@ class RailPatrolController:
             if c.wait_for_inspection and not self.inspection_done and self.waited_s >= c.max_wait_s:
                 released = True
                 self.timeouts += 1
-            if self.dwell_left <= 0.0 and released:
+            if self.dwell_left <= 0.0 and released and self.interlock_ok:
                 if self.index + 1 < len(c.inspection_points_m):
                     self.index += 1
                     self.state = PatrolState.TRAVEL
@@ -128,6 +129,8 @@ class RailPatrolController:
                     self.state = PatrolState.TRAVEL
                 else:
                     self.state = PatrolState.DONE
+        if not self.interlock_ok:
+            v_des = 0.0  # never move the carriage with the probe out
         dv = float(np.clip(v_des - self.v, -c.max_accel_m_s2 * dt, c.max_accel_m_s2 * dt))
         v = self.safety.limit_scalar_speed(self.v + dv)
         if self.x <= 0.0 and v < 0 or self.x >= c.rail_length_m and v > 0:

@@ -125,3 +125,14 @@ def test_force_estop_releases_the_contact_then_stops() -> None:
     t += DT
     probe.on_probe(t, t, x - 0.01, 0.0)  # contact released
     assert probe.step(t) == 0.0  # latched: no further motion until reset
+
+
+def test_interlock_holds_the_carriage() -> None:
+    ctrl = _patrol()
+    ctrl.interlock_ok = False
+    x, t = 0.0, 0.0
+    for _ in range(200):
+        t += DT
+        ctrl.on_position(t, t, x)
+        x += ctrl.step(t) * DT
+    assert x == 0.0
