@@ -6,6 +6,11 @@ runner, and the launch-file check. It imports nothing so that ``setup.py`` can r
 
 NODES: dict[str, str] = {
     "lidar_preprocessor": "sanqin.perception.nodes:LIDAR_PREPROCESSOR",
+    "obstacle_detector": "sanqin.perception.nodes:OBSTACLE_DETECTOR",
+    "lidar_odometry": "sanqin.perception.nodes:LIDAR_ODOMETRY",
+    "imu_attitude": "sanqin.perception.nodes:IMU_ATTITUDE",
+    "thermal_inspector": "sanqin.perception.nodes:THERMAL_INSPECTOR",
+    "canopy_mapper": "sanqin.perception.nodes:CANOPY_MAPPER",
     "seam_follower": "sanqin.control.nodes:SEAM_FOLLOWER",
     "cartesian_admittance": "sanqin.control.nodes:CARTESIAN_ADMITTANCE",
     "cartesian_impedance": "sanqin.control.nodes:CARTESIAN_IMPEDANCE",
@@ -14,4 +19,5 @@ NODES: dict[str, str] = {
     "rail_patrol": "sanqin.control.nodes:RAIL_PATROL",
     "contact_probe": "sanqin.control.nodes:CONTACT_PROBE",
     "rehab_robot": "sanqin.rehab_robot.nodes:REHAB_ROBOT",
+    "uav_bridge": "sanqin.uav_bridge.nodes:UAV_BRIDGE",
 }

@@ -7,9 +7,29 @@ executable names are listed in :mod:`sanqin.registry`.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sanqin.msgs.diagnostics import diagnostics_to_msg
+from sanqin.msgs.geometry import odometry_from_msg, odometry_to_msg, odometry_to_tf
+from sanqin.msgs.grid import grid_to_occupancy
+from sanqin.msgs.image import image_to_frame
+from sanqin.msgs.obstacles import obstacles_to_markers, obstacles_to_pointcloud2
 from sanqin.msgs.pointcloud import cloud_to_pointcloud2, pointcloud2_to_cloud
+from sanqin.msgs.sensors import imu_from_msg, imu_to_msg
+from sanqin.perception.components import (
+    CanopyMapper,
+    CanopyMapperConfig,
+    ImuAttitude,
+    ImuAttitudeConfig,
+    LidarOdometryNode,
+    LidarOdometryNodeConfig,
+    ObstacleDetector,
+    ObstacleDetectorConfig,
+    ThermalInspector,
+    ThermalInspectorConfig,
+)
 from sanqin.perception.preprocess import LidarPreprocessor, LidarPreprocessorConfig
-from sanqin.runtime.node import Input, NodeSpec, Output, Qos
+from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
 
 #: ``lidar_preprocessor``: raw LiDAR cloud → non-finite, range, crop-box and voxel filtered cloud.
 #:
@@ -32,4 +52,133 @@ LIDAR_PREPROCESSOR = NodeSpec(
                description="filtered, voxel-downsampled cloud in the input's frame"),
     ),
     description="LiDAR preprocessing: drop non-finite points, range filter, crop box, voxel downsampling",
+)
+
+
+def _alarms_to_msg(batch: Any, factory: Any) -> Any:
+    return diagnostics_to_msg(list(batch.statuses), batch.stamp_s, factory)
+
+
+def _markers(obstacles: Any, factory: Any) -> Any:
+    return obstacles_to_markers(obstacles, factory, lifetime_s=0.5)
+
+
+#: ``obstacle_detector``: LiDAR cloud → tracked obstacles (oriented 3-D boxes with velocities).
+#:
+#: Inputs: ``points`` (sensor_msgs/PointCloud2, sensor QoS; raw or preprocessed, sensor frame, z up) and
+#: ``odom`` (nav_msgs/Odometry, odom → base_link) — with odometry, boxes are tracked and published in the
+#: odometry frame (velocities over ground), else in the sensor frame. Outputs: ``obstacles`` — the obstacle
+#: list the MPC planner consumes, as a sensor_msgs/PointCloud2 *table* (one point per obstacle, float32
+#: fields x y z length width height yaw vx vy vz id confidence; :mod:`sanqin.msgs.obstacles`): a standard,
+#: typed, stamped message (an ament_python package cannot define a custom message, and vision_msgs is not
+#: part of the base install); ``obstacle_markers`` — visualization_msgs/MarkerArray boxes with ids for RViz.
+#: Empty, all-NaN or tiny clouds give an empty list; huge clouds are thinned to ``max_input_points`` first.
+OBSTACLE_DETECTOR = NodeSpec(
+    name="obstacle_detector",
+    config=ObstacleDetectorConfig,
+    component=ObstacleDetector,
+    inputs=(
+        Input("points", "sensor_msgs/msg/PointCloud2", "on_points", pointcloud2_to_cloud, Qos.SENSOR,
+              "LiDAR cloud in its sensor frame"),
+        Input("odom", "nav_msgs/msg/Odometry", "on_odom", odometry_from_msg, Qos.RELIABLE,
+              "odom → base_link pose for tracking over ground"),
+    ),
+    outputs=(
+        Output("obstacles", "sensor_msgs/msg/PointCloud2", obstacles_to_pointcloud2, Qos.RELIABLE,
+               description="confirmed obstacle tracks as a PointCloud2 table (planner input)"),
+        Output("obstacle_markers", "visualization_msgs/msg/MarkerArray", _markers, Qos.RELIABLE,
+               description="obstacle boxes and track ids for display"),
+    ),
+    description="LiDAR obstacles: zone-model ground removal, voxel clustering, oriented boxes, Kalman tracking",
+)
+
+#: ``lidar_odometry``: LiDAR + wheel odometry + IMU → nav_msgs/Odometry and odom → base_link on /tf.
+#:
+#: Inputs: ``points`` (sensor_msgs/PointCloud2, sensor frame, stamped at the end of the sweep),
+#: ``wheel_odom`` (nav_msgs/Odometry; twist.linear.x and twist.angular.z used), ``imu`` (sensor_msgs/Imu,
+#: raw rates and specific force). Outputs: ``odometry`` (nav_msgs/Odometry, pose in odom with the filter's
+#: covariance) and ``/tf`` (tf2_msgs/TFMessage) unless ``publish_tf`` is false. With ``odometry.mode: icp``
+#: the wheel and IMU inputs are ignored (LiDAR-only, the KISS-ICP-like baseline). NaN IMU samples and wheel
+#: values are rejected with a diagnostic; an IMU time jump restarts its integration.
+LIDAR_ODOMETRY = NodeSpec(
+    name="lidar_odometry",
+    config=LidarOdometryNodeConfig,
+    component=LidarOdometryNode,
+    inputs=(
+        Input("points", "sensor_msgs/msg/PointCloud2", "on_points", pointcloud2_to_cloud, Qos.SENSOR,
+              "LiDAR sweep in its sensor frame"),
+        Input("wheel_odom", "nav_msgs/msg/Odometry", "on_wheel", odometry_from_msg, Qos.RELIABLE,
+              "wheel odometry (forward speed, yaw rate)"),
+        Input("imu", "sensor_msgs/msg/Imu", "on_imu", imu_from_msg, Qos.SENSOR, "raw IMU"),
+    ),
+    outputs=(
+        Output("odometry", "nav_msgs/msg/Odometry", odometry_to_msg, Qos.RELIABLE,
+               description="fused pose of base_link in odom"),
+        Output("/tf", "tf2_msgs/msg/TFMessage", odometry_to_tf, Qos.RELIABLE,
+               description="odom → base_link"),
+    ),
+    description="Tunnel-proof odometry: point-to-plane ICP on a voxel map with degeneracy-aware wheel/IMU fusion",
+)
+
+#: ``imu_attitude``: raw IMU → IMU with orientation (Mahony complementary filter, gyro-bias estimation).
+#:
+#: Input ``imu_raw`` (sensor_msgs/Imu), output ``imu_out`` (sensor_msgs/Imu with orientation, bias-corrected
+#: angular velocity). Non-finite samples are skipped with a diagnostic; time jumps restart integration.
+IMU_ATTITUDE = NodeSpec(
+    name="imu_attitude",
+    config=ImuAttitudeConfig,
+    component=ImuAttitude,
+    inputs=(Input("imu_raw", "sensor_msgs/msg/Imu", "on_imu", imu_from_msg, Qos.SENSOR, "raw IMU"),),
+    outputs=(Output("imu_out", "sensor_msgs/msg/Imu", imu_to_msg, Qos.SENSOR,
+                    description="IMU with orientation (world ENU ← body FLU)"),),
+    description="IMU attitude: complementary filter with gyro-bias estimation",
+)
+
+#: ``thermal_inspector``: radiometric thermal images + odometry → graded, located hotspot alarms.
+#:
+#: Inputs: ``thermal_image`` (sensor_msgs/Image, 32FC1 in °C; other encodings are rejected with a
+#: diagnostic) and ``odom`` (nav_msgs/Odometry; the station is the path length driven). Output
+#: ``hotspot_alarms`` (diagnostic_msgs/DiagnosticArray, one status per newly confirmed or worsened hotspot,
+#: WARN for a general defect, ERROR for serious/critical, with station, position, T1/T2/T0 and δt as
+#: key-values); every confirmed hotspot is also in the node's periodic /diagnostics and appended to the
+#: JSON-lines inspection log (``log_path``, flushed and synced per record).
+THERMAL_INSPECTOR = NodeSpec(
+    name="thermal_inspector",
+    config=ThermalInspectorConfig,
+    component=ThermalInspector,
+    inputs=(
+        Input("thermal_image", "sensor_msgs/msg/Image", "on_image", image_to_frame, Qos.SENSOR,
+              "radiometric image, 32FC1 °C"),
+        Input("odom", "nav_msgs/msg/Odometry", "on_odom", odometry_from_msg, Qos.RELIABLE, "robot pose"),
+    ),
+    outputs=(
+        Output("hotspot_alarms", "diagnostic_msgs/msg/DiagnosticArray", _alarms_to_msg, Qos.RELIABLE,
+               description="newly confirmed (or worsened) hotspots"),
+    ),
+    description="Cable-tunnel thermal inspection: DL/T 664 hotspot grading, debouncing, location, inspection log",
+)
+
+#: ``canopy_mapper``: nadir RGB images + drone pose → canopy cover and variable-rate prescription grids.
+#:
+#: Inputs: ``image`` (sensor_msgs/Image rgb8/bgr8 from a nadir camera) and ``odom`` (nav_msgs/Odometry, the
+#: drone in the field frame: x, y, altitude above the field as z). Outputs every ``publish_period_s``:
+#: ``canopy_cover`` (nav_msgs/OccupancyGrid, cover 0–100 %, -1 unobserved) and ``spray_prescription``
+#: (nav_msgs/OccupancyGrid, rate as % of ``prescription.rate_max_l_ha``) — the standard raster message that
+#: the coverage planner, RViz and Foxglove read.
+CANOPY_MAPPER = NodeSpec(
+    name="canopy_mapper",
+    config=CanopyMapperConfig,
+    component=CanopyMapper,
+    inputs=(
+        Input("image", "sensor_msgs/msg/Image", "on_image", image_to_frame, Qos.SENSOR, "nadir RGB image"),
+        Input("odom", "nav_msgs/msg/Odometry", "on_odom", odometry_from_msg, Qos.RELIABLE, "drone pose in the field"),
+    ),
+    outputs=(
+        Output("canopy_cover", "nav_msgs/msg/OccupancyGrid", grid_to_occupancy, Qos.LATCHED,
+               description="canopy cover per field cell"),
+        Output("spray_prescription", "nav_msgs/msg/OccupancyGrid", grid_to_occupancy, Qos.LATCHED,
+               description="spray rate per field cell (% of rate_max_l_ha)"),
+    ),
+    timers=(Timer("publish_period_s", "tick"),),
+    description="Crop canopy: ExG/Otsu segmentation, cover grid in field coordinates, variable-rate prescription",
 )

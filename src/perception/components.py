@@ -1,0 +1,545 @@
+"""Node components of perception: state, handlers, diagnostics and metrics around the ROS-free cores.
+
+Each class is built from its typed config and follows the handler contract of :mod:`sanqin.runtime.node`
+(``on_x(data, t_s) -> {output topic: core object}``); the declarations that wire them to topics are in
+:mod:`sanqin.perception.nodes`. Nothing here imports ROS.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
+from sanqin.common.grid import ScalarGrid
+from sanqin.common.obstacles import ObstacleList
+from sanqin.common.types import ImageFrame, ImuSample, Odometry, PointCloud, Pose, Twist
+from sanqin.perception.attitude import AttitudeConfig, AttitudeFilter
+from sanqin.perception.canopy import (
+    CanopyGrid,
+    CanopyGridConfig,
+    PrescriptionConfig,
+    SegmentationConfig,
+    prescription,
+    vegetation_rgb,
+)
+from sanqin.perception.errors import ImageInputError, InspectionLogError
+from sanqin.perception.inspection_log import InspectionLog
+from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig
+from sanqin.perception.odometry import LidarOdometry, OdometryConfig, OdometryEstimate, pose_to_xyz_quat
+from sanqin.perception.thermal import GRADE_NAMES, HotspotConfig, HotspotTracker, TrackerLocationConfig, find_hotspots
+from sanqin.runtime.config import nested, param, require
+
+
+def _pose_matrix(pose: Pose) -> np.ndarray:
+    m = np.eye(4)
+    q = np.asarray(pose.orientation_xyzw, float)
+    n = float(np.linalg.norm(q))
+    if not (np.all(np.isfinite(q)) and n > 1e-9 and np.all(np.isfinite(pose.position_m))):
+        raise ValueError("non-finite pose")
+    m[:3, :3] = Rotation.from_quat(q / n).as_matrix()
+    m[:3, 3] = pose.position_m
+    return m
+
+
+def _mount(xyz: tuple[float, ...], rpy: tuple[float, ...]) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, :3] = Rotation.from_euler("xyz", rpy).as_matrix()
+    m[:3, 3] = xyz
+    return m
+
+
+# --- obstacle detector --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ObstacleDetectorConfig:
+    """Obstacle detector node: pipeline, tracking frame and the LiDAR mount on the robot."""
+
+    pipeline: ObstaclePipelineConfig = nested(ObstaclePipelineConfig)
+    use_odometry: bool = param(True, "track in the odometry frame (needs the odom input), else in the sensor frame")
+    odom_timeout_s: float = param(0.5, "older odometry is not used; tracking falls back to the sensor frame", min=0.0)
+    mount_xyz_m: tuple[float, ...] = param((0.0, 0.0, 0.5), "base_link → lidar translation (m)")
+    mount_rpy_rad: tuple[float, ...] = param((0.0, 0.0, 0.0), "base_link → lidar roll, pitch, yaw (rad)")
+
+    def __post_init__(self) -> None:
+        require(len(self.mount_xyz_m) == 3 and len(self.mount_rpy_rad) == 3, "mount_xyz_m/mount_rpy_rad need 3 values")
+
+
+class ObstacleDetector:
+    """Per cloud: detect and track obstacles; publishes the obstacle list and display markers."""
+
+    def __init__(self, config: ObstacleDetectorConfig) -> None:
+        self.config = config
+        self.pipeline = ObstaclePipeline(config.pipeline)
+        self.mount = _mount(config.mount_xyz_m, config.mount_rpy_rad)
+        self.odom_pose: np.ndarray | None = None
+        self.odom_frame = "odom"
+        self.odom_stamp = -np.inf
+        self.frames = 0
+        self.frames_sensor_frame = 0
+        self.process_s: list[float] = []
+        self.last_counts: dict[str, float] = {}
+        self.frame_switches = 0
+        self._last_frame_id = ""
+
+    def on_odom(self, odom: Odometry, t_s: float) -> None:
+        """Latest pose of base_link in odom."""
+        self.odom_pose = _pose_matrix(odom.pose)
+        self.odom_frame = odom.frame_id or "odom"
+        self.odom_stamp = odom.stamp_s
+
+    def on_points(self, cloud: PointCloud, t_s: float) -> dict[str, Any]:
+        """Detect and track in one cloud."""
+        cfg = self.config
+        pose = None
+        frame_id = cloud.frame_id
+        if (
+            cfg.use_odometry
+            and self.odom_pose is not None
+            and abs(cloud.stamp_s - self.odom_stamp) <= cfg.odom_timeout_s
+        ):
+            pose = self.odom_pose @ self.mount
+            frame_id = self.odom_frame
+        else:
+            self.frames_sensor_frame += int(cfg.use_odometry)
+        if frame_id != self._last_frame_id:
+            if self._last_frame_id:
+                self.pipeline.tracker.reset()  # tracks from another frame would jump
+                self.frame_switches += 1
+            self._last_frame_id = frame_id
+        t0 = time.perf_counter()
+        frame = self.pipeline.process(cloud.points, cloud.stamp_s, pose)
+        self.process_s.append(time.perf_counter() - t0)
+        self.frames += 1
+        self.last_counts = {
+            "points_in": float(frame.n_input),
+            "points_used": float(frame.n_used),
+            "ground_points": float(frame.n_ground),
+            "clusters": float(frame.n_clusters),
+            "detections": float(len(frame.detections)),
+            "tracks": float(len(frame.tracks)),
+        }
+        obstacles = ObstacleList(obstacles=frame.tracks, stamp_s=cloud.stamp_s, frame_id=frame_id)
+        return {"obstacles": obstacles, "obstacle_markers": obstacles}
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Processing time, counts, and whether tracking had to fall back to the sensor frame."""
+        recent = self.process_s[-20:]
+        mean_ms = 1000 * float(np.mean(recent)) if recent else 0.0
+        level = DiagLevel.OK
+        msg = "ok"
+        if self.config.use_odometry and self.odom_pose is None and self.frames:
+            level, msg = DiagLevel.WARN, "no odometry yet: tracking in the sensor frame"
+        values = {k: f"{v:g}" for k, v in self.last_counts.items()}
+        values["mean_process_ms"] = f"{mean_ms:.1f}"
+        return [DiagnosticStatus(level, "sanqin/obstacle_detector/pipeline", msg, "", values)]
+
+    def metrics(self) -> dict[str, float]:
+        """Frames and processing time."""
+        p = np.asarray(self.process_s) if self.process_s else np.zeros(1)
+        return {
+            "frames": float(self.frames),
+            "frames_sensor_frame": float(self.frames_sensor_frame),
+            "process_mean_ms": 1000 * float(p.mean()),
+            "process_max_ms": 1000 * float(p.max()),
+            "births": float(self.pipeline.tracker.births),
+        }
+
+
+# --- lidar odometry -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LidarOdometryNodeConfig:
+    """Odometry node: the core config plus frames and whether to broadcast odom → base_link."""
+
+    odometry: OdometryConfig = nested(OdometryConfig)
+    odom_frame: str = param("odom", "frame of the published pose")
+    base_frame: str = param("base_link", "robot body frame")
+    publish_tf: bool = param(True, "broadcast odom → base_link on /tf")
+
+
+class LidarOdometryNode:
+    """Wheel odometry and IMU samples predict; each scan registers and corrects; publishes odometry and tf."""
+
+    def __init__(self, config: LidarOdometryNodeConfig) -> None:
+        self.config = config
+        self.odo = LidarOdometry(config.odometry)
+        self.scan_s: list[float] = []
+        self.skipped_scans = 0
+        self.last: OdometryEstimate | None = None
+        self.imu_rejected = 0
+
+    def on_wheel(self, odom: Odometry, t_s: float) -> None:
+        """Wheel odometry: forward speed (twist.linear.x) and yaw rate (twist.angular.z) in base_link."""
+        self.odo.wheel(float(odom.twist.linear_m_s[0]), float(odom.twist.angular_rad_s[2]), odom.stamp_s)
+
+    def on_imu(self, imu: ImuSample, t_s: float) -> None:
+        """An IMU sample; non-finite samples raise ImuSampleError (counted and reported by the host)."""
+        self.odo.imu(imu.angular_velocity_rad_s, imu.linear_acceleration_m_s2, imu.stamp_s)
+
+    def on_points(self, cloud: PointCloud, t_s: float) -> dict[str, Any]:
+        """Register a scan; publish the new estimate."""
+        t0 = time.perf_counter()
+        est = self.odo.scan(cloud.points, cloud.stamp_s)
+        self.scan_s.append(time.perf_counter() - t0)
+        self.last = est
+        odom = self.to_odometry(est)
+        out: dict[str, Any] = {"odometry": odom}
+        if self.config.publish_tf:
+            out["/tf"] = odom
+        return out
+
+    def to_odometry(self, est: OdometryEstimate) -> Odometry:
+        """The estimate as an Odometry core object (pose in odom, twist in base_link)."""
+        pos, quat = pose_to_xyz_quat(est.pose)
+        return Odometry(
+            stamp_s=est.stamp_s,
+            frame_id=self.config.odom_frame,
+            child_frame_id=self.config.base_frame,
+            pose=Pose(pos, quat),
+            twist=Twist(est.linear_m_s, est.angular_rad_s),
+            pose_covariance=est.covariance,
+            twist_covariance=np.diag([0.01] * 3 + [0.001] * 3),
+        )
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Degeneracy, rejected corrections and timing of the last scan."""
+        o = self.odo
+        level, msg = DiagLevel.OK, "ok"
+        values = {
+            "frames": str(o.frames),
+            "degenerate_frames": str(o.degenerate_frames),
+            "rejected_corrections": str(o.rejected_corrections),
+            "imu_time_jumps": str(o.attitude.time_jumps),
+        }
+        if self.last is not None:
+            values.update({k: f"{v:.4g}" for k, v in self.last.info.items()})
+            if self.last.degenerate_dims:
+                level = DiagLevel.WARN
+                msg = f"LiDAR registration degenerate in {self.last.degenerate_dims} direction(s): relying on wheel/IMU"
+            if not self.last.icp_accepted:
+                level, msg = DiagLevel.WARN, "LiDAR correction rejected (innovation gate)"
+        return [DiagnosticStatus(level, "sanqin/lidar_odometry/registration", msg, "", values)]
+
+    def metrics(self) -> dict[str, float]:
+        """Frames, degenerate frames and processing time."""
+        p = np.asarray(self.scan_s) if self.scan_s else np.zeros(1)
+        return {
+            "frames": float(self.odo.frames),
+            "degenerate_frames": float(self.odo.degenerate_frames),
+            "rejected_corrections": float(self.odo.rejected_corrections),
+            "scan_mean_ms": 1000 * float(p.mean()),
+            "scan_max_ms": 1000 * float(p.max()),
+            "imu_time_jumps": float(self.odo.attitude.time_jumps),
+        }
+
+
+# --- IMU attitude ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImuAttitudeConfig:
+    """IMU attitude node: the complementary filter."""
+
+    filter: AttitudeConfig = nested(AttitudeConfig)
+
+
+class ImuAttitude:
+    """Raw IMU in, the same IMU with orientation (and bias-corrected rates) out."""
+
+    def __init__(self, config: ImuAttitudeConfig) -> None:
+        self.config = config
+        self.filter = AttitudeFilter(config.filter)
+        self.samples = 0
+
+    def on_imu(self, imu: ImuSample, t_s: float) -> dict[str, Any] | None:
+        """Fuse one sample; non-finite samples raise ImuSampleError (skipped, reported)."""
+        rate = self.filter.update(imu.angular_velocity_rad_s, imu.linear_acceleration_m_s2, imu.stamp_s)
+        self.samples += 1
+        if not self.filter.initialized:
+            return None
+        var = 0.01**2
+        out = ImuSample(
+            stamp_s=imu.stamp_s,
+            frame_id=imu.frame_id,
+            orientation_xyzw=self.filter.q_xyzw.copy(),
+            angular_velocity_rad_s=rate,
+            linear_acceleration_m_s2=imu.linear_acceleration_m_s2,
+            orientation_covariance=np.diag([var, var, 0.05**2]),
+            angular_velocity_covariance=imu.angular_velocity_covariance,
+            linear_acceleration_covariance=imu.linear_acceleration_covariance,
+        )
+        return {"imu_out": out}
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Bias estimate and rejected samples."""
+        f = self.filter
+        level = DiagLevel.WARN if f.rejected or f.time_jumps else DiagLevel.OK
+        msg = f"{f.rejected} non-finite samples, {f.time_jumps} time jumps" if level else "ok"
+        values = {"gyro_bias_rad_s": " ".join(f"{b:.5f}" for b in f.bias_rad_s), "samples": str(self.samples)}
+        return [DiagnosticStatus(level, "sanqin/imu_attitude/filter", msg, "", values)]
+
+    def metrics(self) -> dict[str, float]:
+        """Samples, rejections, time jumps and the bias estimate."""
+        f = self.filter
+        return {
+            "samples": float(self.samples),
+            "rejected": float(f.rejected),
+            "time_jumps": float(f.time_jumps),
+            "bias_x": float(f.bias_rad_s[0]),
+            "bias_y": float(f.bias_rad_s[1]),
+            "bias_z": float(f.bias_rad_s[2]),
+        }
+
+
+# --- thermal inspection ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ThermalInspectorConfig:
+    """Thermal inspection node: detection and grading, debouncing/location, and the inspection log."""
+
+    detection: HotspotConfig = nested(HotspotConfig)
+    tracking: TrackerLocationConfig = nested(TrackerLocationConfig)
+    log_path: str = param("inspection_log.jsonl", "append-only JSON-lines inspection log ('' disables)")
+    odom_timeout_s: float = param(1.0, "images without odometry this recent are not located (s)", min=0.0)
+    hardware_id: str = param("thermal_camera", "hardware id in the diagnostics")
+
+
+@dataclass(frozen=True)
+class AlarmBatch:
+    """Alarm statuses raised by one image (published as a DiagnosticArray)."""
+
+    stamp_s: float
+    statuses: tuple[DiagnosticStatus, ...] = field(default_factory=tuple)
+
+
+_GRADE_LEVEL = {0: DiagLevel.OK, 1: DiagLevel.WARN, 2: DiagLevel.ERROR, 3: DiagLevel.ERROR}
+
+
+class ThermalInspector:
+    """Radiometric images + odometry → graded, located, debounced hotspot alarms and an inspection log."""
+
+    def __init__(self, config: ThermalInspectorConfig) -> None:
+        self.config = config
+        self.tracker = HotspotTracker(config.tracking)
+        self.log: InspectionLog | None = None
+        self.log_error = ""
+        self.unlogged: list[dict[str, Any]] = []
+        self._open_log()
+        self.pose: np.ndarray | None = None
+        self.heading = 0.0
+        self.station_m = 0.0
+        self.odom_stamp = -np.inf
+        self._last_xyz: np.ndarray | None = None
+        self.images = 0
+        self.images_unlocated = 0
+        self.hotspots_seen = 0
+        self.alarms = 0
+
+    def _open_log(self) -> None:
+        if not self.config.log_path or self.log is not None:
+            return
+        try:
+            self.log = InspectionLog(self.config.log_path)
+            self.log_error = ""
+        except InspectionLogError as err:
+            self.log_error = str(err)
+
+    def on_odom(self, odom: Odometry, t_s: float) -> None:
+        """Robot pose; the station is the path length driven (m)."""
+        xyz = np.asarray(odom.pose.position_m, float)
+        if not np.all(np.isfinite(xyz)):
+            return
+        if self._last_xyz is not None:
+            self.station_m += float(np.linalg.norm(xyz - self._last_xyz))
+        self._last_xyz = xyz
+        self.pose = xyz
+        q = np.asarray(odom.pose.orientation_xyzw, float)
+        self.heading = float(Rotation.from_quat(q / np.linalg.norm(q)).as_euler("ZYX")[0])
+        self.odom_stamp = odom.stamp_s
+
+    def on_image(self, frame: ImageFrame, t_s: float) -> dict[str, Any] | None:
+        """Find, grade and debounce hotspots; confirmed ones are logged and published as alarms."""
+        if frame.encoding != "32FC1":
+            raise ImageInputError(f"thermal images must be 32FC1 in °C, got {frame.encoding!r}")
+        hotspots = find_hotspots(frame.data, self.config.detection)
+        self.images += 1
+        self.hotspots_seen += len(hotspots)
+        if self.pose is None or abs(frame.stamp_s - self.odom_stamp) > self.config.odom_timeout_s:
+            self.images_unlocated += 1
+            return None  # a hotspot we cannot place is not an inspection result
+        new = self.tracker.update(hotspots, self.station_m, self.pose, self.heading)
+        if not new:
+            return None
+        statuses = []
+        for tr in new:
+            hs = tr.best
+            record = {
+                "type": "hotspot",
+                "stamp_s": frame.stamp_s,
+                "hotspot_id": tr.hotspot_id,
+                "station_m": round(tr.station_m, 3),
+                "position_m": [round(float(v), 3) for v in tr.position_m],
+                "t1_c": round(hs.t1_c, 2),
+                "t2_c": round(hs.t2_c, 2),
+                "t0_c": round(hs.t0_c, 2),
+                "delta_pct": round(hs.delta_pct, 1),
+                "rise_k": round(hs.rise_k, 2),
+                "grade": hs.grade,
+                "grade_name": GRADE_NAMES[hs.grade],
+                "frames": tr.hits,
+                "image_frame_id": frame.frame_id,
+            }
+            self._write(record)
+            self.alarms += 1
+            statuses.append(self._status(tr))
+        return {"hotspot_alarms": AlarmBatch(frame.stamp_s, tuple(statuses))}
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if not self.config.log_path:
+            return
+        self._open_log()
+        pending = [*self.unlogged, record]
+        self.unlogged = []
+        for i, rec in enumerate(pending):
+            try:
+                if self.log is None:
+                    raise InspectionLogError(self.log_error or "inspection log not open")
+                self.log.append(rec)
+            except InspectionLogError as err:
+                self.log_error = str(err)
+                self.log = None
+                self.unlogged = pending[i:]  # kept in memory and retried with the next record
+                return
+
+    def _status(self, tr: Any) -> DiagnosticStatus:
+        hs = tr.best
+        return DiagnosticStatus(
+            _GRADE_LEVEL[hs.grade],
+            f"sanqin/thermal_inspector/hotspot_{tr.hotspot_id}",
+            f"{GRADE_NAMES[hs.grade]} defect at station {tr.station_m:.1f} m: T1 {hs.t1_c:.1f} °C, "
+            f"δt {hs.delta_pct:.0f} %",
+            self.config.hardware_id,
+            {
+                "station_m": f"{tr.station_m:.2f}",
+                "x_m": f"{tr.position_m[0]:.2f}",
+                "y_m": f"{tr.position_m[1]:.2f}",
+                "z_m": f"{tr.position_m[2]:.2f}",
+                "t1_c": f"{hs.t1_c:.2f}",
+                "t2_c": f"{hs.t2_c:.2f}",
+                "t0_c": f"{hs.t0_c:.2f}",
+                "delta_pct": f"{hs.delta_pct:.1f}",
+                "grade": GRADE_NAMES[hs.grade],
+            },
+        )
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Every confirmed hotspot (level by grade) plus the state of the inspection log."""
+        out = [self._status(t) for t in self.tracker.confirmed]
+        if self.config.log_path:
+            level = DiagLevel.ERROR if self.log_error else DiagLevel.OK
+            msg = self.log_error or f"{self.log.records_written if self.log else 0} records written"
+            out.append(
+                DiagnosticStatus(
+                    level,
+                    "sanqin/thermal_inspector/log",
+                    msg,
+                    self.config.hardware_id,
+                    {"path": self.config.log_path, "unlogged": str(len(self.unlogged))},
+                )
+            )
+        return out
+
+    def metrics(self) -> dict[str, float]:
+        """Images, hotspots seen per frame, confirmed alarms."""
+        return {
+            "images": float(self.images),
+            "images_unlocated": float(self.images_unlocated),
+            "hotspot_detections": float(self.hotspots_seen),
+            "alarms": float(self.alarms),
+            "confirmed": float(len(self.tracker.confirmed)),
+            "unlogged": float(len(self.unlogged)),
+        }
+
+
+# --- canopy mapping ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CanopyMapperConfig:
+    """Canopy mapper node: segmentation, field grid with the nadir camera, prescription, publishing."""
+
+    segmentation: SegmentationConfig = nested(SegmentationConfig)
+    grid: CanopyGridConfig = nested(CanopyGridConfig)
+    prescription: PrescriptionConfig = nested(PrescriptionConfig)
+    frame_id: str = param("field", "frame of the field grid (ENU, origin at the field reference)")
+    publish_period_s: float = param(1.0, "period of the cover and prescription grids (s)", min=0.01)
+    odom_timeout_s: float = param(0.2, "images without a pose this recent are not mapped (s)", min=0.0)
+
+
+class CanopyMapper:
+    """Nadir RGB images + drone pose → canopy cover grid and spray prescription grid."""
+
+    def __init__(self, config: CanopyMapperConfig) -> None:
+        self.config = config
+        self.grid = CanopyGrid(config.grid)
+        self.pose: Odometry | None = None
+        self.images = 0
+        self.unposed = 0
+        self.thresholds: list[float] = []
+
+    def on_odom(self, odom: Odometry, t_s: float) -> None:
+        """Drone pose in the field frame."""
+        self.pose = odom
+
+    def on_image(self, frame: ImageFrame, t_s: float) -> None:
+        """Segment vegetation and count it into the grid at the drone's pose."""
+        mask, thr = vegetation_rgb(frame.data, self.config.segmentation, frame.encoding)
+        self.images += 1
+        p = self.pose
+        if p is None or abs(frame.stamp_s - p.stamp_s) > self.config.odom_timeout_s:
+            self.unposed += 1
+            return
+        q = np.asarray(p.pose.orientation_xyzw, float)
+        yaw, pitch, roll = Rotation.from_quat(q / np.linalg.norm(q)).as_euler("ZYX")
+        x, y, z = (float(v) for v in p.pose.position_m)
+        if self.grid.add(mask, x, y, z, float(yaw), float(roll), float(pitch)):
+            self.thresholds.append(thr)
+
+    def tick(self, t_s: float) -> dict[str, Any]:
+        """Publish the current cover and prescription grids."""
+        c = self.config
+        g = c.grid
+        cover = self.grid.cover()
+        rate = prescription(cover, c.prescription)
+        rate = np.where(rate < 0, np.nan, rate)
+        common = {
+            "resolution_m": g.cell_m,
+            "origin_xy_m": (g.origin_x_m, g.origin_y_m),
+            "frame_id": c.frame_id,
+            "stamp_s": t_s,
+        }
+        return {
+            "canopy_cover": ScalarGrid(cover, value_max=1.0, label="cover", **common),
+            "spray_prescription": ScalarGrid(
+                rate, value_max=max(c.prescription.rate_max_l_ha, 1e-9), label="rate_l_ha", **common
+            ),
+        }
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Images mapped and skipped."""
+        level = DiagLevel.WARN if self.images and self.unposed == self.images else DiagLevel.OK
+        msg = "no pose for any image" if level else "ok"
+        values = {
+            "images": str(self.images),
+            "mapped": str(self.grid.images),
+            "unposed": str(self.unposed),
+            "skipped_pose": str(self.grid.skipped),
+        }
+        return [DiagnosticStatus(level, "sanqin/canopy_mapper/grid", msg, "", values)]
+
+    def metrics(self) -> dict[str, float]:
+        """Images, mapped images and observed cells."""
+        return {
+            "images": float(self.images),
+            "mapped": float(self.grid.images),
+            "unposed": float(self.unposed),
+            "observed_cells": float(np.count_nonzero(self.grid.seen)),
+        }

@@ -1,0 +1,179 @@
+"""Perception nodes on the headless bus: built from the shipped params, real messages in and out, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from perception_scenes import box_mesh, floor_mesh, scan
+
+from sanqin.common.types import ImageFrame, ImuSample, Odometry, PointCloud, Pose, Twist
+from sanqin.msgs.diagnostics import diagnostics_from_msg
+from sanqin.msgs.geometry import odometry_from_msg, odometry_to_msg
+from sanqin.msgs.grid import occupancy_to_grid
+from sanqin.msgs.image import frame_to_image
+from sanqin.msgs.obstacles import pointcloud2_to_obstacles
+from sanqin.msgs.pointcloud import cloud_to_pointcloud2
+from sanqin.msgs.sensors import imu_from_msg, imu_to_msg
+from sanqin.perception import nodes
+from sanqin.perception.inspection_log import read_log
+from sanqin.runtime.headless import Graph
+from sanqin.runtime.params import load_node_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = ["obstacle_detector", "lidar_odometry", "imu_attitude", "thermal_inspector", "canopy_mapper"]
+
+
+def _node(graph: Graph, name: str, **params):
+    spec = getattr(nodes, name.upper())
+    cfg = load_node_config(spec.config, ROOT / "config" / f"{name}.yaml", name, "", params)
+    return graph.add_node(spec, cfg, strict=True)
+
+
+def _collect(graph: Graph, topic: str, msgtype: str) -> list:
+    got: list = []
+    graph.bus.subscribe(topic, msgtype, got.append)
+    return got
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_node_builds_from_its_shipped_params(name: str) -> None:
+    g = Graph()
+    node = _node(g, name)
+    assert node.host.diagnostics()[0].level == 0
+
+
+def test_obstacle_detector_publishes_the_planner_table_and_markers() -> None:
+    g = Graph()
+    _node(g, "obstacle_detector", **{"pipeline.ground.sensor_height_m": 1.0, "mount_xyz_m": [0.0, 0.0, 1.0]})
+    obst = _collect(g, "/obstacles", "sensor_msgs/msg/PointCloud2")
+    marks = _collect(g, "/obstacle_markers", "visualization_msgs/msg/MarkerArray")
+    pts = scan(floor_mesh() + box_mesh((6.0, 1.0, 0.6), (1.2, 1.0, 1.2)))
+    f = g.bus.factory
+    for k in range(4):
+        t = 0.1 * (k + 1)
+        odom = Odometry(stamp_s=t, frame_id="odom", pose=Pose([10.0, 0.0, 0.0]))
+        g.bus.publish("/odom", odometry_to_msg(odom, f))
+        g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=t, frame_id="lidar", points=pts), f))
+        g.advance_to(t)
+    last = pointcloud2_to_obstacles(f.deserialize(f.serialize(obst[-1]), "sensor_msgs/msg/PointCloud2"))
+    assert last.frame_id == "odom" and len(last.obstacles) == 1
+    assert last.obstacles[0].center_m[:2] == pytest.approx([16.0, 1.0], abs=0.6)  # only the near faces are seen
+    assert len(marks) == 4 and len(marks[-1].markers) == 3  # DELETEALL + box + id
+
+
+def test_obstacle_detector_survives_empty_nan_and_malformed_clouds() -> None:
+    g = Graph()
+    node = _node(g, "obstacle_detector")
+    f = g.bus.factory
+    obst = _collect(g, "/obstacles", "sensor_msgs/msg/PointCloud2")
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=0.1, frame_id="lidar"), f))
+    nan = PointCloud(stamp_s=0.2, frame_id="lidar", points=np.full((100, 3), np.nan, np.float32))
+    g.bus.publish("/points", cloud_to_pointcloud2(nan, f))
+    bad = cloud_to_pointcloud2(PointCloud(stamp_s=0.3, frame_id="lidar", points=np.ones((10, 3), np.float32)), f)
+    bad.data = bad.data[:-5]
+    g.bus.publish("/points", bad)
+    g.advance_to(0.5)
+    assert len(obst) == 2  # empty lists for the empty and all-NaN clouds
+    assert node.host.counters["messages_rejected"] == 1
+    assert node.host.diagnostics()[0].level == 1  # the malformed cloud is reported
+
+
+def _imu_msg(f, t, gyro=(0.0, 0.0, 0.0), acc=(0.0, 0.0, 9.80665)):
+    return imu_to_msg(
+        ImuSample(
+            stamp_s=t, frame_id="imu", angular_velocity_rad_s=np.array(gyro), linear_acceleration_m_s2=np.array(acc)
+        ),
+        f,
+    )
+
+
+def test_imu_attitude_outputs_orientation_and_skips_nan_and_time_jumps() -> None:
+    g = Graph()
+    node = _node(g, "imu_attitude")
+    f = g.bus.factory
+    out = _collect(g, "/imu_out", "sensor_msgs/msg/Imu")
+    tilt = np.array([0.0, 9.80665 * np.sin(0.2), 9.80665 * np.cos(0.2)])  # rolled 0.2 rad
+    for k in range(200):
+        g.bus.publish("/imu_raw", _imu_msg(f, 0.01 * (k + 1), acc=tilt))
+    g.bus.publish("/imu_raw", _imu_msg(f, 2.02, gyro=(np.nan, 0, 0)))
+    g.bus.publish("/imu_raw", _imu_msg(f, 50.0, gyro=(0, 0, 3.0)))  # a 48 s gap
+    g.advance_to(3.0)
+    imu = imu_from_msg(out[-1])
+    from scipy.spatial.transform import Rotation
+
+    roll = Rotation.from_quat(imu.orientation_xyzw).as_euler("xyz")[0]
+    assert roll == pytest.approx(0.2, abs=0.01)
+    m = node.host.metrics()
+    assert m["time_jumps"] == 1 and m["rejected"] == 1 and node.host.counters["domain_errors"] == 1
+
+
+def test_lidar_odometry_publishes_odometry_and_tf_and_rejects_bad_imu() -> None:
+    g = Graph()
+    node = _node(g, "lidar_odometry", **{"odometry.mount_xyz_m": [0.0, 0.0, 1.0]})
+    f = g.bus.factory
+    odo = _collect(g, "/odometry", "nav_msgs/msg/Odometry")
+    tf = _collect(g, "/tf", "tf2_msgs/msg/TFMessage")
+    mesh = floor_mesh() + box_mesh((6.0, 1.0, 0.6), (1.2, 1.0, 1.2)) + box_mesh((-4.0, -3.0, 1.0), (1.0, 3.0, 2.0))
+    pts = scan(mesh)
+    for k in range(3):
+        t = 0.1 * (k + 1)
+        g.bus.publish("/imu", _imu_msg(f, t))
+        g.bus.publish("/wheel_odom", odometry_to_msg(Odometry(stamp_s=t, twist=Twist()), f))
+        g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=t, frame_id="lidar", points=pts), f))
+        g.advance_to(t)
+    g.bus.publish("/imu", _imu_msg(f, 0.35, acc=(np.nan, 0, 9.8)))
+    g.advance_to(0.4)
+    est = odometry_from_msg(odo[-1])
+    assert len(odo) == 3 and len(tf) == 3
+    assert np.linalg.norm(est.pose.position_m) < 0.05  # standing still
+    assert node.host.counters["domain_errors"] == 1
+
+
+def _thermal(f, t, hot=True, encoding="32FC1"):
+    img = np.full((120, 160), 20.0, np.float32)
+    img[55:66, :] = 35.0
+    if hot:
+        img[57:64, 77:84] = 90.0
+    if encoding != "32FC1":
+        img = img.astype(np.uint16)
+    return frame_to_image(ImageFrame(stamp_s=t, frame_id="thermal", data=img, encoding=encoding), f)
+
+
+def test_thermal_inspector_alarms_once_logs_and_rejects_wrong_encodings(tmp_path) -> None:
+    g = Graph()
+    log = tmp_path / "inspection.jsonl"
+    node = _node(g, "thermal_inspector", log_path=str(log))
+    f = g.bus.factory
+    alarms = _collect(g, "/hotspot_alarms", "diagnostic_msgs/msg/DiagnosticArray")
+    for k in range(5):
+        t = 0.2 * (k + 1)
+        g.bus.publish("/odom", odometry_to_msg(Odometry(stamp_s=t, pose=Pose([20.0 + 0.01 * k, 0, 0])), f))
+        g.bus.publish("/thermal_image", _thermal(f, t))
+    g.bus.publish("/thermal_image", _thermal(f, 1.2, encoding="mono16"))
+    g.advance_to(1.5)
+    assert len(alarms) == 1
+    _, statuses = diagnostics_from_msg(alarms[0])
+    assert statuses[0].level == 2 and statuses[0].values["grade"] == "serious"  # T1 = 90 °C ≥ 80 °C
+    records, bad = read_log(log)
+    assert len(records) == 1 and bad == 0 and records[0]["grade_name"] == "serious"
+    assert node.host.counters["domain_errors"] == 1  # the mono16 image
+
+
+def test_canopy_mapper_publishes_cover_and_prescription_grids() -> None:
+    g = Graph()
+    _node(g, "canopy_mapper", **{"grid.cells_x": 10, "grid.cells_y": 10, "grid.cell_m": 2.0, "publish_period_s": 0.5})
+    f = g.bus.factory
+    cover = _collect(g, "/canopy_cover", "nav_msgs/msg/OccupancyGrid")
+    rate = _collect(g, "/spray_prescription", "nav_msgs/msg/OccupancyGrid")
+    img = np.zeros((480, 640, 3), np.uint8)
+    img[:] = (120, 90, 60)
+    img[:, :320] = (60, 140, 50)  # left half leaves
+    g.bus.publish("/odom", odometry_to_msg(Odometry(stamp_s=0.1, frame_id="field", pose=Pose([10.0, 10.0, 5.0])), f))
+    g.bus.publish("/image", frame_to_image(ImageFrame(stamp_s=0.1, data=img, encoding="rgb8"), f))
+    g.advance_to(0.6)
+    grid = occupancy_to_grid(cover[-1])
+    seen = np.isfinite(grid.values)
+    assert seen.any() and 0.3 < np.nanmean(grid.values) < 0.7
+    assert len(rate) == 1
