@@ -37,9 +37,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.sanqin-installed"
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ src/registry.py -nt "$stamp" ]; then
-  echo "setup: installing sanqin and its dependencies into $VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel 2>&1 | grep -v 'is ignored' || true
-  "$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | grep -v 'is ignored' || true
+  echo "setup: installing sanqin and its dependencies into $VENV (log: $VENV/pip-install.log)"
+  if ! { "$VENV/bin/python" -m pip install --upgrade pip setuptools wheel \
+         && "$VENV/bin/python" -m pip install -e '.[test]'; } >"$VENV/pip-install.log" 2>&1; then
+    tail -n 30 "$VENV/pip-install.log" >&2
+    echo "setup: pip install failed (full log: $VENV/pip-install.log)" >&2
+    exit 1
+  fi
   "$VENV/bin/python" -c 'import sanqin, open3d, casadi, mujoco, rosbags, pymavlink' \
     || { echo "setup: the installation does not import" >&2; exit 1; }
   touch "$stamp"
