@@ -1,0 +1,214 @@
+"""Controller + safety step time for every compliant controller, with the MuJoCo kinematics call as reference.
+
+Each controller is stepped as its node steps it: the sensor samples pass the safety layer's input guard
+(``observe``), then one ``step`` (safety assessment + control law + limits). Per controller: median and
+p99 in µs over ``--cycles`` cycles (goal: p99 < 200 µs, i.e. 1 kHz with 5× margin). The reference,
+measured in the same run, is the bare MuJoCo kinematics call an arm controller cannot avoid
+(``mj_kinematics`` + ``mj_comPos`` + ``mj_jacSite`` on the UR5e); arm rows give their cost as a ratio to
+it. A last row times a cycle in which the safety layer trips (force spike): the safe command comes out
+of the same ``step`` call.
+
+Run: ``.venv/bin/python bench/control.py [--cycles 5000]``. The last line is the headline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import mujoco
+import numpy as np
+
+from sanqin.control.admittance import AdmittanceConfig, AdmittanceController
+from sanqin.control.cartesian_impedance import CartesianImpedanceConfig, CartesianImpedanceController
+from sanqin.control.contact_probe import ContactProbe, ContactProbeConfig
+from sanqin.control.errors import RobotModelError
+from sanqin.control.hand_guiding import HandGuidingConfig, HandGuidingController
+from sanqin.control.joint_impedance import JointImpedanceConfig, JointImpedanceController
+from sanqin.control.rail_patrol import RailPatrolConfig, RailPatrolController
+from sanqin.control.robot_model import DEFAULT_UR5E_PATH, RobotModel, resolve_model_path
+from sanqin.control.safety import SafetyConfig, SafetyLayer
+from sanqin.control.seam import SeamConfig, SeamFollower, SeamPhase
+from sanqin.runtime.config import load_config
+
+HOME = np.array([-1.5708, -1.5708, 1.5708, -1.5708, -1.5708, 0.0])
+DT = 0.001
+
+
+def machine() -> str:
+    """CPU model, cores and load: the figures depend on them."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}, "
+            f"MuJoCo {mujoco.__version__}, numpy {np.__version__}")
+
+
+def timed(cycle: Callable[[int], object], cycles: int) -> tuple[float, float]:
+    """(median µs, p99 µs) of ``cycle(k)`` over ``cycles`` calls after a warm-up."""
+    for k in range(200):
+        cycle(k)
+    out = np.empty(cycles)
+    for k in range(cycles):
+        t0 = time.perf_counter_ns()
+        cycle(200 + k)
+        out[k] = time.perf_counter_ns() - t0
+    return float(np.median(out) / 1e3), float(np.percentile(out, 99) / 1e3)
+
+
+def arm_cases(model: mujoco.MjModel, rng: np.random.Generator) -> dict[str, Callable[[int], object]]:
+    """Arm controllers on the UR5e, fed as their nodes feed them."""
+    noise = rng.normal(0, 1e-4, (64, 6))
+    q_at = [HOME + noise[i] for i in range(64)]
+    zero3 = np.zeros(3)
+    f_s = np.array([0.5, -0.3, 2.0])
+    relaxed = {"watchdog_timeout_s": 0.01, "max_force_n": 500.0}
+
+    imp = CartesianImpedanceController(load_config(CartesianImpedanceConfig, {"safety": relaxed}),
+                                       RobotModel(model, "attachment_site"))
+    adm = AdmittanceController(load_config(AdmittanceConfig, {"safety": relaxed}), RobotModel(model, "attachment_site"))
+    jim = JointImpedanceController(load_config(JointImpedanceConfig, {"safety": relaxed}),
+                                   RobotModel(model, "attachment_site"))
+    seam = SeamFollower(load_config(SeamConfig, {"safety": {"watchdog_timeout_s": 0.01}}),
+                        RobotModel(model, "attachment_site", (), (0.0, 0.0, 0.15)))
+
+    def imp_cycle(k: int) -> object:
+        t = k * DT
+        q = q_at[k % 64]
+        imp.on_joint_states(t, t, q, np.zeros(6))
+        return imp.step(t, q, np.zeros(6))
+
+    def adm_cycle(k: int) -> object:
+        t = k * DT
+        q = q_at[k % 64]
+        adm.on_joint_states(t, t, q, np.zeros(6))
+        adm.on_wrench(t, t, f_s, zero3)
+        return adm.step(t, q, np.zeros(6))
+
+    def jim_cycle(k: int) -> object:
+        t = k * DT
+        q = q_at[k % 64]
+        jim.on_joint_states(t, t, q, np.zeros(6))
+        return jim.step(t, q, np.zeros(6))
+
+    def seam_cycle(k: int) -> object:
+        t = k * DT
+        q = q_at[k % 64]
+        if k == 0:
+            seam.phase = SeamPhase.WELD  # time the hybrid force/position law, not the free move
+        seam.on_joint_states(t, t, q, np.zeros(6))
+        seam.on_wrench(t, t, np.array([0.0, 0.0, -15.0]), zero3)
+        return seam.step(t, q, np.zeros(6))
+
+    return {"cartesian_impedance (torque)": imp_cycle, "cartesian_admittance (position)": adm_cycle,
+            "joint_impedance (torque)": jim_cycle, "seam_follower (hybrid force/position)": seam_cycle}
+
+
+def other_cases() -> dict[str, Callable[[int], object]]:
+    """Base, rail and probe controllers and the bare safety layer."""
+    hg = HandGuidingController(load_config(HandGuidingConfig, {"safety": {"watchdog_timeout_s": 0.01}}))
+    rail = RailPatrolController(load_config(RailPatrolConfig, {"safety": {"watchdog_timeout_s": 0.01}}))
+    probe = ContactProbe(load_config(ContactProbeConfig, {"safety": {"watchdog_timeout_s": 0.01}}))
+    probe.on_probe(0.0, 0.0, 0.0, 0.0)
+    probe.start()
+    safety = SafetyLayer(SafetyConfig(watchdog_timeout_s=0.01), ("a", "b"))
+    f3 = np.array([40.0, 10.0, 0.0])
+
+    def hg_cycle(k: int) -> object:
+        t = k * DT
+        hg.on_handle(t, t, 40.0, 10.0, 1.0)
+        return hg.step(t)
+
+    def rail_cycle(k: int) -> object:
+        t = k * DT
+        rail.on_position(t, t, 5.0 + 1e-4 * (k % 100))
+        return rail.step(t)
+
+    def probe_cycle(k: int) -> object:
+        t = k * DT
+        probe.on_probe(t, t, 0.05, 0.0)
+        return probe.step(t)
+
+    def safety_cycle(k: int) -> object:
+        t = k * DT
+        safety.observe("a", t, t, f3)
+        safety.observe("b", t, t, f3)
+        safety.assess(t, force_n=f3)
+        return safety.limit_twist(f3 * 0.01, f3 * 0.0, force_n=f3)
+
+    return {"mecanum_hand_guide": hg_cycle, "rail_patrol": rail_cycle, "contact_probe": probe_cycle,
+            "safety layer alone (2 inputs)": safety_cycle}
+
+
+def trip_case(model: mujoco.MjModel) -> Callable[[int], object]:
+    """An admittance cycle whose wrench is a force spike: the safe command comes out of the same step."""
+    adm = AdmittanceController(load_config(AdmittanceConfig, {"safety": {"watchdog_timeout_s": 0.01}}),
+                               RobotModel(model, "attachment_site"))
+    spike = np.array([0.0, 0.0, 400.0])
+
+    def cycle(k: int) -> object:
+        t = k * DT
+        adm.safety.latched = ""  # re-arm so every timed cycle trips afresh
+        adm.on_joint_states(t, t, HOME, np.zeros(6))
+        adm.on_wrench(t, t, spike, np.zeros(3))
+        cmd = adm.step(t, HOME, np.zeros(6))
+        if k > 1 and not cmd.safe_stop:
+            raise RuntimeError("the force spike did not produce a safe stop in the same cycle")
+        return cmd
+
+    return cycle
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=5000)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    rng = np.random.default_rng(0)
+    try:
+        model = mujoco.MjModel.from_xml_path(str(resolve_model_path(DEFAULT_UR5E_PATH)))
+    except RobotModelError as err:
+        print(f"UR5e model absent, arm controllers skipped: {err}")
+        model = None
+    rows: list[tuple[str, float, float, float | None]] = []
+    ref_med = None
+    if model is not None:
+        data = mujoco.MjData(model)
+        data.qpos[:] = HOME
+        jp, jr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+
+        def kin(k: int) -> None:
+            mujoco.mj_kinematics(model, data)
+            mujoco.mj_comPos(model, data)
+            mujoco.mj_jacSite(model, data, jp, jr, 0)
+
+        ref_med, ref_p99 = timed(kin, args.cycles)
+        print(f"reference: MuJoCo kinematics + site Jacobian alone: median {ref_med:.1f} µs, p99 {ref_p99:.1f} µs")
+        for name, fn in arm_cases(model, rng).items():
+            med, p99 = timed(fn, args.cycles)
+            rows.append((name, med, p99, med / ref_med))
+    for name, fn in other_cases().items():
+        med, p99 = timed(fn, args.cycles)
+        rows.append((name, med, p99, None))
+    if model is not None:
+        med, p99 = timed(trip_case(model), args.cycles)
+        rows.append(("admittance cycle that trips (force spike → safe stop)", med, p99, med / ref_med))
+    print(f"\n{'controller + safety, one cycle':58s} {'median µs':>10s} {'p99 µs':>10s} {'× MuJoCo kin':>13s}")
+    for name, med, p99, ratio in rows:
+        r = f"{ratio:13.1f}" if ratio is not None else f"{'-':>13s}"
+        print(f"{name:58s} {med:10.1f} {p99:10.1f} {r}")
+    worst = max(rows, key=lambda r: r[2])
+    under = sum(1 for r in rows if r[2] < 200.0)
+    print(f"\nheadline: {under}/{len(rows)} controller+safety cycles have p99 < 200 µs; worst p99 {worst[2]:.0f} µs "
+          f"({worst[0]}); a safety trip yields the safe command in the same cycle")
+
+
+if __name__ == "__main__":
+    main()
