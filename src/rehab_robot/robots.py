@@ -37,7 +37,7 @@ def _finite(name: str, v: np.ndarray, n: int) -> np.ndarray:
     a = np.asarray(v, float).reshape(-1)
     if a.shape != (n,):
         raise KinematicsError(f"{name} must have {n} elements, got shape {np.shape(v)}")
-    if not np.all(np.isfinite(a)):
+    if not np.isfinite(a).all():
         raise KinematicsError(f"{name} must be finite, got {a}")
     return a
 

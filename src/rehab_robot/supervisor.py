@@ -230,7 +230,7 @@ class SafetySupervisor:
             self._raise(events, SafetyState.STOP, t, "clock_jump",
                                       f"sensor sample is {-age:.3f} s in the future", age,
                                       -self.config.max_clock_jump_s)
-        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd)) and np.all(np.isfinite(f_int))):
+        if not (np.isfinite(q).all() and np.isfinite(qd).all() and np.isfinite(f_int).all()):
             self._raise(events, SafetyState.STOP, t, "non_finite_sensor",
                                       "non-finite joint state or interaction force")
             return SafetyOutput(self._fallback_tau(), self.state, events)
@@ -263,7 +263,7 @@ class SafetySupervisor:
             self._raise(events, SafetyState.STOP, t, "range_of_motion",
                                       f"position {np.round(x, 4).tolist()} {lim.task_unit} outside the patient's "
                                       f"range of motion", beyond, 0.0)
-        cmd_ok = bool(np.all(np.isfinite(tau_cmd)))
+        cmd_ok = bool(np.isfinite(tau_cmd).all())
         if not cmd_ok:
             self._raise(events, SafetyState.STOP, t, "non_finite_command", "controller command is not finite")
             tau_cmd = np.zeros(n)

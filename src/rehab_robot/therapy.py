@@ -194,7 +194,7 @@ class TherapySession:
                 self._abort(t_s, f"safety {safety.name}")
                 self._enter("paused", t_s)
             self._safety_epoch = safety_epoch
-        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(qd)) and np.all(np.isfinite(f_int))):
+        if not (np.isfinite(q).all() and np.isfinite(qd).all() and np.isfinite(f_int).all()):
             return np.zeros(robot.n_joints)  # nothing sensible to compute; the supervisor stops independently
         x = robot.forward(q)
         v = robot.task_velocity(q, qd)
