@@ -34,6 +34,8 @@ class ArmControllerBase:
         self.safety = SafetyLayer(safety, channels, model.lower, model.upper)
         self.q_hold: np.ndarray | None = None  # last finite measured or commanded position
         self.g_hold = np.zeros(self.n)  # last finite gravity torque
+        self.m_diag = np.ones(self.n)  # last finite joint-space inertia diagonal (for the brake)
+        self.dt_nominal = 0.0  # last positive control period seen (s)
 
     def on_joint_states(self, stamp_s: float, t_s: float, q: np.ndarray, qd: np.ndarray) -> bool:
         """Register a joint-state reading; NaN/inf or out-of-order readings are rejected."""
@@ -55,10 +57,20 @@ class ArmControllerBase:
 
     def brake_torque(self, verdict: Verdict, q: np.ndarray, qd: np.ndarray, damping: float,
                      max_torque: np.ndarray) -> JointCommand:
-        """Torque-level safe stop: gravity compensation plus joint damping (stop category 1 style)."""
+        """Torque-level safe stop: gravity compensation plus joint damping (stop category 1 style).
+
+        The damping per joint is capped at ``M_jj / dt`` so the explicit brake stays stable in discrete
+        time on light wrist joints (a larger gain would make the joint oscillate, not stop).
+        """
+        if self.safety.dt_s > 0:
+            self.dt_nominal = self.safety.dt_s
         if np.all(np.isfinite(q)):
             self.g_hold = self.model.gravity(q)
-        tau = self.g_hold - (damping * qd if np.all(np.isfinite(qd)) else 0.0)
+            self.m_diag = np.diag(self.model.mass_matrix()).copy()
+        d = np.full(self.n, damping)
+        if self.dt_nominal > 0:
+            d = np.minimum(d, self.m_diag / self.dt_nominal)
+        tau = self.g_hold - (d * qd if np.all(np.isfinite(qd)) else 0.0)
         tau = np.clip(tau, -max_torque, max_torque)
         return JointCommand(self.model.joint_names, np.zeros(0), np.zeros(0), tau, True,
                             self.safety.state, self.safety.reasons or verdict.reasons)

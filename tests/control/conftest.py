@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import mujoco
 import pytest
-from control_fixtures import HOME, TorqueSim  # noqa: F401 - re-exported for tests
 
 from sanqin.control.errors import RobotModelError
 from sanqin.control.robot_model import DEFAULT_UR5E_PATH, RobotModel, resolve_model_path
+
+from .control_fixtures import HOME, TorqueSim  # noqa: F401 - re-exported for tests
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from control_fixtures import HOME
 
 from sanqin.control.admittance import AdmittanceConfig, AdmittanceController
 from sanqin.runtime.config import load_config
+
+from .control_fixtures import HOME
 
 DT = 0.002
 

@@ -76,3 +76,25 @@ def test_unselected_axes_are_free(ur5e, torque_sim) -> None:
 def test_unstable_gains_rejected_at_load(params, match) -> None:
     with pytest.raises(ConfigError, match=match):
         load_config(CartesianImpedanceConfig, params)
+
+
+def test_brake_is_stable_on_the_bare_model_without_drive_inertia(ur5e) -> None:
+    """Without reflected rotor inertia the wrists weigh grams: the brake must still stop, not oscillate."""
+    import mujoco
+
+    from sanqin.control.robot_model import RobotModel
+
+    m = ur5e.model
+    d = mujoco.MjData(m)
+    d.qpos[:] = [-1.5708, -1.5708, 1.5708, -1.5708, -1.5708, 0.0]
+    d.qvel[:] = [0.0, 0.0, 0.0, 0.5, 0.5, 2.0]
+    m.actuator_gainprm[:, 0] = 0.0  # the model's position servos off: only our torque acts
+    m.actuator_biasprm[:, 1:3] = 0.0
+    ctrl = _ctrl(RobotModel(m, "attachment_site"), **{"safety": {"watchdog_timeout_s": 0.001}})
+    for _ in range(400):  # no joint states arrive → brake every cycle
+        t = d.time
+        cmd = ctrl.step(t, d.qpos.copy(), d.qvel.copy())
+        assert cmd.safe_stop
+        d.qfrc_applied[:] = cmd.effort
+        mujoco.mj_step(m, d)
+    assert np.abs(d.qvel).max() < 0.05

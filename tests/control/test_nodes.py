@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from control_fixtures import HOME
 
 from sanqin.common.types import JointStates, Wrench, WrenchStamped
 from sanqin.msgs.geometry import wrench_stamped_to_msg
@@ -14,6 +13,8 @@ from sanqin.runtime.headless import Graph
 from sanqin.runtime.params import load_node_config
 from sanqin.runtime.paths import share_dir
 from sanqin.runtime.registry import get_node_spec
+
+from .control_fixtures import HOME
 
 JOINTS = ("shoulder_pan", "shoulder_lift", "elbow", "wrist_1", "wrist_2", "wrist_3")
 

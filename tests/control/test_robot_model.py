@@ -5,11 +5,12 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
-from control_fixtures import HOME
 
 from sanqin.control.errors import RobotModelError
 from sanqin.control.nullspace import dls_pinv, dynamic_null_space_projector, null_space_projector
 from sanqin.control.robot_model import RobotModel, load_mjcf, orientation_error, rotvec_to_matrix
+
+from .control_fixtures import HOME
 
 
 def test_jacobian_matches_finite_differences(ur5e: RobotModel) -> None:
