@@ -20,4 +20,5 @@ NODES: dict[str, str] = {
     "contact_probe": "sanqin.control.nodes:CONTACT_PROBE",
     "rehab_robot": "sanqin.rehab_robot.nodes:REHAB_ROBOT",
     "uav_bridge": "sanqin.uav_bridge.nodes:UAV_BRIDGE",
+    "path_driver": "sanqin.simulation.gazebo.nodes:PATH_DRIVER",
 }

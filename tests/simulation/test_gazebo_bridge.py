@@ -21,7 +21,7 @@ from sanqin.simulation.gazebo.bridge import (
     ros_subscribed,
 )
 from sanqin.simulation.gazebo.errors import BridgeError
-from sanqin.simulation.gazebo.generate import generate
+from sanqin.simulation.gazebo.generate import all_nodes, generate
 
 SHARE = share_dir()
 TWINS = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"]
@@ -32,11 +32,11 @@ def generation():
     return generate(SHARE)
 
 
-def _node_topics(scenario) -> tuple[dict[str, str], dict[str, str]]:
-    """(subscribed, published) topic → type of the scenario's nodes, after namespaces and remaps."""
+def _node_topics(twin) -> tuple[dict[str, str], dict[str, str]]:
+    """(subscribed, published) topic → type of the twin's nodes, after namespaces and remaps."""
     subs: dict[str, str] = {}
     pubs: dict[str, str] = {}
-    for entry in scenario.nodes:
+    for entry in all_nodes(twin):
         spec = get_node_spec(entry.node)
         for i in spec.inputs:
             subs[resolve_name(entry.remap.get(i.topic, i.topic), entry.namespace, entry.name)] = i.msg_type
@@ -52,7 +52,7 @@ def test_bridge_feeds_every_node_input_with_its_type(name: str, generation) -> N
     assert entries[0] == BridgeEntry("/clock", "/clock", "rosgraph_msgs/msg/Clock", "gz.msgs.Clock", GZ_TO_ROS)
     from_gz = ros_published(entries)
     to_gz = ros_subscribed(entries)
-    subs, pubs = _node_topics(twin.scenario)
+    subs, pubs = _node_topics(twin)
     for topic, msg_type in subs.items():
         source = from_gz.get(topic) or pubs.get(topic)
         assert source == msg_type, f"{name}: node input {topic} ({msg_type}) is fed by nothing of that type"
@@ -73,11 +73,11 @@ def test_bridged_topics_have_the_headless_types(name: str, generation) -> None:
     assert shared, f"{name}: no bridged topic exists in the headless run"
     for e in shared:
         assert headless[e.ros_topic] == e.ros_type, e.ros_topic
-    subs, _ = _node_topics(twin.scenario)
+    subs, pubs = _node_topics(twin)
     bridged = {e.ros_topic for e in entries}
     for topic in subs:
         if topic in headless:
-            assert topic in bridged or topic in _node_topics(twin.scenario)[1], f"{name}: {topic} not bridged"
+            assert topic in bridged or topic in pubs, f"{name}: {topic} not bridged"
 
 
 def test_every_type_pair_is_in_the_ros_gz_table() -> None:

@@ -28,7 +28,7 @@ import yaml
 from sanqin.runtime.config import flatten, load_config
 from sanqin.runtime.errors import ConfigError, ScenarioError
 from sanqin.runtime.registry import get_node_spec
-from sanqin.runtime.scenario import Scenario, import_object, load_scenario
+from sanqin.runtime.scenario import NodeEntry, Scenario, import_object, load_scenario
 from sanqin.simulation.gazebo.bridge import clock_entry, render_bridge_yaml
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, num, pose, sdf_root, to_xml
@@ -96,12 +96,28 @@ def world_sdf(twin: Twin) -> str:
     return to_xml(root, DO_NOT_EDIT.format(name=twin.scenario.name))
 
 
+def _float_text(x: float) -> str:
+    """A float that YAML (launch parameter parsing) reads back as a float: always a '.', never a bare exponent."""
+    if not math.isfinite(x):
+        raise TwinError(f"non-finite parameter value {x!r}")
+    text = repr(round(float(x), 9) + 0.0)
+    if "e" in text or "E" in text:
+        text = f"{x:.12f}".rstrip("0")
+        text = text + "0" if text.endswith(".") else text
+    return text
+
+
 def _param_text(value: Any) -> str:
+    """A launch ``<param value=...>``: typed so ROS declares the parameter with the config's type."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
     if isinstance(value, (list, tuple)):
-        return yaml.safe_dump(list(value), default_flow_style=True).strip()
-    return num(value) if isinstance(value, (int, float)) else str(value)
+        return "[" + ", ".join(_param_text(v) for v in value) + "]"
+    return str(value)
 
 
 def launch_xml(twin: Twin) -> str:
@@ -139,7 +155,7 @@ def launch_xml(twin: Twin) -> str:
             if p.pkg == "sanqin":
                 raise TwinError(f"{sc.name}: launch process {p.name}: Sanqin nodes come from the scenario's nodes")
             el(root, "node", pkg=p.pkg, exec=p.exec, name=p.name, output="screen", args=p.args)
-    for entry in sc.nodes:
+    for entry in all_nodes(twin):
         get_node_spec(entry.node)  # unknown node → clear error at generation time
         attrs = {"pkg": "sanqin", "exec": entry.node, "name": entry.name, "output": "screen"}
         if entry.namespace:
@@ -164,10 +180,20 @@ def launch_xml(twin: Twin) -> str:
     return f'<?xml version="1.0"?>\n<!--\n  {header}\n  {usage.replace(chr(10), chr(10) + "  ")}\n-->\n{body}\n'
 
 
+def all_nodes(twin: Twin) -> list[NodeEntry]:
+    """The scenario's nodes and the nodes the twin adds, with names checked to be unique."""
+    nodes = [*twin.scenario.nodes, *twin.nodes]
+    names = [(n.namespace, n.name) for n in nodes]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise TwinError(f"{twin.scenario.name}: node name(s) used twice: {dup}")
+    return nodes
+
+
 def record_topics(twin: Twin) -> set[str]:
     """Topics the Gazebo run records: /clock, /diagnostics, everything bridged and every node output."""
     topics = {"/clock", "/diagnostics"} | set(twin.record_topics)
-    for entry in twin.scenario.nodes:
+    for entry in all_nodes(twin):
         spec = get_node_spec(entry.node)
         from sanqin.runtime.node import resolve_name
 

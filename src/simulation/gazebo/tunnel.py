@@ -12,8 +12,9 @@ from ``/cmd_vel``. The LiDAR is a ``gpu_lidar`` built from the scenario's ``lida
 comes from ``OdometryPublisher`` on the plugin's ``odom_topic`` and ``/tf``; ``base_link → lidar`` is
 published on ``/tf_static`` by ``tf2_ros static_transform_publisher``, as the plugin does once.
 
-The headless robot moves kinematically at ``speed_m_s`` from t = 0; here a ``ros2 topic pub`` sends that
-speed on ``/cmd_vel`` and the drive accelerates the robot to it.
+The headless robot moves kinematically along the centre line (through its bends) at ``speed_m_s`` from
+t = 0; here the twin adds a ``path_driver`` node that steers the robot along the same line at that
+speed from the ground-truth odometry, and the wheels accelerate it from rest.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sanqin.runtime.scenario import SimulatorEntry
+from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
@@ -59,7 +60,9 @@ WHEEL_WIDTH_M = 0.08
 BODY_MASS_KG = 80.0
 WHEEL_MASS_KG = 2.0
 DEFAULT_BODY = ((-0.5, -0.35, 0.0), (0.5, 0.35, 0.6))
-DRIVE_RATE_HZ = 20.0
+PATH_STEP_M = 1.0
+PATH_MARGIN_M = 10.0  # path beyond where the run ends, so the driver never stops early
+DRIVER_LOOKAHEAD_M = 1.5
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -79,17 +82,29 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         args=(f"--x {xyz[0]:g} --y {xyz[1]:g} --z {xyz[2]:g} --roll {rpy[0]:g} --pitch {rpy[1]:g} --yaw {rpy[2]:g} "
               f"--frame-id {config.base_frame} --child-frame-id {lidar.frame_id}"),
         description=f"{config.base_frame} → {lidar.frame_id} on /tf_static (the plugin publishes it once)"))
-    twin.processes.append(LaunchProcess(
-        name="drive", cmd=(f"ros2 topic pub --rate {DRIVE_RATE_HZ:g} /cmd_vel geometry_msgs/msg/Twist "
-                           f"'{{linear: {{x: {config.speed_m_s:g}}}}}'"),
-        description=f"drive along the tunnel at {config.speed_m_s:g} m/s as the headless robot does"))
+    twin.nodes.append(_driver(twin, world, config))
     twin.record_topics.update({config.filtered_topic, "/tf_static"})
     stop_s = (world.config.length_m - config.end_margin_m - s0) / config.speed_m_s if config.speed_m_s > 0 else 0.0
     if stop_s < twin.scenario.duration_s:
-        twin.notes.append(f"the headless robot stops {config.end_margin_m:g} m before the end wall after "
-                          f"{stop_s:.1f} s; here it keeps the commanded speed until the run ends")
-    twin.notes.append("the headless robot moves kinematically at constant speed from t = 0; here the drive "
-                      "accelerates it from rest on the floor mesh")
+        twin.notes.append(f"the robot stops {config.end_margin_m:g} m before the end wall after {stop_s:.1f} s "
+                          "(path end), as headless")
+    twin.notes.append("the headless robot moves kinematically along the centre line at constant speed from t = 0; "
+                      "here path_driver steers it along the same line (pure pursuit on ground-truth odometry) and "
+                      "the wheels accelerate it from rest on the floor mesh")
+
+
+def _driver(twin: Twin, world: Any, config: Any) -> NodeEntry:
+    """A path_driver on the headless robot's path: the centre line at ``lateral_m``, 1 m apart."""
+    end = world.config.length_m - config.end_margin_m
+    last = min(end, config.start_station_m + config.speed_m_s * twin.scenario.duration_s + PATH_MARGIN_M)
+    stations = np.append(np.arange(config.start_station_m, last, PATH_STEP_M), last)
+    xy = [world.to_world(float(s), config.lateral_m)[:2] for s in stations]
+    path = [float(round(v, 4)) for p in xy for v in p]
+    return NodeEntry(
+        node="path_driver", name="path_driver", params_file="config/path_driver.yaml",
+        params={"path_xy_m": path, "speed_m_s": config.speed_m_s, "lookahead_m": DRIVER_LOOKAHEAD_M},
+        remap={"odom": config.odom_topic, "cmd_vel": "/cmd_vel"},
+    )
 
 
 def _tunnel_model(twin: Twin, world: Any, config: Any) -> Model:

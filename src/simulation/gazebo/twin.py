@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sanqin.runtime.scenario import Scenario
+from sanqin.runtime.scenario import NodeEntry, Scenario
 from sanqin.simulation.gazebo.bridge import BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, pose, sdf_root
@@ -113,7 +113,8 @@ class Twin:
     systems: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     processes: list[LaunchProcess] = field(default_factory=list)
-    node_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # node name → extra params
+    node_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario node name → extra params
+    nodes: list[NodeEntry] = field(default_factory=list)  # Sanqin nodes the twin adds (e.g. a path driver)
     record_topics: set[str] = field(default_factory=set)
     spherical_coordinates: tuple[float, float, float] | None = None  # lat deg, lon deg, alt m (ENU origin)
     ardupilot: bool = False
