@@ -196,6 +196,11 @@ class MemoryTransport:
             raise ConnectionUrlError(f"memory channel side must be 'gcs' or 'vehicle', got {side!r}")
         with _CHANNELS_LOCK:
             self.channel = _CHANNELS.setdefault(name, _MemoryChannel())
+            if side in self.channel.open_sides or side == "vehicle":
+                # a new vehicle (or a reopened side) starts a fresh session: drop what an earlier one left
+                with self.channel.lock:
+                    for q in self.channel.queues.values():
+                        q.clear()
             self.channel.open_sides.add(side)
         self.name = name
         self.side = side

@@ -123,6 +123,7 @@ class Autopilot:
         self.mission_complete = False
         self.landed_disarmed_at: float | None = None
         self._spray_prev = False
+        self._below_since: dict[str, float] = {}
 
     # --- helpers ----------------------------------------------------------------------------------
     def say(self, severity: int, text: str) -> None:
@@ -473,10 +474,19 @@ class Autopilot:
             return
         v = self.battery.voltage_v
         crit, low = self.params["BATT_CRT_VOLT"], self.params["BATT_LOW_VOLT"]
-        if crit > 0 and v < crit and self.failsafe != "battery_critical":
+        # like ArduPilot, a threshold counts only after the voltage stayed below it for BATT_LOW_TIMER
+        for name, limit in (("crit", crit), ("low", low)):
+            if limit > 0 and v < limit:
+                self._below_since.setdefault(name, self.t_s)
+            else:
+                self._below_since.pop(name, None)
+        timer = self.params["BATT_LOW_TIMER"]
+        v_crit = self.t_s - self._below_since.get("crit", math.inf) >= timer
+        v_low = self.t_s - self._below_since.get("low", math.inf) >= timer
+        if v_crit and self.failsafe != "battery_critical":
             self.failsafe = "battery_critical"
             self._failsafe_action(int(self.params["BATT_FS_CRT_ACT"]), "Battery 1 is critical")
-        elif low > 0 and v < low and not self.failsafe.startswith("battery"):
+        elif v_low and not self.failsafe.startswith("battery"):
             self.failsafe = "battery_low"
             self._failsafe_action(int(self.params["BATT_FS_LOW_ACT"]), "Battery 1 is low")
         if not gcs_link_ok and self.params["FS_GCS_ENABLE"] >= 1 and self.failsafe == "":
@@ -499,7 +509,8 @@ class Autopilot:
         elif action == 1:
             self.set_mode(MODES["LAND"])
 
-    def _rtl_destination(self) -> np.ndarray:
+    def rtl_destination(self) -> np.ndarray:
+        """Where RTL lands: home or the nearest rally point (ENU, ground)."""
         best = self.home.copy()
         if self.rally:
             cands = [self.item_enu(r) for r in self.rally]
@@ -525,7 +536,7 @@ class Autopilot:
             if it is not None and it.command == C.MAV_CMD_NAV_LAND and self.target is not None:
                 return self._land_at(self.target)
         elif mode == MODES["RTL"]:
-            dest = self._rtl_destination()
+            dest = self.rtl_destination()
             rtl_alt = max(self.params["RTL_ALT"] / 100.0, 2.0)
             if self.nav_phase == "climb":
                 self.target = np.array([pos[0], pos[1], max(pos[2], rtl_alt)])

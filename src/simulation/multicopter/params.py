@@ -19,6 +19,7 @@ DEFAULTS: dict[str, tuple[float, int, float, float, str]] = {
     "BATT_ARM_VOLT": (22.2, REAL, 0, 60, "minimum voltage to arm (V)"),
     "BATT_LOW_VOLT": (21.9, REAL, 0, 60, "low-battery failsafe voltage (V), 0 disables"),
     "BATT_CRT_VOLT": (21.0, REAL, 0, 60, "critical-battery failsafe voltage (V), 0 disables"),
+    "BATT_LOW_TIMER": (10.0, REAL, 0, 120, "voltage must stay below a threshold this long to trigger (s)"),
     "BATT_FS_LOW_ACT": (2.0, INT, 0, 2, "low-battery action: 0 none, 1 land, 2 RTL"),
     "BATT_FS_CRT_ACT": (1.0, INT, 0, 2, "critical-battery action: 0 none, 1 land, 2 RTL"),
     "FS_GCS_ENABLE": (1.0, INT, 0, 5, "GCS heartbeat-loss failsafe: 0 off, 1 RTL, 5 land"),

@@ -130,6 +130,7 @@ class MulticopterSimulator:
         gaps = [math.dist(self.origin.to_enu(a.latitude_deg, a.longitude_deg)[:2],
                           self.origin.to_enu(b.latitude_deg, b.longitude_deg)[:2]) for a, b in zip(photos, photos[1:])]
         home_d = float(np.linalg.norm(self.body.pos[:2] - ap.home[:2]))
+        ret_d = float(np.linalg.norm(self.body.pos[:2] - ap.rtl_destination()[:2]))
         return {
             "flown_m": ap.flown_m,
             "max_alt_m": self.max_alt_m,
@@ -140,6 +141,7 @@ class MulticopterSimulator:
             "mission_items": float(len(ap.mission)),
             "mission_complete": float(ap.mission_complete),
             "distance_from_home_m": home_d,
+            "distance_from_return_point_m": ret_d,
             "fence_items": float(len(ap.fence)),
             "rally_items": float(len(ap.rally)),
             "fence_breaches": float(ap.fence_breaches),

@@ -1,0 +1,44 @@
+"""The UAV scenarios end to end: the uav_bridge node against the MAVLink multicopter in the headless runner."""
+
+from __future__ import annotations
+
+import pytest
+
+from sanqin.runtime.paths import share_dir
+from sanqin.runtime.runner import run_scenario
+
+SCENARIOS = share_dir() / "sim" / "scenarios"
+
+
+def _run(name: str, tmp_path):
+    result = run_scenario(SCENARIOS / f"{name}.yaml", out_dir=tmp_path / name)
+    assert result.passed, "\n".join(text for ok, text in result.checks if not ok)
+    return result.metrics
+
+
+def test_crop_spraying_field(tmp_path) -> None:
+    m = _run("uav_spraying", tmp_path)
+    assert m["vehicle.spray_switches"] == 18 and m["vehicle.spray_outside_field_m"] <= 1.0
+    assert m["vehicle.sprayed_m"] == pytest.approx(m["vehicle.spray_inside_field_m"], rel=0.05)
+    assert (tmp_path / "uav_spraying" / "plots" / "flight_top_view.png").stat().st_size > 10_000
+    assert m["topics./spraying_drone/odom.count"] > 1000 and m["topics./spraying_drone/fix.count"] > 500
+
+
+def test_powerline_corridor_photos(tmp_path) -> None:
+    m = _run("uav_corridor_inspection", tmp_path)
+    assert m["vehicle.photo_spacing_mean_m"] == pytest.approx(20.0, abs=1.0)
+
+
+def test_link_loss_returns_home(tmp_path) -> None:
+    m = _run("uav_link_loss", tmp_path)
+    assert m["vehicle.failsafe_gcs"] == 1 and m["nodes.uav_bridge.link_losses"] == 1
+
+
+def test_low_battery_returns(tmp_path) -> None:
+    m = _run("uav_low_battery", tmp_path)
+    assert m["nodes.uav_bridge.failsafe_actions"] >= 1 and m["vehicle.final_mode"] == 6
+
+
+def test_rejected_mission_flies_nothing(tmp_path) -> None:
+    m = _run("uav_mission_rejected", tmp_path)
+    assert m["vehicle.armed_s"] == 0 and m["vehicle.mission_items"] == 0
