@@ -91,3 +91,13 @@ def test_node_has_a_params_file_that_builds_its_config(name: str) -> None:
 def test_node_is_launched_by_some_system(name: str) -> None:
     launch_text = "".join(p.read_text() for p in (ROOT / "launch").glob("*.launch.xml"))
     assert f'exec="{name}"' in launch_text or f"exec='{name}'" in launch_text
+
+
+def test_every_test_folder_is_a_package() -> None:
+    # Without __init__.py, two test files with the same name in different folders collide in pytest.
+    missing = [
+        str(d.relative_to(ROOT))
+        for d in [ROOT / "tests", *(ROOT / "tests").rglob("*")]
+        if d.is_dir() and d.name != "__pycache__" and any(d.glob("*.py")) and not (d / "__init__.py").is_file()
+    ]
+    assert not missing, f"add __init__.py to {missing}"

@@ -98,3 +98,17 @@ def test_brake_is_stable_on_the_bare_model_without_drive_inertia(ur5e) -> None:
         d.qfrc_applied[:] = cmd.effort
         mujoco.mj_step(m, d)
     assert np.abs(d.qvel).max() < 0.05
+
+
+def test_shipped_impedance_node_config_is_sampled_stable_and_stiffer_is_not(ur5e_path) -> None:
+    from sanqin.runtime.params import load_node_config
+    from sanqin.runtime.paths import share_dir
+    from sanqin.runtime.registry import get_node_spec
+
+    spec = get_node_spec("cartesian_impedance")
+    path = share_dir() / "config" / "cartesian_impedance.yaml"
+    over = {"robot": {"model_path": str(ur5e_path)}}
+    spec.component(load_node_config(spec.config, path, "cartesian_impedance", overrides=over))  # builds
+    stiff = {**over, "gains": {"stiffness": [800.0, 800.0, 800.0, 60.0, 60.0, 20000.0]}}
+    with pytest.raises(ConfigError, match="rz"):
+        spec.component(load_node_config(spec.config, path, "cartesian_impedance", overrides=stiff))

@@ -37,3 +37,12 @@ def test_bad_joint_gains_rejected() -> None:
 def test_per_joint_length_checked(ur5e) -> None:
     with pytest.raises(ConfigError, match="one per joint"):
         JointImpedanceController(load_config(JointImpedanceConfig, {"stiffness_nm_rad": [1.0, 2.0]}), ur5e)
+
+
+def test_gains_a_sampled_loop_cannot_realise_are_rejected(ur5e) -> None:
+    ctrl = JointImpedanceController(load_config(JointImpedanceConfig, {}), ur5e)  # 200 N·m/rad on every joint
+    with pytest.raises(ConfigError, match="wrist_3"):
+        ctrl.check_sampled_stability(0.002)  # the bare wrist 3 weighs 1.3e-4 kg·m²
+    soft = JointImpedanceController(
+        load_config(JointImpedanceConfig, {"stiffness_nm_rad": [200.0, 200.0, 200.0, 10.0, 10.0, 2.0]}), ur5e)
+    soft.check_sampled_stability(0.001)

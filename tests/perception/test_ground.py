@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from perception_scenes import box_mesh, floor_mesh, scan, wedge_mesh
 
 from sanqin.perception.ground import GroundConfig, GroundSegmenter
 from sanqin.runtime.config import load_config
 from sanqin.runtime.errors import ConfigError
+
+from .perception_scenes import box_mesh, floor_mesh, scan, wedge_mesh
 
 
 def _segment(points, **kw):
@@ -40,7 +41,7 @@ def test_solid_ramp_is_ground_but_a_pallet_top_is_not() -> None:
 
 def test_sensor_on_a_slope_sees_the_sloped_floor_as_ground() -> None:
     # Tilted floor plane z = 0.1 x (a 5.7° slope) under a level sensor.
-    from perception_scenes import box_mesh as bm
+    from .perception_scenes import box_mesh as bm
 
     slab = bm((0, 0, -0.05), (80, 80, 0.1))
     slab.rotate(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from perception_scenes import box_mesh, floor_mesh, scan
 
 from sanqin.perception.errors import InvalidCloudError
 from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig, voxel_downsample
+
+from .perception_scenes import box_mesh, floor_mesh, scan
 
 OBJECTS = [  # centre x, y, size l, w, h, yaw
     (6.0, 2.0, 0.5, 0.4, 1.75, 0.0),  # a person

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from perception_scenes import box_mesh, floor_mesh, scan
 
 from sanqin.common.types import ImageFrame, ImuSample, Odometry, PointCloud, Pose, Twist
 from sanqin.msgs.diagnostics import diagnostics_from_msg
@@ -20,6 +19,8 @@ from sanqin.perception import nodes
 from sanqin.perception.inspection_log import read_log
 from sanqin.runtime.headless import Graph
 from sanqin.runtime.params import load_node_config
+
+from .perception_scenes import box_mesh, floor_mesh, scan
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ["obstacle_detector", "lidar_odometry", "imu_attitude", "thermal_inspector", "canopy_mapper"]

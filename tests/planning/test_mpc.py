@@ -27,7 +27,7 @@ def _run(ctrl: Mpc, model, x, steps, obstacles=None):
     return np.array(xs), plans
 
 
-def _clearance(xs, centre=(3.0, 0.05), radius=0.3 * np.sqrt(2)):
+def _clearance(xs, centre=(3.0, 0.05), radius=0.3 * 2**0.5):
     return float(np.min(np.linalg.norm(xs[:, :2] - np.array(centre), axis=1)) - radius)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from rehab_helpers import REHAB_DATA
 
 from sanqin.rehab_robot.profile import load_profile
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.supervisor import SafetySupervisor, SupervisorConfig
+
+from .rehab_helpers import REHAB_DATA
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from rehab_helpers import REHAB_DATA, SimplePlant
+from rehab_helpers import REHAB_DATA, SimplePlant  # run as a script with this folder on PYTHONPATH
 
 from sanqin.rehab_robot.plan import parse_plan
 from sanqin.rehab_robot.profile import load_profile

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import yaml
-from rehab_helpers import REHAB_DATA
 
 from sanqin.common.types import JointStates, Wrench, WrenchStamped
 from sanqin.msgs.geometry import wrench_stamped_to_msg
@@ -20,6 +19,8 @@ from sanqin.runtime.errors import ConfigError
 from sanqin.runtime.headless import Graph
 from sanqin.runtime.params import load_node_config
 from sanqin.runtime.paths import share_dir
+
+from .rehab_helpers import REHAB_DATA
 
 ROBOT = make_robot("planar")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from rehab_helpers import REHAB_DATA
 
 from sanqin.rehab_robot.errors import PlanError, ProfileError
 from sanqin.rehab_robot.plan import check_plan_against_profile, load_plan, parse_plan
 from sanqin.rehab_robot.profile import load_profile, parse_profile
+
+from .rehab_helpers import REHAB_DATA
 
 
 def _doc(**changes):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-from rehab_helpers import REHAB_DATA, SimplePlant
 
 from sanqin.rehab_robot.errors import SessionLogError
 from sanqin.rehab_robot.plan import parse_plan
@@ -13,6 +12,8 @@ from sanqin.rehab_robot.report import write_progress_report, write_session_repor
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.session_log import SessionRecorder, SessionWriter
 from sanqin.rehab_robot.therapy import RobotSample, TherapyConfig, TherapySession
+
+from .rehab_helpers import REHAB_DATA, SimplePlant
 
 
 def _session(path, profile, trials=2, gain=None):

@@ -6,11 +6,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from rehab_helpers import planar_input
 
 from sanqin.rehab_robot.errors import SafetyError
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.supervisor import SafetyInput, SafetyState, SafetySupervisor, SupervisorConfig
+
+from .rehab_helpers import planar_input
 
 DT = 0.001
 

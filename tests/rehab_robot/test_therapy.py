@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-from rehab_helpers import REHAB_DATA, SimplePlant
 
 from sanqin.rehab_robot.errors import ControlError, SessionStateError
 from sanqin.rehab_robot.plan import parse_plan
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.supervisor import SafetyInput, SafetyState, SafetySupervisor, SupervisorConfig
 from sanqin.rehab_robot.therapy import RobotSample, TherapyConfig, TherapySession
+
+from .rehab_helpers import REHAB_DATA, SimplePlant
 
 
 def _plan(**block):
