@@ -14,7 +14,6 @@ sensor dropout, and it measures every limit of the patient profile independently
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import mujoco
 import numpy as np
 
 from sanqin.common.types import JointStates, Wrench, WrenchStamped
-from sanqin.msgs.control import float64_array_from_msg
 from sanqin.msgs.geometry import wrench_stamped_to_msg
 from sanqin.msgs.sensors import joint_state_to_msg
 from sanqin.rehab_robot.profile import load_profile
@@ -31,6 +29,7 @@ from sanqin.rehab_robot.robots import PlanarRobot
 from sanqin.runtime.config import nested, param, require
 from sanqin.runtime.paths import resolve_data_path
 from sanqin.simulation.errors import WorldError
+from sanqin.simulation.rehab_harness import TherapyHarness
 from sanqin.simulation.rehab_patient import ImpairedPatient, PatientConfig
 
 ROBOT_JOINTS = ("r_shoulder", "r_elbow")
@@ -106,71 +105,14 @@ class RehabPlanarSim:
         self.d.qpos[self.r_q] = self.robot.inverse(start)
         self.d.qpos[self.h_q] = self.patient.inverse(start)
         mujoco.mj_forward(self.m, self.d)
-        self.effort = np.zeros(2)
-        self.last_command_t = -math.inf
         self.force = np.zeros(2)
         self._jac = np.zeros((3, self.m.nv)), np.zeros((3, self.m.nv))
-        ctx.subscribe(config.effort_topic, "std_msgs/msg/Float64MultiArray", self._on_effort)
-        ctx.subscribe(config.target_topic, "geometry_msgs/msg/PointStamped", self._on_target)
-        ctx.subscribe(config.phase_topic, "std_msgs/msg/String", self._on_phase)
-        ctx.subscribe(config.safety_topic, "diagnostic_msgs/msg/DiagnosticArray", self._on_safety)
-        self.commands_rejected = 0
-        self.phase = ""
-        self.safety_state = "RUN"
-        self.session_k = 0  # sessions started here
-        self.next_start_s = config.start_at_s if config.sessions > 0 else math.inf
-        self.sessions_done = 0
-        self.start_failures: list[str] = []
-        self.spasm_pending = sorted(config.spasm_at_s)
-        self.spasm_onsets: list[float] = []
-        self.first_spasm_sample: float | None = None
-        self._v_slow = np.zeros(2)
-        self.hold_at: float | None = None
-        self.last_sample_before_dropout: float | None = None
-        self.stop_at: float | None = None
+        self.io = TherapyHarness(ctx, config, self.profile, 2, self._on_target, self.patient.set_session)
         self.trace: list[tuple[float, ...]] = []
-        self.max = {"rom_excursion_m": -math.inf, "speed_ratio": 0.0, "interaction_ratio": 0.0,
-                    "torque_ratio": 0.0}
-        self._t = 0.0
-        self._dt = 0.001
 
-    # --- bus callbacks --------------------------------------------------------------------------
-    def _on_effort(self, msg: Any) -> None:
-        try:
-            tau = float64_array_from_msg(msg)
-        except ValueError:
-            self.commands_rejected += 1
-            return
-        if tau.size != 2 or not np.all(np.isfinite(tau)):
-            self.commands_rejected += 1  # a real drive refuses malformed commands
-            return
-        self.effort = tau
-        self.last_command_t = self._t
+    def _on_target(self, t_s: float, target: np.ndarray) -> None:
+        self.patient.see_target(t_s, target[:2], self.d.qpos[self.h_q])
 
-    def _on_target(self, msg: Any) -> None:
-        target = np.array([msg.point.x, msg.point.y])
-        self.patient.see_target(self._t, target, self.d.qpos[self.h_q])
-
-    def _on_phase(self, msg: Any) -> None:
-        phase = str(msg.data)
-        if phase == "done" and self.phase != "done":
-            self.sessions_done += 1
-            if self.session_k < self.config.sessions:
-                self.patient.set_session(self.config.first_session + self.session_k)  # recovery
-                self.next_start_s = self._t + self.config.between_sessions_s
-        self.phase = phase
-
-    def _on_safety(self, msg: Any) -> None:
-        state = next((kv.value for s in msg.status for kv in s.values if kv.key == "state"), None)
-        if state is None:
-            return
-        if state == "HOLD" and self.hold_at is None and self.first_spasm_sample is not None:
-            self.hold_at = self._t
-        if state == "STOP" and self.stop_at is None and self.last_sample_before_dropout is not None:
-            self.stop_at = self._t
-        self.safety_state = state
-
-    # --- physics --------------------------------------------------------------------------------
     def _site_vel(self, site: int) -> np.ndarray:
         jp, jr = self._jac
         mujoco.mj_jacSite(self.m, self.d, jp, jr, site)
@@ -179,25 +121,14 @@ class RehabPlanarSim:
     def step(self, t_s: float, dt_s: float) -> None:
         """Advance physics to ``t_s``, then publish the sensors (unless in a dropout)."""
         c = self.config
-        self._dt = dt_s
-        if t_s >= self.next_start_s:
-            self.next_start_s = math.inf
-            self.session_k += 1
-            result = self.ctx.node(c.node).call_service("~/start")
-            if not result.success:
-                self.start_failures.append(result.message)
-        while self.spasm_pending and t_s >= self.spasm_pending[0]:
-            self.patient.spasm(self.spasm_pending.pop(0))
-            self.spasm_onsets.append(t_s)
-
+        for onset in self.io.begin_step(t_s, dt_s):
+            self.patient.spasm(onset)
         n = max(1, round(dt_s / self.m.opt.timestep))
         h = dt_s / n
+        lo, hi = self.m.actuator_ctrlrange[:2, 0], self.m.actuator_ctrlrange[:2, 1]
         for k in range(n):
             t = t_s - dt_s + (k + 1) * h
-            self._t = t
-            effort = self.effort if t - self.last_command_t <= c.command_timeout_s else np.zeros(2)
-            lo, hi = self.m.actuator_ctrlrange[:2, 0], self.m.actuator_ctrlrange[:2, 1]
-            self.d.ctrl[:2] = np.clip(effort, lo, hi)
+            self.d.ctrl[:2] = np.clip(self.io.effort_now(t), lo, hi)
             self.d.ctrl[2:4] = self.patient.torque(t, self.d.qpos[self.h_q], self.d.qvel[self.h_v], h)
             x_hand, x_handle = self.d.site_xpos[self.hand][:2], self.d.site_xpos[self.handle][:2]
             f = c.cuff_stiffness_n_m * (x_hand - x_handle) + c.cuff_damping_ns_m * (
@@ -210,13 +141,14 @@ class RehabPlanarSim:
             mujoco.mj_applyFT(self.m, self.d, -f3, np.zeros(3), self.d.site_xpos[self.hand].copy(), self.forearm,
                               self.d.qfrc_applied)
             mujoco.mj_step(self.m, self.d)
-        self._t = t_s
-        self._measure(t_s)
-        in_dropout = c.dropout_at_s >= 0 and c.dropout_at_s <= t_s < c.dropout_at_s + c.dropout_s
-        if in_dropout:
+        self.io.t = t_s
+        x = self.d.site_xpos[self.handle][:2].copy()
+        v = self._site_vel(self.handle)
+        self.io.measure(x, v, self.force, self.d.ctrl[:2])
+        self.trace.append((t_s, x[0], x[1], v[0], v[1], self.force[0], self.force[1], self.d.ctrl[0],
+                           self.d.ctrl[1], self.patient.strength * self.patient.fatigue, float(self.io.session_k)))
+        if not self.io.publishing(t_s):
             return
-        if c.dropout_at_s >= 0 and t_s < c.dropout_at_s:
-            self.last_sample_before_dropout = t_s
         q, qd = self.d.qpos[self.r_q].copy(), self.d.qvel[self.r_v].copy()
         js = JointStates(stamp_s=t_s, names=ROBOT_JOINTS, position=q, velocity=qd, effort=self.d.ctrl[:2].copy())
         self.ctx.publish(c.joint_states_topic, joint_state_to_msg(js, self.ctx.factory))
@@ -224,47 +156,17 @@ class RehabPlanarSim:
         w = WrenchStamped(stamp_s=t_s, frame_id="rehab_base",
                           wrench=Wrench(force_n=np.array([f_meas[0], f_meas[1], 0.0]), torque_nm=np.zeros(3)))
         self.ctx.publish(c.wrench_topic, wrench_stamped_to_msg(w, self.ctx.factory))
-        # the motion a spasm opposes, judged like a clinician would: the hand's direction over the last ~0.1 s
-        v = self._site_vel(self.handle)
-        self._v_slow += min(1.0, dt_s / 0.1) * (v - self._v_slow)
-        if self.spasm_onsets and self.first_spasm_sample is None:
-            u = self._v_slow / max(float(np.linalg.norm(self._v_slow)), 1e-9)
-            if -float(f_meas @ u) > self.profile.spasm_opposing:
-                self.first_spasm_sample = t_s  # first sample showing the spasm opposing the motion
-
-    def _measure(self, t_s: float) -> None:
-        lim = self.profile.limits
-        x = self.d.site_xpos[self.handle][:2].copy()
-        v = self._site_vel(self.handle)
-        tau = self.d.ctrl[:2]
-        m = self.max
-        m["rom_excursion_m"] = max(m["rom_excursion_m"], float(np.max(np.maximum(lim.task_min - x,
-                                                                                 x - lim.task_max))))
-        m["speed_ratio"] = max(m["speed_ratio"], float(np.linalg.norm(v)) / lim.max_speed)
-        m["interaction_ratio"] = max(m["interaction_ratio"], float(np.linalg.norm(self.force)) / lim.max_interaction)
-        m["torque_ratio"] = max(m["torque_ratio"], float(np.max(np.abs(tau) / lim.max_joint_torque_nm)))
-        self.trace.append((t_s, x[0], x[1], v[0], v[1], self.force[0], self.force[1], tau[0], tau[1],
-                           self.patient.strength * self.patient.fatigue, float(self.session_k)))
+        self.io.note_sample(t_s, v, f_meas)
 
     def done(self) -> bool:
         """All requested sessions completed."""
-        return self.config.sessions > 0 and self.sessions_done >= self.config.sessions
+        return self.io.done()
 
     def metrics(self) -> dict[str, float]:
         """Limit margins measured here (independent of the node), safety reaction times, patient state."""
-        dt = self._dt
-        out = {k: float(v) for k, v in self.max.items()}
-        out["sessions_done"] = float(self.sessions_done)
-        out["start_failures"] = float(len(self.start_failures))
-        out["commands_rejected"] = float(self.commands_rejected)
+        out = self.io.metrics("m")
         out["patient_strength"] = self.patient.strength
         out["patient_spasticity"] = self.patient.spasticity
-        if self.first_spasm_sample is not None:
-            out["spasm_hold_cycles"] = (round((self.hold_at - self.first_spasm_sample) / dt)
-                                        if self.hold_at is not None else math.inf)
-        if self.last_sample_before_dropout is not None and self.config.dropout_at_s >= 0:
-            out["dropout_stop_s"] = (self.stop_at - self.last_sample_before_dropout
-                                     if self.stop_at is not None else math.inf)
         return out
 
     def plots(self, out_dir: Path) -> list[Path]:

@@ -143,3 +143,81 @@ class ImpairedPatient:
         if t_s < self.spasm_until:
             tau[1] -= c.spasm_torque_nm  # flexion: more negative elbow angle
         return tau
+
+
+class ElbowPatient:
+    """The same impairments for a musculoskeletal elbow: outputs flexor/extensor *excitations* (0..1).
+
+    The intended joint torque (a PD toward the patient's own minimum-jerk plan, scaled by strength and
+    fatigue) is split into flexor and extensor excitation by the muscles' torque capacity; spasticity is a
+    stretch reflex — flexor excitation proportional to the elbow *extension* speed above the threshold;
+    tremor alternates a small flexor/extensor excitation; a spasm drives the flexors hard.
+    Joint convention (MyoSuite elbow): angle 0 = extended, positive = flexion.
+    """
+
+    def __init__(self, config: PatientConfig, session: int = 0, rng: np.random.Generator | None = None) -> None:
+        self.config = config
+        self.rng = rng or np.random.default_rng(0)
+        self._arm = ImpairedPatient(config, np.zeros(2), session, self.rng)  # shares recovery and fatigue laws
+        self._plan: tuple[float, float, float, float] | None = None
+        self._target: float | None = None
+        self.spasm_until = -math.inf
+        self.last_torque = 0.0
+
+    @property
+    def strength(self) -> float:
+        """Current strength (recovery-dependent)."""
+        return self._arm.strength
+
+    @property
+    def spasticity(self) -> float:
+        """Current spasticity gain."""
+        return self._arm.spasticity
+
+    @property
+    def fatigue(self) -> float:
+        """Current fatigue level (1 = fresh)."""
+        return self._arm.fatigue
+
+    def set_session(self, session: int) -> None:
+        """Recovery for session ``session``."""
+        self._arm.set_session(session)
+
+    def see_target(self, t_s: float, target: float, q: float) -> None:
+        """A new target angle (rad) appeared."""
+        if self._target is not None and abs(target - self._target) < 1e-9:
+            return
+        self._target = float(target)
+        self._plan = (float(q), float(target), t_s + self.config.reaction_time_s, self.config.movement_time_s)
+
+    def spasm(self, t_s: float) -> None:
+        """Start a spasm now."""
+        self.spasm_until = t_s + self.config.spasm_duration_s
+
+    def excitations(self, t_s: float, q: float, qd: float, dt_s: float, flex_max_nm: float,
+                    ext_max_nm: float) -> tuple[float, float]:
+        """(flexor, extensor) excitation for this instant."""
+        c = self.config
+        tau = 0.0
+        if self._plan is not None:
+            start, goal, t0, T = self._plan
+            s = min(max((t_s - t0) / T, 0.0), 1.0)
+            q_des = start + (goal - start) * s**3 * (10 - 15 * s + 6 * s * s)
+            qd_des = (goal - start) * 30 * s * s * (1 - s) ** 2 / T if 0 < s < 1 else 0.0
+            scale = self._arm.strength * self._arm.fatigue
+            tau = scale * (c.kp_nm_rad * (q_des - q) + c.kd_nms_rad * (qd_des - qd))
+            tau = max(-scale * c.max_torque_nm, min(scale * c.max_torque_nm, tau))
+        self.last_torque = tau
+        effort = abs(tau) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0
+        arm = self._arm
+        arm.fatigue += dt_s * (-c.fatigue_rate * effort + c.fatigue_recovery_rate * (1.0 - arm.fatigue))
+        arm.fatigue = min(max(arm.fatigue, 0.2), 1.0)
+        flex = max(tau, 0.0) / flex_max_nm
+        ext = max(-tau, 0.0) / ext_max_nm
+        ext_speed = max(0.0, -qd - c.spasticity_threshold_rad_s)  # extension = angle decreasing
+        flex += arm.spasticity * ext_speed / flex_max_nm  # stretch reflex of the flexors
+        tremor = c.tremor_nm * math.sin(2 * math.pi * c.tremor_hz * t_s) / flex_max_nm
+        flex, ext = flex + max(tremor, 0.0), ext + max(-tremor, 0.0)
+        if t_s < self.spasm_until:
+            flex += c.spasm_torque_nm / flex_max_nm
+        return min(max(flex, 0.0), 1.0), min(max(ext, 0.0), 1.0)
