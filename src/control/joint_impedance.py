@@ -11,6 +11,7 @@ from sanqin.control.command import JointCommand
 from sanqin.control.robot_model import RobotModel, RobotModelConfig
 from sanqin.control.safety import SafetyConfig
 from sanqin.runtime.config import nested, param, require
+from sanqin.runtime.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ class JointImpedanceController(ArmControllerBase):
         self.zeta = per_joint(config.damping_ratio, self.n, "damping_ratio")
         self.tau_max = per_joint(config.max_torque_nm, self.n, "max_torque_nm")
         self.target: np.ndarray | None = None
+
+    def check_sampled_stability(self, period_s: float, q: np.ndarray | None = None) -> None:
+        """Refuse gains a ``period_s`` loop cannot realise: √(K/M_jj)·T ≥ 1 on a joint (at ``q``)."""
+        self.model.update(self.model.reference_configuration() if q is None else q)
+        m_ii = np.diag(self.model.mass_matrix())
+        wt = np.sqrt(self.k / m_ii) * period_s
+        bad = [f"{n} (ωT={w:.2f})" for n, w in zip(self.model.joint_names, wt) if w >= 1.0]
+        if bad:
+            raise ConfigError(
+                f"joint impedance stiffness unstable at a {period_s * 1e3:.2g} ms control period on {bad}: "
+                "lower it, raise the rate, or give the drives' armature"
+            )
 
     def set_target(self, q_ref: np.ndarray) -> None:
         """Joint target (rad / m)."""

@@ -272,6 +272,7 @@ class CartesianImpedanceNode(TorqueArmNode):
 
     def __init__(self, config: CartesianImpedanceNodeConfig) -> None:
         super().__init__(CartesianImpedanceController(config))
+        self.ctrl.check_sampled_stability(config.control_period_s)
 
     def on_target(self, pose: PoseStamped, t_s: float) -> None:
         """New target pose of the tool site."""
@@ -304,6 +305,7 @@ class JointImpedanceNode(TorqueArmNode):
 
     def __init__(self, config: JointImpedanceNodeConfig) -> None:
         super().__init__(JointImpedanceController(config))
+        self.ctrl.check_sampled_stability(config.control_period_s)
 
     def on_target(self, js: JointStates, t_s: float) -> None:
         """New joint target."""

@@ -28,6 +28,9 @@ class RobotModelConfig:
     site: str = param("attachment_site", "end-effector (tool flange) site name")
     joints: tuple[str, ...] = param((), "controlled joints in command order; empty = every hinge/slide joint")
     tool_offset_m: tuple[float, ...] = param((0.0, 0.0, 0.0), "tool centre point in the site frame (m)")
+    armature: tuple[float, ...] = param(
+        (), "reflected rotor inertia per joint (kg·m²) set on the model's joints; empty = keep the model's", min=0.0
+    )
 
     def __post_init__(self) -> None:
         require(len(self.tool_offset_m) == 3, f"tool_offset_m needs 3 values, got {len(self.tool_offset_m)}")
@@ -104,7 +107,14 @@ class RobotModel:
     @classmethod
     def from_config(cls, config: RobotModelConfig) -> RobotModel:
         """Load the model file named by the config."""
-        return cls(load_mjcf(config.model_path), config.site, config.joints, config.tool_offset_m)
+        model = load_mjcf(config.model_path)
+        robot = cls(model, config.site, config.joints, config.tool_offset_m)
+        if config.armature:
+            arm = np.asarray(config.armature, float)
+            if arm.size not in (1, robot.n):
+                raise RobotModelError(f"armature needs 1 or {robot.n} values, got {arm.size}")
+            model.dof_armature[robot.vadr] = arm  # the drives' reflected inertia, absent from kinematic models
+        return robot
 
     def update(self, q: np.ndarray, qd: np.ndarray | None = None) -> None:
         """Set the joint state and recompute kinematics (dynamics are computed lazily)."""
@@ -149,6 +159,18 @@ class RobotModel:
         """Coriolis, centrifugal and gravity generalized forces at the current state (N·m / N)."""
         self._dynamics()
         return self._bias[self.vadr].copy()
+
+    def task_inertia(self) -> np.ndarray:
+        """6×6 operational-space inertia ``Λ = (J M⁻¹ Jᵀ)⁻¹`` of the tool point (regularised near singularities)."""
+        J = self.jacobian()
+        A = J @ np.linalg.solve(self.mass_matrix(), J.T)
+        return np.linalg.inv(A + 1e-9 * np.eye(6))
+
+    def reference_configuration(self) -> np.ndarray:
+        """The model's first keyframe (e.g. the UR5e's ``home``) or its ``qpos0``, for the controlled joints."""
+        if self.model.nkey > 0:
+            return self.model.key_qpos[0][self.qadr].copy()
+        return self.model.qpos0[self.qadr].copy()
 
     def gravity(self, q: np.ndarray) -> np.ndarray:
         """Gravity generalized forces at ``q`` with zero velocity (updates the state)."""

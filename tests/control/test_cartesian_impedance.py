@@ -109,6 +109,6 @@ def test_shipped_impedance_node_config_is_sampled_stable_and_stiffer_is_not(ur5e
     path = share_dir() / "config" / "cartesian_impedance.yaml"
     over = {"robot": {"model_path": str(ur5e_path)}}
     spec.component(load_node_config(spec.config, path, "cartesian_impedance", overrides=over))  # builds
-    stiff = {**over, "gains": {"stiffness": [800.0, 800.0, 800.0, 60.0, 60.0, 20000.0]}}
+    stiff = {**over, "gains": {"stiffness": [800.0, 800.0, 800.0, 60.0, 60.0, 200000.0]}}
     with pytest.raises(ConfigError, match="rz"):
         spec.component(load_node_config(spec.config, path, "cartesian_impedance", overrides=stiff))
