@@ -19,6 +19,7 @@ from sanqin.control.arm_base import ArmControllerBase
 from sanqin.control.command import JointCommand
 from sanqin.control.errors import ControlError
 from sanqin.control.gains import CartesianGains
+from sanqin.control.limits import RateLimiter
 from sanqin.control.nullspace import NullSpaceConfig, dls_pinv, null_space_projector, posture_velocity
 from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error, rotvec_to_matrix
 from sanqin.control.safety import SafetyConfig
@@ -40,6 +41,8 @@ class AdmittanceConfig:
     max_dt_s: float = param(0.01, "integration step cap (s); longer gaps integrate as this", min=1e-4)
     max_offset_m: float = param(0.15, "admittance offset bound, translation (m)", min=0.0)
     max_offset_rad: float = param(0.5, "admittance offset bound, rotation (rad)", min=0.0)
+    max_joint_accel_rad_s2: float = param(8.0, "joint acceleration cap of the output (rad/s², uniform scaling)",
+                                          min=1e-3)
 
 
 class AdmittanceController(ArmControllerBase):
@@ -58,7 +61,7 @@ class AdmittanceController(ArmControllerBase):
         self.q_cmd: np.ndarray | None = None
         self.posture = np.asarray(config.null_space.posture, float) if config.null_space.posture else None
         self.wrench_s = (np.zeros(3), np.zeros(3))
-        self.wrench_t_s = -np.inf
+        self.qd_rate = RateLimiter(config.max_joint_accel_rad_s2, initial=np.zeros(self.n))
         self.external_w = np.zeros(6)
         self._was_stopped = True
 
@@ -80,6 +83,7 @@ class AdmittanceController(ArmControllerBase):
         self.q_cmd = q.copy()
         self.xd[:] = 0.0
         self.filter.reset()
+        self.qd_rate.reset(np.zeros(self.n))
 
     # --- cycle --------------------------------------------------------------------------------------
     def step(self, t_s: float, q: np.ndarray, qd: np.ndarray | None = None) -> JointCommand:
@@ -108,7 +112,9 @@ class AdmittanceController(ArmControllerBase):
         F = np.concatenate((R @ f_s, R @ t_s_))
         self.external_w = F
         self._integrate(F, dt)
-        qd_cmd = self._ik(dt, f_c)
+        qd_cmd = self.qd_rate.step(self._ik(dt, f_c), dt)  # acceleration limit, then the safety caps last
+        qd_cmd = self.safety.limit_joint_velocity(qd_cmd, self.q_cmd)
+        self.qd_rate.value = qd_cmd.copy()
         q_next = self.q_cmd + qd_cmd * dt
         if not self.safety.check_output(q_next, qd_cmd):
             return self.hold_position(verdict)
@@ -153,5 +159,4 @@ class AdmittanceController(ArmControllerBase):
         v = np.concatenate((lin, ang))
         J = model.jacobian()
         Jp = dls_pinv(J, self.config.ik_damping)
-        qd = Jp @ v + posture_velocity(self.config.null_space, self.posture, self.q_cmd, null_space_projector(J, Jp))
-        return self.safety.limit_joint_velocity(qd, self.q_cmd)
+        return Jp @ v + posture_velocity(self.config.null_space, self.posture, self.q_cmd, null_space_projector(J, Jp))

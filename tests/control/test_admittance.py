@@ -125,3 +125,19 @@ def test_joint_limit_hit_stops(ur5e) -> None:
     q_bad[2] = 3.2  # elbow range is ±3.1415
     cmd = _cycle(ctrl, t + DT, q_bad)
     assert cmd.safe_stop and "joint 2" in cmd.reasons[0]
+
+
+def test_output_acceleration_is_limited(ur5e) -> None:
+    ctrl = _ctrl(ur5e, max_joint_accel_rad_s2=4.0,
+                 gains={"stiffness": [0.0] * 6, "mass": [1.0] * 6},
+                 safety={"max_force_n": 1000.0, "max_power_w": 1000.0})
+    q = HOME.copy()
+    t = 0.0
+    vels = []
+    for _ in range(200):
+        t += DT
+        cmd = _cycle(ctrl, t, q, (80.0, 40.0, 0.0))
+        q = cmd.position.copy()
+        vels.append(cmd.velocity)
+    steps = np.linalg.norm(np.diff(np.asarray(vels), axis=0), axis=1)
+    assert steps.max() <= 4.0 * DT + 1e-9 and np.abs(vels[-1]).max() > 0.05

@@ -122,3 +122,26 @@ def test_shipped_configs_reject_unsafe_values() -> None:
     with pytest.raises(ConfigError, match="target_force_n"):
         load_node_config(spec.config, share_dir() / "config" / "contact_probe.yaml", "contact_probe",
                          overrides={"target_force_n": 30.0})
+
+
+def test_out_of_order_joint_states_are_dropped(ur5e_path) -> None:
+    g, node = _node("cartesian_admittance", robot={"model_path": str(ur5e_path)})
+    _js(g, 0.010, HOME)
+    _wrench(g, 0.010, [0.0, 0.0, 0.0])
+    g.advance_to(0.010)
+    _js(g, 0.004, HOME + 0.3)  # an old sample arriving late must not move the controller's state
+    g.advance_to(0.012)
+    assert node.component.ctrl.safety.counters["rejected_out_of_order"] == 1
+    assert np.allclose(node.component.q, HOME)
+
+
+def test_seam_follower_streams_joint_trajectories(ur5e_path) -> None:
+    g, node = _node("seam_follower", command_interface="joint_trajectory", robot={"model_path": str(ur5e_path)})
+    got = []
+    g.bus.subscribe("/joint_trajectory", "trajectory_msgs/msg/JointTrajectory", got.append)
+    for k in range(1, 6):
+        t = 0.004 * k
+        _js(g, t, HOME)
+        _wrench(g, t, [0.0, 0.0, -7.85])
+        g.advance_to(t)
+    assert got and list(got[-1].joint_names) == list(JOINTS) and len(got[-1].points[0].positions) == 6
