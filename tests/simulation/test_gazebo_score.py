@@ -78,6 +78,18 @@ def test_cli_score_exit_status(tunnel_run, tmp_path: Path) -> None:
     assert cli.main(["score", "tunnel_lidar", str(tmp_path / "no_bag")]) == 2
 
 
+@pytest.mark.parametrize(("name", "duration_s"), [("industrial_bay_obstacles", 3.0)])
+def test_bag_score_equals_the_headless_metrics_for(name: str, duration_s: float, tmp_path: Path) -> None:
+    sc = replace(load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml"), duration_s=duration_s)
+    result = run_scenario(sc, tmp_path / "run", plots=False)
+    score = score_bag(sc, tmp_path / "run" / "bag")
+    prefix = sc.simulators[0].name + "."
+    mine = {k: v for k, v in score.metrics.items() if k.startswith(prefix)}
+    assert len(mine) >= 5
+    for key, value in mine.items():
+        assert value == pytest.approx(result.metrics[key], rel=1e-9, abs=1e-9, nan_ok=True), key
+
+
 def test_missing_or_corrupt_bag_is_a_typed_error(tmp_path: Path) -> None:
     sc = load_scenario(SHARE / "sim" / "scenarios" / "tunnel_lidar.yaml")
     with pytest.raises(ScoreError, match="cannot open bag"):

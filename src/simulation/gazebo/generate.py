@@ -93,6 +93,7 @@ def world_sdf(twin: Twin) -> str:
     for p in twin.placements:
         inc = el(world, "include")
         fields(inc, {"uri": f"model://{p.model}", "name": p.name, "pose": pose(p.xyz, p.rpy)})
+    world.extend(twin.world_elements)
     return to_xml(root, DO_NOT_EDIT.format(name=twin.scenario.name))
 
 

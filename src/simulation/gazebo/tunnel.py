@@ -6,7 +6,7 @@ simulations raycast identical triangles; each material's ``laser_retro`` is ``in
 reflectivity``, the intensity the headless sensor returns at normal incidence.
 
 Robot: ``base_link`` on the floor between the axles, as headless. Its visual body is exactly the LiDAR's
-self box (so the same beams hit the body); four wheels (radius :data:`WHEEL_RADIUS_M`) sit inside the
+self box (so the same beams hit the body); four wheels (:mod:`.robots`) sit inside the
 box footprint at ``±wheelbase_m/2`` and drive it skid-steer (``DiffDrive`` with two joints per side)
 from ``/cmd_vel``. The LiDAR is a ``gpu_lidar`` built from the scenario's ``lidar`` config. Ground truth
 comes from ``OdometryPublisher`` on the plugin's ``odom_topic`` and ``/tf``; ``base_link → lidar`` is
@@ -25,21 +25,16 @@ from typing import Any
 import numpy as np
 
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
-from sanqin.simulation.gazebo import systems
-from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.mesh import obj_text, split_by_material
-from sanqin.simulation.gazebo.sdf import el, pose
-from sanqin.simulation.gazebo.sensors import gpu_lidar
+from sanqin.simulation.gazebo.robots import WheeledRobot, wheeled_robot
+from sanqin.simulation.gazebo.sdf import el
 from sanqin.simulation.gazebo.twin import (
     LaunchProcess,
     Model,
     Placement,
     Spawn,
     Twin,
-    box_inertia,
-    cylinder_inertia,
-    inertial,
     new_model,
     visual_and_collision,
 )
@@ -55,10 +50,6 @@ COLOURS: dict[str, tuple[float, float, float, float]] = {
     "cart": (0.9, 0.75, 0.1, 1.0),
     "rubber": (0.05, 0.05, 0.05, 1.0),
 }
-WHEEL_RADIUS_M = 0.1
-WHEEL_WIDTH_M = 0.08
-BODY_MASS_KG = 80.0
-WHEEL_MASS_KG = 2.0
 DEFAULT_BODY = ((-0.5, -0.35, 0.0), (0.5, 0.35, 0.6))
 PATH_STEP_M = 1.0
 PATH_MARGIN_M = 10.0  # path beyond where the run ends, so the driver never stops early
@@ -128,60 +119,14 @@ def _tunnel_model(twin: Twin, world: Any, config: Any) -> Model:
 
 
 def _robot_model(twin: Twin, config: Any) -> Model:
-    name = twin.model_name("robot")
-    root, model = new_model(name)
     lidar = config.lidar
     lo, hi = (lidar.self_box_min_m, lidar.self_box_max_m) if lidar.self_box_min_m else DEFAULT_BODY
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
-    size, centre = hi - lo, (hi + lo) / 2
-    r, w = WHEEL_RADIUS_M, WHEEL_WIDTH_M
-    base = el(model, "link", name=config.base_frame)
-    inertial(base, BODY_MASS_KG, box_inertia(BODY_MASS_KG, size), xyz=centre)
-    # The visual is the LiDAR self box itself; the collision starts above the wheels.
-    visual_and_collision(base, "body", "box", {"size": list(size)}, xyz=centre, rgba=(0.2, 0.35, 0.6, 1.0),
-                         laser_retro=lidar.intensity_scale * lidar.self_reflectivity, collision=False)
-    clear_lo = max(lo[2], 2 * r + 0.02)
-    if clear_lo < hi[2]:
-        csize = [size[0], size[1], hi[2] - clear_lo]
-        visual_and_collision(base, "body", "box", {"size": csize}, xyz=(centre[0], centre[1], (clear_lo + hi[2]) / 2),
-                             visual=False)
-    y_wheel = max(0.05, size[1] / 2 - w / 2 - 0.02)
-    left, right = [], []
-    for fx, tag in ((1, "front"), (-1, "rear")):
-        for sy, side in ((1, "left"), (-1, "right")):
-            link_name = f"{tag}_{side}_wheel"
-            x = centre[0] + fx * config.wheelbase_m / 2
-            wheel = el(model, "link", name=link_name)
-            el(wheel, "pose", pose((x, centre[1] + sy * y_wheel, r), (-math.pi / 2, 0, 0)))
-            inertial(wheel, WHEEL_MASS_KG, cylinder_inertia(WHEEL_MASS_KG, r, w))
-            visual_and_collision(wheel, "wheel", "cylinder", {"radius": r, "length": w}, rgba=(0.05, 0.05, 0.05, 1),
-                                 laser_retro=lidar.intensity_scale * 0.05, mu=1.0)
-            joint = el(model, "joint", name=f"{link_name}_joint", type="revolute")
-            el(joint, "parent", config.base_frame)
-            el(joint, "child", link_name)
-            axis = el(joint, "axis")
-            el(axis, "xyz", [0, 0, 1])
-            (left if side == "left" else right).append(f"{link_name}_joint")
-    res = gpu_lidar(base, lidar, name="lidar", gz_topic=f"/model/{name}/lidar", ros_topic=config.points_topic)
-    twin.add_sensor(res)
-    separation = 2 * y_wheel
-    systems.diff_drive(model, left_joints=left, right_joints=right, wheel_separation_m=separation,
-                       wheel_radius_m=r, cmd_topic=f"/model/{name}/cmd_vel", odom_topic=f"/model/{name}/odom",
-                       tf_topic=f"/model/{name}/tf_wheel_odom", frame_id=config.odom_frame,
-                       child_frame_id=config.base_frame)
-    systems.odometry_publisher(model, odom_topic=f"/model/{name}/odom_gt", tf_topic=f"/model/{name}/tf",
-                               rate_hz=config.odom_rate_hz, frame_id=config.odom_frame,
-                               child_frame_id=config.base_frame)
-    twin.add_bridge(BridgeEntry("/cmd_vel", f"/model/{name}/cmd_vel", "geometry_msgs/msg/Twist", "gz.msgs.Twist",
-                                ROS_TO_GZ))
-    twin.add_bridge(BridgeEntry(config.odom_topic, f"/model/{name}/odom_gt", "nav_msgs/msg/Odometry",
-                                "gz.msgs.Odometry", GZ_TO_ROS))
-    twin.add_bridge(BridgeEntry("/tf", f"/model/{name}/tf", "tf2_msgs/msg/TFMessage", "gz.msgs.Pose_V", GZ_TO_ROS))
-    header = (f"Tunnel inspection robot of scenario {twin.scenario.name}: body = the LiDAR self box "
-              f"{list(np.round(lo, 3))}..{list(np.round(hi, 3))} m in {config.base_frame}, 4 wheels "
-              f"(r = {r} m, wheelbase {config.wheelbase_m:g} m, skid-steer DiffDrive), gpu_lidar '{lidar.pattern}' "
-              f"at {list(lidar.mount_xyz_m)} m, ground-truth odometry on {config.odom_topic}.")
-    return twin.add_model(Model(name, root, "Tunnel inspection robot with a spinning LiDAR", {}, header))
+    spec = WheeledRobot(part="robot", body_min_m=lo, body_max_m=hi, wheelbase_m=config.wheelbase_m, drive="diff",
+                        base_frame=config.base_frame, odom_frame=config.odom_frame, odom_topic=config.odom_topic,
+                        odom_rate_hz=config.odom_rate_hz, body_reflectivity=lidar.self_reflectivity,
+                        body_seen_by_lidar=bool(lidar.self_box_min_m))
+    return wheeled_robot(twin, spec, lidar, config.points_topic,
+                         f"Tunnel inspection robot of scenario {twin.scenario.name} (body = the LiDAR self box)")
 
 
 # --- scoring a recorded run ---------------------------------------------------------------------------

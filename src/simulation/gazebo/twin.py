@@ -32,6 +32,7 @@ from sanqin.simulation.gazebo.sensors import SensorResult
 #: Simulator plugin (``module:Class``) → twin exporter module.
 EXPORTERS: dict[str, str] = {
     "sanqin.simulation.tunnel_lidar:TunnelLidarSim": "sanqin.simulation.gazebo.tunnel",
+    "sanqin.simulation.industrial_bay:IndustrialBaySim": "sanqin.simulation.gazebo.industrial_bay",
     # welding: pending
 }
 
@@ -116,6 +117,7 @@ class Twin:
     node_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario node name → extra params
     nodes: list[NodeEntry] = field(default_factory=list)  # Sanqin nodes the twin adds (e.g. a path driver)
     record_topics: set[str] = field(default_factory=set)
+    world_elements: list[ET.Element] = field(default_factory=list)  # e.g. actors, appended to <world>
     spherical_coordinates: tuple[float, float, float] | None = None  # lat deg, lon deg, alt m (ENU origin)
     ardupilot: bool = False
 
