@@ -1,0 +1,1 @@
+"""Compliant control: impedance/admittance, seam following, hand guiding, rail patrol, contact probe, safety."""

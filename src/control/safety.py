@@ -56,6 +56,9 @@ class SafetyConfig:
     max_power_w: float = param(40.0, "cap on |F·v|+|τ·ω| a commanded motion may transfer (W)", min=0.0)
     watchdog_timeout_s: float = param(0.02, "input age that triggers a protective stop (s)", min=1e-4)
     max_clock_step_s: float = param(0.5, "larger forward clock steps count as a clock jump (s)", min=1e-4)
+    max_stamp_lead_s: float = param(
+        1.0, "reject samples stamped more than this ahead of the node clock (s; 0 = no check)", min=0.0
+    )
     joint_limit_margin: float = param(0.02, "band inside a joint limit where motion towards it is blocked", min=0.0)
     reset_requires_fresh_data: bool = param(True, "refuse a reset while inputs are stale or invalid")
 
@@ -121,6 +124,7 @@ class SafetyLayer:
             "limited_cycles": 0,
             "rejected_nonfinite": 0,
             "rejected_out_of_order": 0,
+            "rejected_future": 0,
             "stale_trips": 0,
             "clock_jumps": 0,
             "resets": 0,
@@ -140,6 +144,11 @@ class SafetyLayer:
             return False
         if stamp_s < ch.last_stamp_s:
             self.counters["rejected_out_of_order"] += 1
+            return False
+        lead = self.config.max_stamp_lead_s
+        if lead > 0 and stamp_s > t_s + lead:
+            # accepting it would make every later, correctly stamped sample look out of order
+            self.counters["rejected_future"] += 1
             return False
         ch.last_stamp_s = stamp_s
         ch.last_rx_s = t_s

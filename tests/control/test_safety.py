@@ -191,3 +191,12 @@ def test_inconsistent_config_rejected() -> None:
         load_config(SafetyConfig, {"watchdog_timeout_s": 1.0, "max_clock_step_s": 0.5})
     with pytest.raises(ConfigError, match="below the minimum"):
         load_config(SafetyConfig, {"max_force_n": -1.0})
+
+
+def test_future_stamped_sample_cannot_poison_the_ordering() -> None:
+    layer = _layer()
+    t = _run(layer, 5) + DT
+    assert not layer.observe("wrench", t + 100.0, t, np.zeros(3))  # a glitched stamp far ahead
+    assert layer.counters["rejected_future"] == 1
+    _feed(layer, t)  # correctly stamped samples keep flowing
+    assert layer.assess(t, q=np.zeros(2)).allowed
