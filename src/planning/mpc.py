@@ -107,6 +107,7 @@ class Mpc:
                                                                     "max_time_s": 10 * config.time_budget_s}))
                       if config.solver in ("rti", "sqp") else None)
         self.path: ReferencePath | None = None
+        self._bounds_buf = (self.problem.lbx.copy(), self.problem.ubx.copy())
         self.buffer = PlanBuffer()
         self.counters = {"steps": 0, "solver": 0, "shifted": 0, "brake": 0, "failures": 0, "overruns": 0,
                          "invalid_state": 0}
@@ -279,7 +280,8 @@ class Mpc:
             ubg = ubg.copy()
             ubg[unused.ravel()] = np.inf
             self._lam_g[unused.ravel()] = 0.0
-        res = solver.solve(w0, self._lam_g, self._lam_x, p, ubg)
+        lbx, ubx = prob.bounds(x, self._u_prev, self._bounds_buf)
+        res = solver.solve(w0, self._lam_g, self._lam_x, p, lbx, ubx, ubg)
         elapsed = time.perf_counter() - t0
         if not res.success:
             self.counters["failures"] += 1

@@ -1,10 +1,10 @@
 """NMPC transcription in CasADi SX: multiple shooting with RK4, built once, parametrized per step.
 
 Decision vector, stage-ordered (the layout structure-exploiting solvers such as FATROP detect):
-``[x_0, up_0, u_0, s_0, x_1, up_1, u_1, s_1, …, x_N, up_N, s_N]`` where ``s_k ≥ 0`` is one slack per stage softening the
+``[x_0, up_0, u_0, s_0, x_1, up_1, u_1, s_1, …, x_N, up_N]`` where ``s_k ≥ 0`` is one slack per stage softening the
 obstacle and corridor constraints (so the problem never turns infeasible; slack is priced by an
 exact L1 plus a quadratic penalty). ``up_k`` is the previous input lifted into the state so that
-the rate limit is stage-local. Constraints, stage by stage: initial state and previous input (k = 0),
+the rate limit is stage-local. x_0 and up_0 are pinned by their bounds. Constraints, stage by stage:
 input rate limits, ellipsoidal keep-out zones, corridor half-planes, then the shooting gap
 ``x_{k+1} - F(x_k, u_k) = 0, up_{k+1} - u_k = 0`` (gap first in each stage, in the sign FATROP requires).
 
@@ -136,6 +136,14 @@ class NmpcProblem:
         h.update(self.lbg.tobytes() + self.ubg.tobytes())
         return h.hexdigest()
 
+    def bounds(self, x0: np.ndarray, u_prev: np.ndarray, out: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Variable bounds for one solve: the problem's bounds with x_0 and up_0 pinned to the measurement."""
+        lbx, ubx = out if out is not None else (self.lbx.copy(), self.ubx.copy())
+        lbx[self.x_idx[0]] = ubx[self.x_idx[0]] = x0
+        lbx[self.up_idx[0]] = ubx[self.up_idx[0]] = u_prev
+        return lbx, ubx
+
     def states(self, w: np.ndarray) -> np.ndarray:
         """(N+1, nx) predicted states from a decision vector."""
         return np.asarray(w).reshape(-1)[self.x_idx]
@@ -172,8 +180,14 @@ def _residual(model: Model, x: ca.SX, xr: ca.SX) -> ca.SX:
 
 
 def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, max_obstacles: int = 0,
-                  corridor: bool = False, rk4_steps: int = 1) -> NmpcProblem:
-    """Transcribe the NMPC for ``model`` (multiple shooting, RK4) into an SX NLP; raise MpcSetupError."""
+                  corridor: bool = False, rk4_steps: int = 1, symbolic: str = "SX") -> NmpcProblem:
+    """Transcribe the NMPC for ``model`` (multiple shooting, RK4) into an SX NLP; raise MpcSetupError.
+
+    ``symbolic="MX"`` builds the same NLP as an MX graph (only for baselines: MX evaluates slower).
+    """
+    if symbolic not in ("SX", "MX"):
+        raise MpcSetupError(f"symbolic must be 'SX' or 'MX', got {symbolic!r}")
+    sym = ca.SX if symbolic == "SX" else ca.MX
     if horizon < 1 or not (dt_s > 0 and np.isfinite(dt_s)):
         raise MpcSetupError(f"need horizon >= 1 and dt_s > 0, got {horizon}, {dt_s}")
     nx, nu = model.nx, model.nu
@@ -189,7 +203,7 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
     if (max_obstacles > 0 or corridor) and not planar:
         raise MpcSetupError(f"model {model.name} has no planar position: obstacles/corridor unsupported")
     layout = ParamLayout(nx, nu, horizon, max_obstacles, corridor)
-    p = ca.SX.sym("p", layout.size)
+    p = sym.sym("p", layout.size)
     blocks = {}
     at = 0
     for name, size in layout.sizes.items():
@@ -204,7 +218,7 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
     sq, sr, srd = np.sqrt(q), np.sqrt(r), np.sqrt(rd)
     sqf = np.sqrt(weights.terminal_factor) * sq
     residuals: list[ca.SX] = []  # cost = ||residuals||² + slack_l1 · Σ s  (least squares → Gauss-Newton)
-    linear_cost: ca.SX = ca.SX(0)
+    linear_cost: ca.SX = sym(0)
 
     w, lbx, ubx = [], [], []
     g, lbg, ubg, eq = [], [], [], []
@@ -248,22 +262,23 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
     # constraint, the rate limit included, touches one stage only — the structure FATROP/HPIPM detect.
     free_x, free_u = np.full(nx, -np.inf), np.full(nx, np.inf)
     free_pu, free_pl = np.full(nu, np.inf), np.full(nu, -np.inf)
-    xk = ca.SX.sym("x_0", nx)
+    xk = sym.sym("x_0", nx)
     x_idx.append(add_var(xk, free_x, free_u))  # x_0 is pinned by an equality row: no bounds (degenerate)
-    upk = ca.SX.sym("up_0", nu)
+    upk = sym.sym("up_0", nu)
     up_idx.append(add_var(upk, free_pl, free_pu))
-    add_con(ca.vertcat(xk - blocks["x0"], upk - blocks["u_prev"]), 0.0, 0.0, True)
+    # x_0 and up_0 are pinned by their bounds at each call (see NmpcProblem.bounds), not by equality
+    # rows: that is the form the Riccati-based solvers (HPIPM, FATROP) expect for the initial stage.
     for k in range(horizon):
-        uk = ca.SX.sym(f"u_{k}", nu)
+        uk = sym.sym(f"u_{k}", nu)
         u_idx.append(add_var(uk, model.u_lb, model.u_ub))
         sk = None
         if with_slack:
-            sk = ca.SX.sym(f"s_{k}")
+            sk = sym.sym(f"s_{k}")
             s_idx.extend(add_var(sk, [0.0], [ca.inf]))
             linear_cost += weights.slack_l1 * sk
             residuals.append(np.sqrt(weights.slack_l2) * sk)
-        x_next = ca.SX.sym(f"x_{k + 1}", nx)
-        up_next = ca.SX.sym(f"up_{k + 1}", nu)
+        x_next = sym.sym(f"x_{k + 1}", nx)
+        up_next = sym.sym(f"up_{k + 1}", nu)
         add_con(ca.vertcat(x_next - F(xk, uk), up_next - uk), 0.0, 0.0, True)
         du = uk - upk
         add_con(du, -model.du_max * dt_s, model.du_max * dt_s, False)
@@ -275,12 +290,8 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
         x_idx.append(add_var(x_next, model.x_lb, model.x_ub))
         up_idx.append(add_var(up_next, free_pl, free_pu))
         xk, upk = x_next, up_next
-    if with_slack:
-        sN = ca.SX.sym(f"s_{horizon}")
-        s_idx.extend(add_var(sN, [0.0], [ca.inf]))
-        linear_cost += weights.slack_l1 * sN
-        residuals.append(np.sqrt(weights.slack_l2) * sN)
-        soft_constraints(xk, sN, horizon)
+    # No soft constraints on x_N: a terminal slack would be a control at the last stage, which the
+    # Riccati QP solver (HPIPM) cannot take; x_{N-1} is constrained and x_N only steers the cost.
     residuals.append(sqf * _residual(model, xk, x_ref[:, horizon]))
 
     # Rate-limit rows with infinite du_max have ±inf bounds: drop nothing (keeps the layout fixed).
@@ -292,15 +303,15 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
     # Gauss-Newton Hessian of the Lagrangian: 2 Jᵀ J of the least-squares residuals. Positive
     # semidefinite by construction, so SQP/RTI need no convexification (which would damp every step).
     jac = ca.jacobian(res, w_all)
-    lam_f, lam_g = ca.SX.sym("lam_f"), ca.SX.sym("lam_g", nlp["g"].numel())
-    hess = lam_f * (2 * ca.mtimes(jac.T, jac) + REG * ca.SX.eye(w_all.numel()))
+    lam_f, lam_g = sym.sym("lam_f"), sym.sym("lam_g", nlp["g"].numel())
+    hess = lam_f * (2 * ca.mtimes(jac.T, jac) + REG * sym.eye(w_all.numel()))
     hess_gn = ca.Function("nlp_hess_l", [w_all, p, lam_f, lam_g], [hess], ["x", "p", "lam_f", "lam_g"],
                           ["hess_gamma_x_x"])
     return NmpcProblem(
         model=model, horizon=horizon, dt_s=dt_s, layout=layout, nlp=nlp, lbg=lbg_a, ubg=ubg_a,
         lbx=np.asarray(lbx, float), ubx=np.asarray(ubx, float), equality=tuple(eq), hess_gn=hess_gn,
         x_idx=np.asarray(x_idx, int), u_idx=np.asarray(u_idx, int).reshape(horizon, nu),
-        up_idx=np.asarray(up_idx, int), s_idx=np.asarray(s_idx, int), n_init_rows=nx + nu,
+        up_idx=np.asarray(up_idx, int), s_idx=np.asarray(s_idx, int), n_init_rows=0,
         stage_rows=nu + n_soft + nx + nu, n_soft=n_soft,
         g_obstacle_rows=np.asarray(obstacle_rows, int).reshape(len(obstacle_rows), max_obstacles),
     )

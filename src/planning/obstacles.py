@@ -60,25 +60,24 @@ def deflect_reference(points_m: np.ndarray, yaw_rad: np.ndarray, table: np.ndarr
     normal = np.column_stack([-np.sin(yaw_rad), np.cos(yaw_rad)])
     for row in table:
         cx, cy, ra, rb, yaw = row[:5]
-        inside = ellipse_distance(pts, row[None, :])[:, 0] < scale
-        if not np.any(inside):
+        c, s = np.cos(yaw), np.sin(yaw)
+        d = pts[:, :2] - (cx, cy)
+        dx, dy = (c * d[:, 0] + s * d[:, 1]) / ra, (-s * d[:, 0] + c * d[:, 1]) / rb
+        inside = dx * dx + dy * dy < scale * scale
+        if not inside.any():
             continue
         i0 = int(np.argmax(inside))
-        rel = np.array([cx, cy]) - pts[i0, :2]
-        side_val = float(normal[i0] @ rel)
+        side_val = -float(normal[i0] @ d[i0])
         if abs(side_val) < 1e-3 and robot_side_m is not None:
-            side_val = -float(normal[i0] @ (np.asarray(robot_side_m, float)[:2] - np.array([cx, cy])))
+            side_val = -float(normal[i0] @ (np.asarray(robot_side_m, float)[:2] - (cx, cy)))
         side = -1.0 if side_val > 0 else 1.0
-        c, s = np.cos(yaw), np.sin(yaw)
-        for i in np.flatnonzero(inside):
-            n = side * normal[i]
-            # solve |E(p + t n - c)| = scale for t >= 0 (quadratic in t, ellipse frame)
-            d = pts[i, :2] - np.array([cx, cy])
-            dx, dy = (c * d[0] + s * d[1]) / ra, (-s * d[0] + c * d[1]) / rb
-            nx, ny = (c * n[0] + s * n[1]) / ra, (-s * n[0] + c * n[1]) / rb
-            a2, b2, c2 = nx * nx + ny * ny, 2 * (dx * nx + dy * ny), dx * dx + dy * dy - scale * scale
-            t = (-b2 + np.sqrt(max(b2 * b2 - 4 * a2 * c2, 0.0))) / (2 * a2)
-            pts[i, :2] += t * n
+        # solve |E(p + t n - c)| = scale for t >= 0 (a quadratic in t in the ellipse frame), all points at once
+        n = side * normal[inside]
+        ex, ey = dx[inside], dy[inside]
+        nx, ny = (c * n[:, 0] + s * n[:, 1]) / ra, (-s * n[:, 0] + c * n[:, 1]) / rb
+        a2, b2, c2 = nx * nx + ny * ny, 2 * (ex * nx + ey * ny), ex * ex + ey * ey - scale * scale
+        t = (-b2 + np.sqrt(np.maximum(b2 * b2 - 4 * a2 * c2, 0.0))) / (2 * a2)
+        pts[inside, :2] += t[:, None] * n
     return pts
 
 

@@ -61,11 +61,11 @@ class Backend(Protocol):
     name: str
 
     def solve(self, w0: np.ndarray, lam_g0: np.ndarray, lam_x0: np.ndarray, p: np.ndarray,
-              ubg: np.ndarray | None = None) -> SolveResult:
+              lbx: np.ndarray, ubx: np.ndarray, ubg: np.ndarray) -> SolveResult:
         """Solve from the warm start ``w0`` (duals ``lam_g0``, ``lam_x0``) for parameters ``p``.
 
-        ``ubg`` overrides the constraint upper bounds (unused obstacle rows are relaxed to +inf so that
-        they do not duplicate the slack bound, which would make the QP's active set degenerate).
+        ``lbx``/``ubx`` pin the initial state (:meth:`NmpcProblem.bounds`); ``ubg`` relaxes unused obstacle
+        rows to +inf (so they do not duplicate the slack bound and make the QP's active set degenerate).
         """
         ...
 
@@ -117,8 +117,13 @@ class GaussNewtonSqp:
         hess = problem.hess_gn(w, p, 1.0, lam_g)
         grad = ca.gradient(nlp["f"], w)
         jac = ca.jacobian(nlp["g"], w)
-        qp_data = ca.Function(f"qp_data_{problem.model.name}", [w, p], [hess, grad, jac, nlp["g"]],
-                              ["w", "p"], ["H", "g", "A", "c"])
+        # everything the QP needs in one call, bounds shifted to the step variable (no numpy in between)
+        lbx, ubx = ca.SX.sym("lbx", problem.n_w), ca.SX.sym("ubx", problem.n_w)
+        ubg = ca.SX.sym("ubg", problem.n_g)
+        g = nlp["g"]
+        qp_data = ca.Function(f"qp_data_{problem.model.name}", [w, p, lbx, ubx, ubg],
+                              [hess, grad, jac, ca.DM(problem.lbg) - g, ubg - g, lbx - w, ubx - w],
+                              ["w", "p", "lbx", "ubx", "ubg"], ["H", "g", "A", "lba", "uba", "dlbx", "dubx"])
         if options.codegen:
             qp_data = compile_cached(qp_data, problem.digest(), options.cache_dir, options.compile_flags)
         self._qp_data = qp_data
@@ -131,31 +136,28 @@ class GaussNewtonSqp:
             qp_opts.update(osqp={"verbose": False, "eps_abs": 1e-6, "eps_rel": 1e-6, "polish": True,
                                  "max_iter": 4000}, warm_start_primal=True, warm_start_dual=True)
         self._qp = ca.conic("qp", qpsol, {"h": hess.sparsity(), "a": jac.sparsity()}, qp_opts)
-        self._lbx, self._ubx = problem.lbx, problem.ubx
-        self._lbg, self._ubg = problem.lbg, problem.ubg
+        self._lbg = problem.lbg
 
     def solve(self, w0: np.ndarray, lam_g0: np.ndarray, lam_x0: np.ndarray, p: np.ndarray,
-              ubg: np.ndarray | None = None) -> SolveResult:
+              lbx: np.ndarray, ubx: np.ndarray, ubg: np.ndarray) -> SolveResult:
         """Iterate full SQP steps from the warm start; stop at the cap or when the step is tiny."""
-        ubg = self._ubg if ubg is None else ubg
         w = np.asarray(w0, float).copy()
         lam_g, lam_x = np.asarray(lam_g0, float), np.asarray(lam_x0, float)
         ok, status, iters = True, "ok", 0
         t_end = time.perf_counter() + self.options.max_time_s
         for it in range(1, self.options.max_iter + 1):
             iters = it
-            H, g, A, c = self._qp_data(w, p)
-            c = np.asarray(c).reshape(-1)
-            r = self._qp(h=H, g=g, a=A, lba=self._lbg - c, uba=ubg - c, lbx=self._lbx - w, ubx=self._ubx - w,
-                         lam_a0=lam_g, lam_x0=lam_x)
+            H, g, A, lba, uba, dlbx, dubx = self._qp_data.call([w, p, lbx, ubx, ubg])
+            # conic inputs: h g a lba uba lbx ubx x0 lam_x0 lam_a0 q p
+            dw, _cost, lam_a, lam_xo = self._qp.call([H, g, A, lba, uba, dlbx, dubx, 0, lam_x, lam_g, 0, 0])[:4]
             stats = self._qp.stats()
-            dw = np.asarray(r["x"]).reshape(-1)
+            dw = dw.full().ravel()
             if not stats.get("success", False) or not np.all(np.isfinite(dw)):
                 ok, status = False, f"qp failed: {stats.get('return_status', 'unknown')}"
                 break
             w = w + dw
-            lam_g = np.asarray(r["lam_a"]).reshape(-1)
-            lam_x = np.asarray(r["lam_x"]).reshape(-1)
+            lam_g = lam_a.full().ravel()
+            lam_x = lam_xo.full().ravel()
             if np.max(np.abs(dw)) < self.options.tol:
                 status = "converged"
                 break
@@ -203,14 +205,13 @@ class CasadiNlpsol:
             self._solver = ca.nlpsol(f"mpc_{plugin}", plugin, problem.nlp, opts)
         except RuntimeError as err:
             raise MpcSetupError(f"cannot build {plugin} for {problem.model.name}: {err}") from err
-        self._bounds = {"lbx": problem.lbx, "ubx": problem.ubx, "lbg": problem.lbg, "ubg": problem.ubg}
+        self._lbg = problem.lbg
 
     def solve(self, w0: np.ndarray, lam_g0: np.ndarray, lam_x0: np.ndarray, p: np.ndarray,
-              ubg: np.ndarray | None = None) -> SolveResult:
+              lbx: np.ndarray, ubx: np.ndarray, ubg: np.ndarray) -> SolveResult:
         """One call of the NLP solver from the warm start."""
-        bounds = self._bounds if ubg is None else {**self._bounds, "ubg": ubg}
         try:
-            r = self._solver(x0=w0, p=p, lam_g0=lam_g0, lam_x0=lam_x0, **bounds)
+            r = self._solver(x0=w0, p=p, lam_g0=lam_g0, lam_x0=lam_x0, lbx=lbx, ubx=ubx, lbg=self._lbg, ubg=ubg)
         except RuntimeError as err:  # CasADi raises on evaluation errors (NaN in a function)
             return SolveResult(np.asarray(w0), np.asarray(lam_g0), np.asarray(lam_x0), False, 0, f"error: {err}")
         stats = self._solver.stats()

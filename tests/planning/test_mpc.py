@@ -107,14 +107,14 @@ def test_nan_state_brakes_without_raising() -> None:
 class _FailingBackend:
     name = "failing"
 
-    def solve(self, w0, lam_g0, lam_x0, p, ubg=None):
+    def solve(self, w0, lam_g0, lam_x0, p, lbx, ubx, ubg):
         return SolveResult(w0, lam_g0, lam_x0, False, 3, "injected failure")
 
 
 class _RaisingBackend:
     name = "raising"
 
-    def solve(self, w0, lam_g0, lam_x0, p, ubg=None):
+    def solve(self, w0, lam_g0, lam_x0, p, lbx, ubx, ubg):
         raise RuntimeError("solver crashed")
 
 
