@@ -10,6 +10,7 @@ the probe is extended (must be none), peak speed/acceleration.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mujoco
@@ -75,6 +76,7 @@ class CableTunnelRailSim:
         self._prev_v = 0.0
         self.contact_samples: list[float] = []
         self.last_force = 0.0
+        self.trace: list[tuple[float, float, float, float]] = []  # t, carriage x, probe x, contact force
 
     def _on_cmd(self, i: int, msg: Any) -> None:
         v = float64_array_from_msg(msg)
@@ -125,6 +127,7 @@ class CableTunnelRailSim:
         self.ctx.publish(cfg.wrench_topic, wrench_stamped_to_msg(w, self.ctx.factory))
         f, on_sleeve = self._pad_force()
         self.last_force = f
+        self.trace.append((t_s, float(self.d.qpos[0]), float(self.d.qpos[1]), f))
         self._kick(t_s, dt_s, on_sleeve, f)
         self.max_force = max(self.max_force, f)
         if f > 1.0:
@@ -150,3 +153,23 @@ class CableTunnelRailSim:
             "max_accel_m_s2": self.max_accel,
             "commands": float(self.commands),
         }
+
+    def plots(self, out_dir: Path) -> list[Path]:
+        """Carriage position, probe extension and contact force over time."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        tr = np.asarray(self.trace)
+        if tr.size == 0:
+            return []
+        fig, ax = plt.subplots(3, 1, figsize=(9, 6), sharex=True)
+        for a, col, label in zip(ax, (1, 2, 3), ("carriage x (m)", "probe extension (m)", "contact force (N)")):
+            a.plot(tr[:, 0], tr[:, col])
+            a.set_ylabel(label)
+        ax[-1].set_xlabel("t (s)")
+        path = Path(out_dir) / "cable_tunnel_rail.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        return [path]

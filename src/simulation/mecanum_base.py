@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mujoco
@@ -140,3 +141,27 @@ class MecanumBaseSim:
             "max_wheel_speed_rad_s": self.max_wheel,
             "commands": float(self.commands),
         }
+
+    def plots(self, out_dir: Path) -> list[Path]:
+        """Speed and push force over time, and the path of the base."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        s = np.asarray(self.samples)
+        if s.size == 0:
+            return []
+        fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+        ax[0].plot(s[:, 0], np.hypot(s[:, 3], s[:, 4]), label="speed (m/s)")
+        ax[0].plot(s[:, 0], s[:, 6] / 100.0, label="push (N/100)")
+        ax[0].set_xlabel("t (s)")
+        ax[0].legend()
+        ax[1].plot(s[:, 1], s[:, 2])
+        ax[1].set_aspect("equal")
+        ax[1].set_xlabel("x (m)")
+        ax[1].set_ylabel("y (m)")
+        path = Path(out_dir) / "mecanum_base.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        return [path]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mujoco
@@ -189,3 +190,27 @@ class ArmPushSim:
             "drift_after_last_push_m": float(np.linalg.norm(drift)),
             "commands_received": float(self.io.commands_received),
         }
+
+    def plots(self, out_dir: Path) -> list[Path]:
+        """Tool displacement from the start and the operator's push over time."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        if not self.trace:
+            return []
+        t = np.array([x for x, _ in self.trace])
+        disp = np.array([p for _, p in self.trace]) - self.p0
+        push = np.array([self.push(x) for x in t])
+        fig, ax = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+        ax[0].plot(t, disp * 1e3)
+        ax[0].legend(["x", "y", "z"])
+        ax[0].set_ylabel("tool displacement (mm)")
+        ax[1].plot(t, push)
+        ax[1].set_ylabel("push (N)")
+        ax[1].set_xlabel("t (s)")
+        path = Path(out_dir) / "arm_push.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        return [path]
