@@ -17,12 +17,25 @@ from sanqin.runtime.scenario import load_scenario
 SCENARIO = share_dir() / "sim" / "scenarios" / "welding_seam.yaml"
 
 
-@pytest.mark.parametrize("offset_m", [-0.005, 0.005])
-def test_seam_followed_with_force_regulated_despite_surface_error(ur5e_path, tmp_path, offset_m) -> None:
+@pytest.mark.parametrize(
+    "offset_m, friction, speed_m_s",
+    [(-0.005, None, None), (0.005, None, None), (0.005, 0.3, 0.01)],
+    ids=["surface-5mm", "surface+5mm", "surface+5mm-friction0.3-10mm/s"],
+)
+def test_seam_followed_with_force_regulated_despite_surface_error(ur5e_path, tmp_path, offset_m, friction,
+                                                                   speed_m_s) -> None:
     sc = load_scenario(SCENARIO)
-    sim = sc.simulators[0]
+    sim, node = sc.simulators[0], sc.nodes[0]
+    sim_params = {**sim.params, "surface_offset_m": offset_m}
+    node_params = dict(node.params)
+    if friction is not None:
+        sim_params["friction"] = friction
+        node_params["weld_speed_m_s"] = speed_m_s
     sc = dataclasses.replace(
-        sc, simulators=(dataclasses.replace(sim, params={**sim.params, "surface_offset_m": offset_m}),)
+        sc,
+        simulators=(dataclasses.replace(sim, params=sim_params),),
+        nodes=(dataclasses.replace(node, params=node_params),),
+        duration_s=20.0 if speed_m_s else sc.duration_s,
     )
     result = run_scenario(sc, tmp_path / "run", record=offset_m < 0, plots=False)
     m = result.metrics
