@@ -84,8 +84,9 @@ class ArmNode:
         self.last = cmd
         if cmd.position.size == 0:
             return None
-        topic = "commands" if self.interface == "forward_position" else "joint_trajectory"
-        return {topic: cmd}
+        if self.interface == "forward_position":
+            return {"commands": cmd}
+        return {"joint_trajectory": (cmd, self.period_s)}
 
     def reset(self, request: Any, t_s: float) -> ServiceResult:
         """Clear a latched e-stop."""
@@ -106,13 +107,14 @@ class ArmNode:
         return {f"safety.{k}": float(v) for k, v in self.ctrl.safety.counters.items()}
 
 
-def _arm_outputs(period_attr: str = "control_period_s") -> tuple[Output, ...]:
+def _arm_outputs() -> tuple[Output, ...]:
     return (
         Output("commands", "std_msgs/msg/Float64MultiArray",
                lambda cmd, f: command_to_forward_msg(cmd, f, "position"),
                description="joint positions for a forward_command_controller (position interface)"),
+        # stamp 0 = "start now"; reach the point one control period later (as MoveIt Servo streams)
         Output("joint_trajectory", "trajectory_msgs/msg/JointTrajectory",
-               lambda cmd, f: joint_trajectory_to_msg(cmd, f, time_from_start_s=0.0),
+               lambda cmd_period, f: joint_trajectory_to_msg(cmd_period[0], f, time_from_start_s=cmd_period[1]),
                description="one-point trajectory for joint_trajectory_controller"),
     )
 

@@ -145,3 +145,5 @@ def test_seam_follower_streams_joint_trajectories(ur5e_path) -> None:
         _wrench(g, t, [0.0, 0.0, -7.85])
         g.advance_to(t)
     assert got and list(got[-1].joint_names) == list(JOINTS) and len(got[-1].points[0].positions) == 6
+    tfs = got[-1].points[0].time_from_start
+    assert tfs.sec == 0 and tfs.nanosec == 4_000_000  # one control period
