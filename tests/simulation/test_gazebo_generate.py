@@ -141,7 +141,8 @@ def test_unknown_plugin_has_no_exporter() -> None:
 
 
 @pytest.mark.parametrize(("value", "text"), [(0.1, "0.1"), (-0.0, "0"), (3.0, "3"), (2, "2"), (True, "true"),
-                                             (1e-12, "0"), (-math.pi, "-3.141592654"), (1e-5, "1e-05")])
+                                             (1e-13, "0"), (-math.pi, "-3.14159265359"), (1e-5, "1e-05"),
+                                             (1.23456789e-7, "1.23456789e-07")])
 def test_numbers_are_formatted_deterministically(value, text) -> None:
     assert num(value) == text
 

@@ -1,8 +1,8 @@
 """Deterministic SDFormat XML building: elements, number and pose formatting, pretty printing.
 
 Generated files are committed and compared byte for byte with a fresh generation, so everything here
-is deterministic: numbers are printed with :func:`num` (rounded to 1e-9, shortest round-trip text,
-``-0`` normalised) and attributes keep insertion order.
+is deterministic: numbers are printed with :func:`num` (12 significant digits, shortest round-trip text,
+``-0`` and |x| < 1e-12 as 0) and attributes keep insertion order.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HARMONIC_ELEMENTS = ("gz_frame_id", "optical_frame_id", "camera_info_topic")
 
 
 def num(value: float | int | bool | str) -> str:
-    """A number as SDF text: integers as such, floats rounded to 9 decimals, no ``-0``."""
+    """A number as SDF text: integers as such, floats to 12 significant digits, no ``-0``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -34,9 +34,9 @@ def num(value: float | int | bool | str) -> str:
     x = float(value)
     if not math.isfinite(x):
         raise TwinError(f"non-finite number {x!r} cannot go into an SDF file")
-    x = round(x, 9)
-    if x == 0:
+    if abs(x) < 1e-12:  # below any physical resolution; also removes -0 and trigonometric residue (6e-17)
         return "0"
+    x = float(f"{x:.12g}")  # 12 significant digits: stable across platforms, exact enough for inertias
     text = repr(x)  # shortest round-trip text: identical on every platform
     return text[:-2] if text.endswith(".0") else text
 

@@ -36,8 +36,15 @@ class SensorResult:
 
 
 def _noise(parent: ET.Element, stddev: float, mean: float = 0.0) -> None:
+    """Ray/camera noise: ``<noise><type>gaussian</type>...`` (lidar.sdf, camera.sdf)."""
     n = el(parent, "noise")
     fields(n, {"type": "gaussian", "mean": mean, "stddev": stddev})
+
+
+def _noise_attr(parent: ET.Element, stddev: float, mean: float = 0.0) -> None:
+    """IMU/force-torque/NavSat noise: ``<noise type="gaussian">...`` (noise.sdf)."""
+    n = el(parent, "noise", type="gaussian")
+    fields(n, {"mean": mean, "stddev": stddev})
 
 
 def _sensor(link: ET.Element, name: str, kind: str, gz_topic: str, rate_hz: float, frame_id: str,
@@ -153,7 +160,7 @@ def imu(link: ET.Element, *, name: str, gz_topic: str, ros_topic: str, frame_id:
     for group, sd in (("angular_velocity", gyro_stddev_rad_s), ("linear_acceleration", accel_stddev_m_s2)):
         g = el(node, group)
         for axis in "xyz":
-            _noise(el(g, axis), sd)
+            _noise_attr(el(g, axis), sd)
     return SensorResult(s, [BridgeEntry(ros_topic, gz_topic, "sensor_msgs/msg/Imu", "gz.msgs.IMU", GZ_TO_ROS)],
                         ["imu"])
 
@@ -167,7 +174,7 @@ def force_torque(joint: ET.Element, *, name: str, gz_topic: str, ros_topic: str,
     for group, sd in (("force", force_stddev_n), ("torque", torque_stddev_nm)):
         g = el(ft, group)
         for axis in "xyz":
-            _noise(el(g, axis), sd)
+            _noise_attr(el(g, axis), sd)
     bridge = BridgeEntry(ros_topic, gz_topic, "geometry_msgs/msg/WrenchStamped", "gz.msgs.Wrench", GZ_TO_ROS)
     return SensorResult(s, [bridge], ["forcetorque"])
 
@@ -178,7 +185,7 @@ def navsat(link: ET.Element, *, name: str, gz_topic: str, ros_topic: str, frame_
     s = _sensor(link, name, "navsat", gz_topic, rate_hz, frame_id, (0, 0, 0), (0, 0, 0))
     ns = el(s, "navsat")
     pos = el(ns, "position_sensing")
-    _noise(el(pos, "horizontal"), horizontal_stddev_m)
-    _noise(el(pos, "vertical"), vertical_stddev_m)
+    _noise_attr(el(pos, "horizontal"), horizontal_stddev_m)
+    _noise_attr(el(pos, "vertical"), vertical_stddev_m)
     bridge = BridgeEntry(ros_topic, gz_topic, "sensor_msgs/msg/NavSatFix", "gz.msgs.NavSat", GZ_TO_ROS)
     return SensorResult(s, [bridge], ["navsat"])

@@ -98,16 +98,25 @@ def joint_state_publisher(model: ET.Element, topic: str, joints: Sequence[str] =
 
 def joint_trajectory_controller(model: ET.Element, topic: str, joints: Sequence[str],
                                 initial_positions: Sequence[float], p_gain: Sequence[float],
-                                d_gain: Sequence[float], i_gain: Sequence[float] | None = None) -> None:
-    """``JointTrajectoryController``: trajectory_msgs/JointTrajectory → PID position control of the joints."""
-    model_plugin = plugin(model, "gz-sim-joint-trajectory-controller-system",
-                          "gz::sim::systems::JointTrajectoryController", {"topic": topic})
-    i_gain = list(i_gain) if i_gain is not None else [0.0] * len(joints)
-    for name, q0, kp, ki, kd in zip(joints, initial_positions, p_gain, i_gain, d_gain, strict=True):
-        ET.SubElement(model_plugin, "joint_name").text = name
-        for tag, value in (("initial_position", q0), ("position_p_gain", kp), ("position_i_gain", ki),
-                           ("position_d_gain", kd)):
-            ET.SubElement(model_plugin, tag).text = num(value)
+                                d_gain: Sequence[float], i_gain: Sequence[float] | None = None,
+                                cmd_max: Sequence[float] | None = None) -> None:
+    """``JointTrajectoryController``: trajectory_msgs/JointTrajectory → PID position control of the joints
+    (force limited to ``±cmd_max``); the joints are driven to ``initial_positions`` at start."""
+    n = len(joints)
+    i_gain = list(i_gain) if i_gain is not None else [0.0] * n
+    cmd_max = list(cmd_max) if cmd_max is not None else [0.0] * n
+    if not (len(initial_positions) == len(p_gain) == len(d_gain) == len(i_gain) == len(cmd_max) == n):
+        raise ValueError("one initial position, gain and force limit per joint")
+    node = plugin(model, "gz-sim-joint-trajectory-controller-system", "gz::sim::systems::JointTrajectoryController",
+                  {"topic": topic})
+    for k, name in enumerate(joints):
+        ET.SubElement(node, "joint_name").text = name
+        for tag, values in (("initial_position", initial_positions), ("position_p_gain", p_gain),
+                            ("position_i_gain", i_gain), ("position_d_gain", d_gain)):
+            ET.SubElement(node, tag).text = num(values[k])
+        if cmd_max[k] > 0:
+            ET.SubElement(node, "position_cmd_max").text = num(cmd_max[k])
+            ET.SubElement(node, "position_cmd_min").text = num(-cmd_max[k])
 
 
 def joint_position_controller(model: ET.Element, joint: str, topic: str, p_gain: float, d_gain: float,

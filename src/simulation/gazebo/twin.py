@@ -33,7 +33,7 @@ from sanqin.simulation.gazebo.sensors import SensorResult
 EXPORTERS: dict[str, str] = {
     "sanqin.simulation.tunnel_lidar:TunnelLidarSim": "sanqin.simulation.gazebo.tunnel",
     "sanqin.simulation.industrial_bay:IndustrialBaySim": "sanqin.simulation.gazebo.industrial_bay",
-    # welding: pending
+    "sanqin.simulation.welding_cell:WeldingCellSim": "sanqin.simulation.gazebo.welding",
 }
 
 
