@@ -141,3 +141,31 @@ def test_output_acceleration_is_limited(ur5e) -> None:
         vels.append(cmd.velocity)
     steps = np.linalg.norm(np.diff(np.asarray(vels), axis=0), axis=1)
     assert steps.max() <= 4.0 * DT + 1e-9 and np.abs(vels[-1]).max() > 0.05
+
+
+def test_null_space_posture_on_a_redundant_arm_keeps_the_tool_still() -> None:
+    import mujoco
+
+    from sanqin.control.robot_model import RobotModel
+
+    from .test_robot_model import REDUNDANT
+
+    model = RobotModel(mujoco.MjModel.from_xml_string(REDUNDANT), "ee")
+    q0 = np.array([0.1, 0.4, -0.3, 0.8, 0.2, -0.5, 0.3])
+    posture = q0 + np.array([0.3, -0.2, 0.3, 0.0, 0.2, 0.0, -0.2])
+    cfg = load_config(AdmittanceConfig, {"null_space": {"stiffness": 2.0, "posture": list(posture)},
+                                         "safety": {"watchdog_timeout_s": 0.007}})
+    ctrl = AdmittanceController(cfg, model)
+    model.update(q0)
+    p0, _ = model.site_pose()
+    q, t = q0.copy(), 0.0
+    for _ in range(1500):
+        t += DT
+        ctrl.on_joint_states(t, t, q, np.zeros(7))
+        ctrl.on_wrench(t, t, np.zeros(3), np.zeros(3))
+        q = ctrl.step(t, q, np.zeros(7)).position.copy()
+    model.update(q)
+    assert np.linalg.norm(model.site_pose()[0] - p0) < 1e-3  # the tool stayed put
+    # one redundant DoF: the self-motion can only remove the posture error's component along it
+    assert np.linalg.norm(q - posture) < 0.95 * np.linalg.norm(q0 - posture)
+    assert np.linalg.norm(q - q0) > 0.05
