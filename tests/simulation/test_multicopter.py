@@ -141,3 +141,19 @@ def test_spray_servo_and_camera_distance_records() -> None:
         assert 10 <= m["photos"] <= 12 and m["photo_spacing_mean_m"] == pytest.approx(10.0, abs=1.0)
         log = link.sim.autopilot.spray_log
         assert log[0][1] and abs(log[0][2]) < 3 and not log[1][1] and abs(log[1][2] - 100) < 3
+
+
+def test_simulator_survives_hostile_bytes_and_keeps_serving() -> None:
+    import random
+
+    from sanqin.uav_bridge.connection import MemoryTransport, parse_url
+
+    with SimulatedLink() as link:
+        v = link.connect()
+        noise = MemoryTransport(parse_url(link.sim.config.connection).name, "gcs")
+        rng = random.Random(5)
+        for _ in range(100):
+            noise.write(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+            link.pump()
+        assert link.run(v.set_mode("GUIDED")) == 0
+        assert link.sim.conn.counters["rx_bad_crc_or_data"] > 0

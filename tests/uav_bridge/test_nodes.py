@@ -109,3 +109,28 @@ def test_offboard_setpoints_then_safe_hold_when_planner_stops() -> None:
     assert comp.offboard.holding and comp.offboard.counters["holds"] == 1
     assert sim.autopilot.mode == 5  # LOITER
     assert any("planner silent" in e.data for e in got["events"])
+
+
+def test_rejected_mission_reason_reaches_events_and_nothing_is_armed() -> None:
+    g, node, sim, got, advance = _setup(
+        "node-reject", {"mission": {"plan_file": "sim/missions/vtol_on_multicopter.plan", "autostart": True}})
+    advance(5.0)
+    texts = [e.data for e in got["events"]]
+    assert any("FAILED" in t and "MAV_MISSION_UNSUPPORTED" in t for t in texts), texts
+    assert node.component.executive.state == "failed" and not sim.autopilot.armed
+    assert sim.autopilot.mission == []
+
+
+def test_plan_leaving_its_fence_is_refused_before_arming() -> None:
+    plan = read_plan(share_dir() / "sim" / "missions" / "powerline_corridor.plan")
+    doc = plan_to_dict(plan)
+    doc["geoFence"]["circles"] = []
+    doc["geoFence"]["polygons"][0]["polygon"] = [[52.0869, 5.1629], [52.0872, 5.1629], [52.0872, 5.1632]]
+    g, node, sim, got, advance = _setup("node-fence", {})
+    g.bus.publish("/uav/mission_plan", g.bus.factory.new("std_msgs/msg/String", data=json.dumps(doc)))
+    advance(0.5)
+    assert node.call_service("fly").success
+    advance(15.0)
+    texts = [e.data for e in got["events"]]
+    assert any("pre-flight checks failed" in t and "outside the inclusion fence" in t for t in texts), texts
+    assert not sim.autopilot.armed and sim.armed_s == 0
