@@ -190,14 +190,14 @@ class RehabNode:
         outputs.update(self._safety_outputs(t_s) or {})
         s = self.session
         if s is not None:
-            if s.phase != self._published_phase:
-                self._published_phase = s.phase
-                outputs["~/phase"] = s.phase
-            if s.phase in ("wait", "move"):
+            if s.phase in ("wait", "move"):  # the target goes out before the phase that starts reaching for it
                 tgt = tuple(float(v) for v in s.target)
                 if tgt != self._published_target:
                     self._published_target = tgt
                     outputs["~/target"] = (t_s, self.config.target_frame, np.array(tgt))
+            if s.phase != self._published_phase:
+                self._published_phase = s.phase
+                outputs["~/phase"] = s.phase
             if s.phase in ("done", "stopped") and self.recorder is not None:
                 self._finish_session()
         if self.config.auto_start and s is None and sup.state == SafetyState.RUN:

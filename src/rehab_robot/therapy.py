@@ -95,6 +95,8 @@ class TherapySession:
         self._cycle = 0
         self._safety_epoch = 0
         self._trigger_cause = ""
+        self._f_last_int = np.zeros(robot.n_task)
+        self._f_baseline = np.zeros(robot.n_task)
         self.paused_by_therapist = False
 
     # --- therapist commands -------------------------------------------------------------------------
@@ -196,6 +198,7 @@ class TherapySession:
             self._safety_epoch = safety_epoch
         if not (np.isfinite(q).all() and np.isfinite(qd).all() and np.isfinite(f_int).all()):
             return np.zeros(robot.n_joints)  # nothing sensible to compute; the supervisor stops independently
+        self._f_last_int = np.asarray(f_int, float)
         x = robot.forward(q)
         v = robot.task_velocity(q, qd)
         if self.phase == "paused" and safety == SafetyState.RUN and not self.paused_by_therapist:
@@ -224,7 +227,8 @@ class TherapySession:
             trig = ""
             if b.trigger == "auto":
                 trig = "auto"
-            elif b.trigger == "force" and self.force_intent.step(t_s, force_toward(f_int, x, self.target)):
+            elif b.trigger == "force" and self.force_intent.step(
+                    t_s, force_toward(f_int - self._f_baseline, x, self.target)):
                 trig = "force onset"
             elif b.trigger == "emg" and self._emg_active:
                 trig = "EMG onset"
@@ -273,6 +277,10 @@ class TherapySession:
         self._phase_t0 = t_s
         self._x_hold = None if x is None else np.array(x, float)
         self.force_intent.reset()
+        if phase == "wait":
+            # intent is a change of the interaction toward the target, measured from the holding force at the
+            # start of the wait (an exoskeleton user already pushes against gravity while resting)
+            self._f_baseline = self._f_last_int.copy()
         if x is not None and self.mode == "transparent":
             self.laws.reset_admittance(x)
         self._switch_pending = True

@@ -107,7 +107,8 @@ class RehabPlanarSim:
         mujoco.mj_forward(self.m, self.d)
         self.force = np.zeros(2)
         self._jac = np.zeros((3, self.m.nv)), np.zeros((3, self.m.nv))
-        self.io = TherapyHarness(ctx, config, self.profile, 2, self._on_target, self.patient.set_session)
+        self.io = TherapyHarness(ctx, config, self.profile, 2, self._on_target, self.patient.set_session,
+                                 lambda t: self.patient.go(t, self.d.qpos[self.h_q]))
         self.trace: list[tuple[float, ...]] = []
 
     def _on_target(self, t_s: float, target: np.ndarray) -> None:

@@ -23,9 +23,10 @@ class TherapyHarness:
     """Bus I/O, session scheduling, fault injection and limit measurement around a simulated rehab robot."""
 
     def __init__(self, ctx: Any, config: Any, profile: PatientProfile, n_joints: int,
-                 on_target: Callable[[float, np.ndarray], None], on_session: Callable[[int], None]) -> None:
+                 on_target: Callable[[float, np.ndarray], None], on_session: Callable[[int], None],
+                 on_move: Callable[[float], None]) -> None:
         self.ctx, self.config, self.profile, self.n = ctx, config, profile, n_joints
-        self._on_target_cb, self._on_session_cb = on_target, on_session
+        self._on_target_cb, self._on_session_cb, self._on_move_cb = on_target, on_session, on_move
         self.effort = np.zeros(n_joints)
         self.last_command_t = -math.inf
         self.commands_rejected = 0
@@ -68,6 +69,8 @@ class TherapyHarness:
 
     def _on_phase(self, msg: Any) -> None:
         phase = str(msg.data)
+        if phase == "move" and self.phase != "move":
+            self._on_move_cb(self.t)
         if phase == "done" and self.phase != "done":
             self.sessions_done += 1
             if self.session_k < self.config.sessions:

@@ -49,6 +49,8 @@ class PatientConfig:
     reaction_time_s: float = param(0.25, "delay between a new target and the patient's start (s)", min=0.0)
     movement_time_s: float = param(1.4, "the patient's own intended reach duration (s)", min=0.2)
     passive_damping_nms_rad: float = param(0.5, "passive tissue damping per joint (N·m·s/rad)", min=0.0)
+    intent_push: float = param(20.0, "push toward a new target before the cursor moves, at full strength "
+                                     "(N at the hand; N·m at the elbow)", min=0.0)
     spasm_torque_nm: float = param(8.0, "elbow-flexion torque of an injected spasm (N·m)", min=0.0)
     spasm_duration_s: float = param(0.4, "duration of an injected spasm (s)", min=0.0)
 
@@ -65,6 +67,7 @@ class ImpairedPatient:
         self.set_session(session)
         self._plan: tuple[np.ndarray, np.ndarray, float, float] | None = None  # start, goal, t0, T
         self._target: np.ndarray | None = None
+        self._lean = False
         self._tremor_phase = float(self.rng.uniform(0, 2 * math.pi))
         self.spasm_until = -math.inf
         self.last_voluntary = np.zeros(2)
@@ -104,12 +107,19 @@ class ImpairedPatient:
 
     # --- behaviour --------------------------------------------------------------------------------
     def see_target(self, t_s: float, target: np.ndarray, q: np.ndarray) -> None:
-        """A new target appeared: plan a reach from the current hand position after the reaction time."""
+        """A new target appeared: lean toward it (the intent a force sensor can pick up) until :meth:`go`."""
         target = np.asarray(target, float)
         if self._target is not None and np.allclose(target, self._target):
             return
         self._target = target
-        self._plan = (self.hand(q), target, t_s + self.config.reaction_time_s, self.config.movement_time_s)
+        self._lean = True
+
+    def go(self, t_s: float, q: np.ndarray) -> None:
+        """The robot's cursor starts moving: reach from the current hand position along with it."""
+        if self._target is None:
+            return
+        self._lean = False
+        self._plan = (self.hand(q), self._target, t_s + self.config.reaction_time_s, self.config.movement_time_s)
 
     def spasm(self, t_s: float) -> None:
         """Start a spasm now."""
@@ -132,6 +142,10 @@ class ImpairedPatient:
             scale = self.strength * self.fatigue
             vol = scale * (c.kp_nm_rad * (q_des - q) + c.kd_nms_rad * (qd_des - qd))
             vol = np.clip(vol, -scale * c.max_torque_nm, scale * c.max_torque_nm)
+        if self._lean and self._target is not None:  # a push toward the target while waiting for the cursor
+            d = self._target - self.hand(q)
+            f = c.intent_push * self.strength * d / max(float(np.linalg.norm(d)), 1e-9)
+            vol = vol + self.jacobian(q).T @ f
         self.last_voluntary = vol
         effort = float(np.max(np.abs(vol))) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0
         self.fatigue += dt_s * (-c.fatigue_rate * effort + c.fatigue_recovery_rate * (1.0 - self.fatigue))
@@ -161,6 +175,8 @@ class ElbowPatient:
         self._arm = ImpairedPatient(config, np.zeros(2), session, self.rng)  # shares recovery and fatigue laws
         self._plan: tuple[float, float, float, float] | None = None
         self._target: float | None = None
+        self._lean = False
+        self._hold_q: float | None = None
         self.spasm_until = -math.inf
         self.last_torque = 0.0
 
@@ -184,11 +200,18 @@ class ElbowPatient:
         self._arm.set_session(session)
 
     def see_target(self, t_s: float, target: float, q: float) -> None:
-        """A new target angle (rad) appeared."""
+        """A new target angle (rad) appeared: lean toward it until :meth:`go`."""
         if self._target is not None and abs(target - self._target) < 1e-9:
             return
         self._target = float(target)
-        self._plan = (float(q), float(target), t_s + self.config.reaction_time_s, self.config.movement_time_s)
+        self._lean = True
+
+    def go(self, t_s: float, q: float) -> None:
+        """The robot's cursor starts moving: follow it from the current angle."""
+        if self._target is None:
+            return
+        self._lean = False
+        self._plan = (float(q), self._target, t_s + self.config.reaction_time_s, self.config.movement_time_s)
 
     def spasm(self, t_s: float) -> None:
         """Start a spasm now."""
@@ -207,6 +230,8 @@ class ElbowPatient:
             scale = self._arm.strength * self._arm.fatigue
             tau = scale * (c.kp_nm_rad * (q_des - q) + c.kd_nms_rad * (qd_des - qd))
             tau = max(-scale * c.max_torque_nm, min(scale * c.max_torque_nm, tau))
+        if self._lean and self._target is not None:  # intent: a push toward the new target
+            tau += math.copysign(c.intent_push * self._arm.strength, self._target - q)
         self.last_torque = tau
         effort = abs(tau) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0
         arm = self._arm

@@ -45,3 +45,17 @@ def test_spasm_hold_within_a_cycle_and_dropout_safe_stop(tmp_path) -> None:
     aborted = [t for t in session.of_type("trial") if t["aborted"]]
     assert [t["aborted"] for t in aborted] == ["safety HOLD", "safety STOP"]
     assert m["topics./rehab_robot/safety_events.count"] >= 3
+
+
+def test_exoskeleton_on_a_musculoskeletal_elbow_fades_assistance_with_recovery(tmp_path) -> None:
+    result = run_scenario(_scenario("rehab_exo_recovery", tmp_path / "sessions"), tmp_path / "run", record=False)
+    assert result.passed, result.checks
+    sessions = patient_sessions(tmp_path / "sessions", "SIM-EXO-01")
+    assert len(sessions) == 3 and all(not s.problems for s in sessions)
+    aa = [[t["gain_after"] for t in s.of_type("trial") if t["mode"] == "active_assist"] for s in sessions]
+    means = [float(np.mean(g)) for g in aa]
+    assert all(b < a for a, b in zip(means, means[1:])), means
+    triggers = [[t["trigger"] for t in s.of_type("trial") if t["mode"] == "active_assist"] for s in sessions]
+    assert "force onset" not in triggers[0]  # too weak to signal intent at first: the reach starts on timeout
+    assert "force onset" in triggers[-1]  # after recovery the patient's own push starts the reach
+    assert result.metrics["exo.patient_strength"] > 0.5
