@@ -28,7 +28,7 @@ from sanqin.control.admittance import AdmittanceConfig, AdmittanceController
 from sanqin.control.cartesian_impedance import CartesianImpedanceConfig, CartesianImpedanceController
 from sanqin.control.command import JointCommand
 from sanqin.control.contact_probe import ContactProbe, ContactProbeConfig, ProbeState
-from sanqin.control.errors import InvalidInputError
+from sanqin.control.errors import ForceLimitError, InvalidInputError
 from sanqin.control.hand_guiding import HandGuidingConfig, HandGuidingController
 from sanqin.control.joint_impedance import JointImpedanceConfig, JointImpedanceController
 from sanqin.control.rail_patrol import PatrolState, RailPatrolConfig, RailPatrolController
@@ -40,6 +40,10 @@ from sanqin.runtime.config import param
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Service, ServiceResult, Timer
 
 ARM_INTERFACES = ("forward_position", "joint_trajectory")
+
+
+def _float64_in(msg: Any) -> float:
+    return float(msg.data)
 
 
 def _reorder(js: JointStates, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +151,10 @@ class SeamFollowerNode(ArmNode):
     def __init__(self, config: SeamFollowerNodeConfig) -> None:
         super().__init__(SeamFollower(config), config.control_period_s, config.command_interface)
 
+    def on_target_force(self, force_n: float, t_s: float) -> None:
+        """New contact force (N); at or above the safety limit it is refused (ForceLimitError) and nothing changes."""
+        self.ctrl.set_target_force(force_n)
+
     def metrics(self) -> dict[str, float]:
         """Safety counters and the seam phase."""
         out = super().metrics()
@@ -168,7 +176,9 @@ SEAM_FOLLOWER = NodeSpec(
     name="seam_follower",
     config=SeamFollowerNodeConfig,
     component=SeamFollowerNode,
-    inputs=_ARM_INPUTS,
+    inputs=(*_ARM_INPUTS,
+            Input("target_force", "std_msgs/msg/Float64", "on_target_force", _float64_in,
+                  description="contact force to hold while welding (N); refused at/above the safety limit")),
     outputs=_arm_outputs(),
     timers=(Timer("control_period_s", "tick"),),
     services=_SAFETY_SERVICES,
@@ -373,10 +383,6 @@ class HandGuideNode:
         return out
 
 
-def _float64_in(msg: Any) -> float:
-    return float(msg.data)
-
-
 MECANUM_HAND_GUIDE = NodeSpec(
     name="mecanum_hand_guide",
     config=HandGuideNodeConfig,
@@ -522,6 +528,7 @@ class ContactProbeNode:
     def __init__(self, config: ContactProbeNodeConfig) -> None:
         self.config = config
         self.ctrl = ContactProbe(config)
+        self.target_force_n = config.target_force_n
         self.x: float | None = None
         self.x_t_s = -np.inf
         self.placements = 0
@@ -545,6 +552,15 @@ class ContactProbeNode:
         f = self.config.force_sign * float(w.wrench.force_n[self.config.force_axis])
         self.ctrl.on_probe(w.stamp_s, t_s, self.x, f)
 
+    def on_target_force(self, force_n: float, t_s: float) -> None:
+        """Target force of the next placements (N); refused (ForceLimitError) unless below the abort limit."""
+        c = self.config
+        if not np.isfinite(force_n) or not c.contact_threshold_n < force_n < c.abort_force_n:
+            raise ForceLimitError(
+                f"target force {force_n!r} N refused: must be in ({c.contact_threshold_n:g}, {c.abort_force_n:g}) N"
+            )
+        self.target_force_n = float(force_n)
+
     def on_arrived(self, x_m: float, t_s: float) -> None:
         """The patrol reached an inspection point."""
         if self.config.start_on_arrival:
@@ -553,7 +569,7 @@ class ContactProbeNode:
     def _start(self) -> ServiceResult:
         if self.ctrl.state in (ProbeState.APPROACH, ProbeState.CONTACT, ProbeState.HOLD, ProbeState.RETRACT):
             return ServiceResult(False, f"busy ({self.ctrl.state.value})")
-        self.ctrl.start()
+        self.ctrl.start(self.target_force_n)
         self._reported = False
         return ServiceResult(True, "placement started")
 
@@ -602,6 +618,8 @@ CONTACT_PROBE = NodeSpec(
         Input("wrench", "geometry_msgs/msg/WrenchStamped", "on_wrench", wrench_stamped_from_msg, Qos.SENSOR),
         Input("arrived", "std_msgs/msg/Float64", "on_arrived", _float64_in,
               description="the patrol reached an inspection point (m)"),
+        Input("target_force", "std_msgs/msg/Float64", "on_target_force", _float64_in,
+              description="target force of the next placements (N); refused unless below the abort limit"),
     ),
     outputs=(
         Output("commands", "std_msgs/msg/Float64MultiArray", lambda v, f: float64_array_to_msg(v, f, "velocity"),

@@ -147,3 +147,22 @@ def test_seam_follower_streams_joint_trajectories(ur5e_path) -> None:
     assert got and list(got[-1].joint_names) == list(JOINTS) and len(got[-1].points[0].positions) == 6
     tfs = got[-1].points[0].time_from_start
     assert tfs.sec == 0 and tfs.nanosec == 4_000_000  # one control period
+
+
+def test_target_force_above_the_limit_is_refused_by_the_nodes(ur5e_path) -> None:
+    g, node = _node("seam_follower", robot={"model_path": str(ur5e_path)})
+    f = g.bus.factory
+    g.bus.publish("/target_force", f.new("std_msgs/msg/Float64", data=500.0))
+    g.bus.publish("/target_force", f.new("std_msgs/msg/Float64", data=float("nan")))
+    g.advance_to(0.001)
+    assert node.component.ctrl.target_force_n == 15.0 and node.host.counters["domain_errors"] == 2
+    assert "refused" in node.host.last_problem
+    g.bus.publish("/target_force", f.new("std_msgs/msg/Float64", data=20.0))
+    g.advance_to(0.002)
+    assert node.component.ctrl.target_force_n == 20.0
+
+    g, probe = _node("contact_probe")
+    g.bus.publish("/target_force", f.new("std_msgs/msg/Float64", data=25.0))  # abort limit is 20 N
+    g.advance_to(0.001)
+    assert probe.component.target_force_n == 8.0 and probe.host.counters["domain_errors"] == 1
+    assert probe.component.ctrl.state.value == "idle"  # and nothing moved
