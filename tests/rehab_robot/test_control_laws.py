@@ -106,3 +106,15 @@ def test_mode_laws_and_bumpless_switch(planar_profile) -> None:
     step = np.max(np.linalg.norm(np.diff(outs, axis=0), axis=1))
     assert step <= 1.88 * np.linalg.norm(fp - fr) * 1e-3 / 0.3  # the minimum-jerk blend's peak slope
     assert outs[-1] == pytest.approx(fr) and not bt.active
+
+
+def test_transparent_mode_force_feedback_and_admittance(planar_profile) -> None:
+    laws = ModeLaws(ModeConfig(interaction_filter_s=0.0, transparent_force_gain=0.5), planar_profile.limits)
+    x, v = np.array([0.0, 0.4]), np.zeros(2)
+    f = laws.force("transparent", x, v, np.array([4.0, 0.0]), x, v, 1.0, 0.0, 1e-3)
+    assert f == pytest.approx([2.0, 0.0])  # the robot adds half the patient's push: lighter to move
+    adm = ModeLaws(ModeConfig(transparent_law="admittance", interaction_filter_s=0.0), planar_profile.limits)
+    adm.reset_admittance(x)
+    for _ in range(300):  # the admittance reference yields to a steady push, the inner loop follows it
+        f = adm.force("transparent", x, v, np.array([5.0, 0.0]), x, v, 1.0, 0.0, 1e-3)
+    assert adm.admittance.v_ref[0] > 0 and f[0] > 0 and abs(f[1]) < 1e-9

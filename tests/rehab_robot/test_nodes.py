@@ -199,3 +199,26 @@ def test_bci_confidence_triggers_the_reach(tmp_path) -> None:
         if rig.c.session.phase == "move":
             break
     assert rig.c.session.phase == "move" and rig.c.session._trigger_cause == "BCI motor imagery"
+
+
+def test_session_end_writes_a_report_and_emg_onset_starts_reaches(tmp_path) -> None:
+    plan = yaml.safe_load((REHAB_DATA / "plan_center_out.yaml").read_text())
+    plan["blocks"][0].update(trials=1, trigger="emg", trigger_timeout_s=10.0, movement_time_s=0.5, rest_s=0.0)
+    p = tmp_path / "plan.yaml"
+    p.write_text(yaml.safe_dump(plan))
+    rig = Rig(tmp_path, plan_file=str(p), report_on_end=True)
+    rig.run(0.02)
+    rig.node.call_service("~/start")
+    rng = np.random.default_rng(1)
+    for _ in range(300):  # rest EMG calibrates the onset detector (200 samples)
+        rig.g.bus.publish("/emg", rig.f.new("std_msgs/msg/Float64", data=0.05 + 0.005 * rng.standard_normal()))
+        rig.run(0.001)
+    assert rig.c.session.phase == "wait"
+    for _ in range(100):
+        rig.g.bus.publish("/emg", rig.f.new("std_msgs/msg/Float64", data=0.4))
+        rig.run(0.001)
+    assert rig.c.session.phase == "move" and rig.c.session._trigger_cause == "EMG onset"
+    rig.run(1.0)
+    assert rig.c.session.phase == "done" and rig.c.recorder is None
+    report = rig.c.session_file.with_suffix("") / "report.md"
+    assert report.is_file() and "EMG onset" in report.read_text()
