@@ -121,6 +121,8 @@ class CommandClient:
             return
         if mtype != "COMMAND_ACK":
             return
+        if getattr(msg, "target_system", 0) not in (0, self.mav.srcSystem):
+            return  # an answer to another ground station or companion on the same link
         pend = self._pending.get(int(msg.command))
         if pend is None:
             self.counters["stray_acks"] += 1

@@ -37,7 +37,6 @@ from sanqin.uav_bridge.bridge import Bridge, BridgeOptions
 from sanqin.uav_bridge.commands import CommandTiming
 from sanqin.uav_bridge.errors import PlanFileError, UavBridgeError
 from sanqin.uav_bridge.executive import ExecutiveOptions, MissionExecutive
-from sanqin.uav_bridge.geo import GeoOrigin
 from sanqin.uav_bridge.mission import MissionTiming
 from sanqin.uav_bridge.offboard import OffboardStreamer, Setpoint, setpoint_from_pose
 from sanqin.uav_bridge.operation import Operation
@@ -252,12 +251,12 @@ class UavBridgeNode:
             self._event(f"{what}: FAILED: {err}")
 
     def _current_setpoint(self) -> Setpoint | None:
+        """Where the vehicle is now, in the local frame setpoints use (for the safe hold)."""
         t = self.vehicle.telemetry
-        if t.home is None or not math.isfinite(t.latitude_deg):
+        if t.local_enu_m is None:
             return None
-        origin = GeoOrigin(t.home[0], t.home[1])
-        e, n, _ = origin.to_enu(t.latitude_deg, t.longitude_deg)
-        return Setpoint(e, n, t.relative_alt_m, t.heading_enu_rad if math.isfinite(t.heading_enu_rad) else 0.0)
+        yaw = t.heading_enu_rad if math.isfinite(t.heading_enu_rad) else 0.0
+        return Setpoint(*t.local_enu_m, yaw)
 
     def _start_executive(self, t_s: float, fly: bool) -> None:
         if self.plan is None:

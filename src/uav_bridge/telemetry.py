@@ -64,6 +64,7 @@ class Telemetry:
     altitude_msl_m: float = math.nan
     relative_alt_m: float = math.nan
     velocity_enu_m_s: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    local_enu_m: tuple[float, float, float] | None = None  # LOCAL_POSITION_NED in ENU (autopilot's origin)
     heading_enu_rad: float = math.nan
     battery: BatteryState | None = None
     landed_state: int = 0
@@ -170,6 +171,7 @@ class Telemetry:
         vel = ned_to_enu(msg.vx, msg.vy, msg.vz)
         if not all(math.isfinite(v) for v in (*pos, *vel)):
             return None
+        self.local_enu_m = pos
         q = self.orientation_xyzw or (0.0, 0.0, 0.0, 1.0)
         body_vel = _rotate_inverse(q, vel)
         return "odom", Odometry(
