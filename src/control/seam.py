@@ -23,7 +23,7 @@ from sanqin.control.arm_base import ArmControllerBase
 from sanqin.control.command import JointCommand
 from sanqin.control.errors import ForceLimitError
 from sanqin.control.nullspace import dls_pinv
-from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error
+from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error, rotvec_to_matrix
 from sanqin.control.safety import SafetyConfig
 from sanqin.control.wrench_filter import WrenchFilter, WrenchFilterConfig
 from sanqin.runtime.config import nested, param, require
@@ -63,6 +63,7 @@ class SeamConfig:
     ik_damping: float = param(0.02, "damped least-squares λ", min=0.0)
     ik_gain_1_s: float = param(20.0, "closed-loop IK gain (1/s)", min=0.0)
     max_dt_s: float = param(0.02, "integration step cap (s)", min=1e-4)
+    align_to_normal: bool = param(True, "turn the torch (tool z axis) against the surface normal during the move")
     tare_on_start: bool = param(True, "tare the F/T sensor at the stand-off, before the approach")
     tare_settle_s: float = param(0.3, "dwell at the stand-off before the tare and approach (s)", min=0.0)
 
@@ -76,6 +77,18 @@ class SeamConfig:
             f"safety.max_force_n {self.safety.max_force_n} N",
         )
         require(self.contact_threshold_n < self.target_force_n, "contact_threshold_n must be below target_force_n")
+
+
+def align_tool_axis(R: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """``R`` turned by the smallest rotation that brings its z column onto the unit vector ``axis``."""
+    z = R[:, 2]
+    rotvec = np.cross(z, axis)
+    s, c = float(np.linalg.norm(rotvec)), float(np.dot(z, axis))
+    if s < 1e-12:
+        if c > 0:
+            return R.copy()
+        return rotvec_to_matrix(R[:, 0] * np.pi) @ R  # opposite: half a turn about the tool x axis
+    return rotvec_to_matrix(rotvec / s * float(np.arctan2(s, c))) @ R
 
 
 class SeamFollower(ArmControllerBase):
@@ -175,7 +188,8 @@ class SeamFollower(ArmControllerBase):
         c = self.config
         if self.p_cmd is None:
             self.model.update(self.q_cmd)
-            self.p_cmd, self.R_cmd = self.model.site_pose()
+            self.p_cmd, R = self.model.site_pose()
+            self.R_cmd = align_tool_axis(R, -self.n_hat) if c.align_to_normal else R
         start = self.seam_point(self.s)[0]
         v = np.zeros(3)
         if self.phase is SeamPhase.MOVE:

@@ -55,3 +55,38 @@ def test_target_force_above_limit_is_refused(ur5e_path) -> None:
     with pytest.raises(ForceLimitError, match="refused"):
         follower.set_target_force(cfg.safety.max_force_n + 1.0)
     assert follower.target_force_n == cfg.target_force_n  # unchanged; no motion was commanded for it
+
+
+def test_torch_turns_against_a_tilted_surface_normal(ur5e_path) -> None:
+    import numpy as np
+
+    from .control_fixtures import HOME
+
+    normal = np.array([0.0, -np.sin(0.3), np.cos(0.3)])  # plate tilted 0.3 rad about x
+    cfg = load_config(SeamConfig, {"robot": {"model_path": str(ur5e_path), "tool_offset_m": [0, 0, 0.15]},
+                                   "normal": list(normal), "safety": {"watchdog_timeout_s": 0.01}})
+    follower = SeamFollower(cfg)
+    q, t = HOME.copy(), 0.0
+    for _ in range(1500):  # ideal position tracking during the free move
+        t += 0.004
+        follower.on_joint_states(t, t, q, np.zeros(6))
+        follower.on_wrench(t, t, np.array([0.0, 0.0, 7.85]), np.zeros(3))
+        q = follower.step(t, q, np.zeros(6)).position.copy()
+        if follower.phase.value != "move":
+            break
+    follower.model.update(q)
+    _, R = follower.model.site_pose()
+    assert follower.phase.value == "approach"
+    assert np.degrees(np.arccos(np.clip(R[:, 2] @ -normal, -1, 1))) < 0.5
+
+
+def test_tool_axis_alignment_helper() -> None:
+    import numpy as np
+
+    from sanqin.control.seam import align_tool_axis
+
+    R = np.eye(3)
+    for axis in ([0.0, 0.0, 1.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.3, -0.4, 0.866]):
+        a = np.asarray(axis) / np.linalg.norm(axis)
+        out = align_tool_axis(R, a)
+        assert np.allclose(out[:, 2], a) and np.allclose(out.T @ out, np.eye(3))
