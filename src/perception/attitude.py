@@ -32,7 +32,7 @@ class AttitudeConfig:
     kp: float = param(1.0, "proportional gain toward the accelerometer's gravity (1/s)", min=0.0, max=100.0)
     ki: float = param(0.05, "integral gain of the roll/pitch gyro-bias estimate (1/s^2)", min=0.0, max=10.0)
     accel_tolerance_m_s2: float = param(
-        1.5, "no accelerometer correction when | |a| - g | exceeds this (m/s^2)", min=0.0, max=50.0
+        0.5, "no accelerometer correction when | |a| - g | exceeds this (m/s^2)", min=0.0, max=50.0
     )
     rest_gyro_rad_s: float = param(0.02, "at rest when the corrected gyro stays below this (rad/s)", min=0.0)
     rest_accel_m_s2: float = param(0.15, "at rest when | |a| - g | stays below this (m/s^2)", min=0.0)
@@ -73,6 +73,14 @@ class AttitudeFilter:
         self.q_xyzw = Rotation.from_euler("xyz", [roll, pitch, 0.0]).as_quat()
         self.initialized = True
 
+    def correct_tilt(self, roll_rad: float, pitch_rad: float, gain: float) -> None:
+        """Move roll and pitch a fraction ``gain`` toward an external measurement (e.g. a LiDAR scan), keeping yaw."""
+        r, p, y = self.rotation.as_euler("xyz")
+        # Same convention both ways: extrinsic x-y-z equals intrinsic Z-Y-X.
+        r_new = r + gain * float(np.arctan2(np.sin(roll_rad - r), np.cos(roll_rad - r)))
+        p_new = p + gain * (pitch_rad - p)
+        self.q_xyzw = Rotation.from_euler("xyz", [r_new, p_new, y]).as_quat()
+
     def update(self, gyro_rad_s: np.ndarray, accel_m_s2: np.ndarray, t_s: float) -> np.ndarray:
         """Fuse one sample; returns the bias-corrected angular rate (rad/s, body)."""
         cfg = self.config
@@ -83,7 +91,8 @@ class AttitudeFilter:
             raise ImuSampleError(f"IMU sample at t={t_s!r} has non-finite values (gyro {w}, accel {a})")
         a_norm = float(np.linalg.norm(a))
         if not self.initialized:
-            if a_norm > 0.1 * GRAVITY_M_S2:
+            # Initialise only from a sample that looks like gravity alone (not a start-up jerk or a bump).
+            if abs(a_norm - GRAVITY_M_S2) <= cfg.accel_tolerance_m_s2:
                 self._init_from_accel(a)
             self.last_t = t_s
             return w - self.bias_rad_s

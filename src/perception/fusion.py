@@ -11,7 +11,9 @@ base_link position in ``odom`` and its yaw, ``s = [x, y, z, ψ]`` with covarianc
   done in information form, ``P⁺ = (P⁻¹ + I)⁻¹``, so along the axis of a featureless tunnel the estimate
   is exactly the wheel/IMU prediction while the observable directions are corrected. The information per
   direction is capped by ``floor_*`` (correlated ICP residuals are never as informative as the Hessian
-  says), and a correction whose Mahalanobis distance exceeds ``gate_chi2`` is rejected.
+  says), and a correction whose Mahalanobis distance exceeds ``gate_chi2`` is rejected — unless
+  ``max_rejections`` corrections in a row were: then the prediction is what went wrong (wheel slip, a tilt
+  error), the covariance is inflated and the correction taken.
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ class FusionConfig:
     gyro_noise_rad_s: float = param(0.005, "yaw-rate noise density (rad/s/sqrt(Hz) ~ rad/sqrt(s))", min=0.0)
     floor_position_m: float = param(0.02, "smallest std a LiDAR correction claims per position direction (m)", min=1e-4)
     floor_yaw_rad: float = param(0.002, "smallest std a LiDAR correction claims on yaw (rad)", min=1e-5)
+    attitude_std_rad: float = param(
+        0.02, "roll/pitch uncertainty of the attitude filter: tilts the predicted motion (rad)", min=0.0, max=0.5
+    )
     gate_chi2: float = param(50.0, "corrections with a larger Mahalanobis distance² are rejected", min=1.0)
+    max_rejections: int = param(
+        3, "after this many rejected corrections in a row the prediction is distrusted and the next one is taken",
+        min=1, max=1000,
+    )
+    reset_std_m: float = param(1.0, "position std the covariance is inflated to after max_rejections (m)", min=0.01)
     initial_std_m: float = param(0.01, "initial position std (m)", min=1e-6)
     initial_yaw_std_rad: float = param(0.01, "initial yaw std (rad)", min=1e-6)
 
@@ -78,6 +88,8 @@ class PoseFilter:
         self.roll = 0.0
         self.pitch = 0.0
         self.distance_m = 0.0
+        self.rejections = 0
+        self.recoveries = 0
 
     def reset(self, s: np.ndarray | None = None) -> None:
         """Back to a state (default the origin) with the initial covariance."""
@@ -110,11 +122,12 @@ class PoseFilter:
         f[0, 3] = -d[1]
         f[1, 3] = d[0]
         g = rot[:, :3]
+        tilt2 = (cfg.attitude_std_rad * dist) ** 2  # a pitch/roll error moves the robot vertically
         qb = np.diag(
             [
                 cfg.wheel_noise_m_per_sqrt_m**2 * dist + 1e-12,
                 cfg.lateral_noise_m_per_sqrt_m**2 * dist + 1e-12,
-                cfg.vertical_noise_m_per_sqrt_m**2 * dist + 1e-12,
+                cfg.vertical_noise_m_per_sqrt_m**2 * dist + tilt2 + 1e-12,
             ]
         )
         q = np.zeros((4, 4))
@@ -151,7 +164,13 @@ class PoseFilter:
         s_mat = vo.T @ self.p @ vo + np.diag(1.0 / lam_eff[observable])
         chi2 = float(eo @ np.linalg.solve(s_mat, eo))
         if not np.isfinite(chi2) or chi2 > cfg.gate_chi2:
-            return CorrectionResult(False, chi2, int(observable.sum()))
+            self.rejections += 1
+            if self.rejections < cfg.max_rejections or not np.isfinite(chi2):
+                return CorrectionResult(False, chi2, int(observable.sum()))
+            # The LiDAR has disagreed for a while: the prediction is what is wrong (slip, a tilt error).
+            self.p = self.p + np.diag([cfg.reset_std_m**2] * 3 + [(cfg.reset_std_m / 10.0) ** 2])
+            self.recoveries += 1
+        self.rejections = 0
         p_inv = np.linalg.inv(self.p)
         p_new = np.linalg.inv(p_inv + info)
         self.s = self.s + p_new @ info @ e

@@ -25,10 +25,16 @@ from sanqin.runtime.config import nested, param, require
 
 @dataclass(frozen=True)
 class BoxFilterConfig:
-    """Which clusters are obstacles: size limits of their boxes."""
+    """Which clusters are obstacles: size limits of their boxes.
+
+    Structure — long clusters, thin wall or fence segments, overhead clusters — is left to the static map;
+    the obstacle list carries what stands on the floor and may move (people, pallets, carts, vehicles).
+    """
 
     min_height_m: float = param(0.15, "clusters lower than this are ignored (m)", min=0.0, max=10.0)
     max_length_m: float = param(8.0, "longer clusters (walls, trays) are structure, not obstacles (m)", min=0.1)
+    wall_min_length_m: float = param(3.0, "clusters at least this long and ...", min=0.1)
+    wall_max_width_m: float = param(0.4, "... at most this wide are wall or fence segments: structure (m)", min=0.0)
     max_height_m: float = param(4.0, "taller clusters are structure (m)", min=0.1)
     max_bottom_m: float = param(1.0, "clusters whose bottom is higher above the floor are overhead (m)", min=0.0)
     min_size_m: float = param(0.05, "smallest reported box side (m)", min=0.001, max=1.0)
@@ -149,6 +155,8 @@ class ObstaclePipeline:
             box = box_from_points(cpts, bf.min_size_m)
             if box.size_m[0] > bf.max_length_m:
                 continue
+            if box.size_m[0] >= bf.wall_min_length_m and box.size_m[1] <= bf.wall_max_width_m:
+                continue  # a (partly occluded) wall: part of the static map, not a tracked obstacle
             box = Obstacle(
                 center_m=np.array([box.center_m[0], box.center_m[1], 0.5 * (zmin + zmax)]),
                 size_m=np.array([box.size_m[0], box.size_m[1], zmax - zmin]),

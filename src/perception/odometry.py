@@ -50,6 +50,9 @@ class OdometryConfig:
     max_input_points: int = param(300000, "larger clouds are thinned with a fixed stride first", min=1000)
     min_points: int = param(100, "scans with fewer usable points are skipped", min=10)
     deskew: bool = param(True, "correct the motion during the sweep")
+    tilt_gain: float = param(
+        0.3, "fraction of the roll/pitch difference to the registered scan applied to the IMU attitude", min=0.0, max=1.0
+    )
     sweep_start_azimuth_rad: float = param(-3.141592653589793, "azimuth of the first column of a sweep (rad)")
     sweep_period_s: float = param(0.1, "duration of one sweep (s)", min=0.001, max=10.0)
     registration: RegistrationConfig = nested(RegistrationConfig)
@@ -106,6 +109,7 @@ class LidarOdometry:
         self.last_scan_t: float | None = None
         self.last_wheel_t: float | None = None
         self.wheel_speed_m_s = 0.0
+        self.wheel_accel_m_s2 = 0.0
         self.wheel_yaw_rate = 0.0
         self.imu_yaw_rate: float | None = None
         self.have_wheel = False
@@ -128,7 +132,13 @@ class LidarOdometry:
         """An IMU sample (body FLU); raises :class:`ImuSampleError` for non-finite values."""
         if not self.fused:
             return
-        rate = self.attitude.update(gyro_rad_s, accel_m_s2, t_s)
+        # Remove the motion the wheels measure (forward acceleration, centripetal) from the specific force,
+        # so the attitude filter sees gravity only: otherwise braking or a bend tilts roll/pitch.
+        acc = np.asarray(accel_m_s2, dtype=np.float64).reshape(3)
+        if self.have_wheel:
+            yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
+            acc = acc - np.array([self.wheel_accel_m_s2, self.wheel_speed_m_s * yaw_rate, 0.0])
+        rate = self.attitude.update(gyro_rad_s, acc, t_s)
         roll, pitch, _ = self.attitude.roll_pitch_yaw()
         self.filter.set_attitude(roll, pitch)
         # World yaw rate from body rates at this attitude.
@@ -149,6 +159,8 @@ class LidarOdometry:
                 yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
                 v = self.wheel_speed_m_s
                 self.filter.predict(v * dt, 0.0, yaw_rate * dt, dt)
+                alpha = min(1.0, dt / 0.1)  # 0.1 s low-pass of the differentiated wheel speed
+                self.wheel_accel_m_s2 += alpha * ((float(forward_m_s) - v) / dt - self.wheel_accel_m_s2)
         self.last_wheel_t = t_s
         self.wheel_speed_m_s = float(forward_m_s)
         self.wheel_yaw_rate = float(yaw_rate_rad_s)
@@ -210,6 +222,13 @@ class LidarOdometry:
                     res: CorrectionResult = self.filter.correct(base_meas, reg.information)
                     accepted = res.accepted
                     info["chi2"] = res.chi2
+                    if accepted and cfg.tilt_gain > 0 and not self._rotation_degenerate(reg):
+                        # The scan sees the floor and walls: pull roll/pitch toward it (a tilt error would
+                        # otherwise be built into the map and never corrected).
+                        _, pitch_m, roll_m = Rotation.from_matrix(base_meas[:3, :3]).as_euler("ZYX")
+                        self.attitude.correct_tilt(float(roll_m), float(pitch_m), cfg.tilt_gain)
+                        roll, pitch, _ = self.attitude.roll_pitch_yaw()
+                        self.filter.set_attitude(roll, pitch)
                 else:
                     accepted = False
                 self.rejected_corrections += int(not accepted)
@@ -224,6 +243,12 @@ class LidarOdometry:
         self.last_scan_t = t_s
         self.frames += 1
         return self.estimate(t_s, deg_dims, accepted, info)
+
+    @staticmethod
+    def _rotation_degenerate(reg: RegistrationResult) -> bool:
+        """Whether a degenerate direction involves roll or pitch."""
+        d = reg.degenerate_dirs
+        return bool(d.shape[0] and np.any(np.abs(d[:, :2]) > 0.3))
 
     def _prior(self, t_s: float) -> np.ndarray:
         """Predicted base pose at ``t_s``: the filter (fused) or constant velocity (ICP only)."""
