@@ -51,7 +51,7 @@ class OdometryConfig:
     min_points: int = param(100, "scans with fewer usable points are skipped", min=10)
     deskew: bool = param(True, "correct the motion during the sweep")
     tilt_gain: float = param(
-        0.3, "fraction of the roll/pitch difference to the registered scan applied to the IMU attitude", min=0.0, max=1.0
+        0.3, "fraction of the roll/pitch difference to the registered scan applied to the attitude", min=0.0, max=1.0
     )
     sweep_start_azimuth_rad: float = param(-3.141592653589793, "azimuth of the first column of a sweep (rad)")
     sweep_period_s: float = param(0.1, "duration of one sweep (s)", min=0.001, max=10.0)

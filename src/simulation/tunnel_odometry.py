@@ -1,9 +1,9 @@
 """Simulator plugin: a robot drives a cable tunnel with LiDAR, wheel encoders and an IMU; scores odometry drift.
 
 World: :func:`sanqin.simulation.worlds.tunnel.build_tunnel` (frame ``world``; trays, brackets, joints, a
-parked cart, ramps and bends). The robot stands still for ``start_rest_s``, then drives the centre line from ``start_station_m`` to
-``end_station_m`` (accelerating to
-``speed_m_s`` and braking over ``accel_time_s``), base_link on the floor, pitched with the floor and yawed with the bends.
+parked cart, ramps and bends). The robot stands still for ``start_rest_s``, then drives the centre line
+from ``start_station_m`` to ``end_station_m`` (accelerating to ``speed_m_s`` and braking over
+``accel_time_s``), base_link on the floor, pitched with the floor and yawed with the bends.
 
 Publishes (simulated time):
 
