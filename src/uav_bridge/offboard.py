@@ -1,5 +1,6 @@
-"""Offboard setpoints from the planner (ENU, map frame at the autopilot's local origin) → MAVLink
-SET_POSITION_TARGET_LOCAL_NED at a steady rate, with proof of life and a safe hold.
+"""Offboard setpoints from the planner (ENU, map frame at the autopilot's local origin, or WGS84 with an
+altitude above home) → MAVLink SET_POSITION_TARGET_LOCAL_NED / SET_POSITION_TARGET_GLOBAL_INT at a steady
+rate, with proof of life and a safe hold.
 
 Autopilots leave offboard/guided control when the setpoint stream stops, so the streamer re-sends the last
 setpoint at ``rate_hz``. If the planner itself goes silent for ``planner_timeout_s``, the streamer stops
@@ -40,6 +41,22 @@ class Setpoint:
         return all(math.isfinite(v) for v in (self.east_m, self.north_m, self.up_m, self.yaw_rad))
 
 
+@dataclass(frozen=True)
+class GlobalSetpoint:
+    """A position setpoint in WGS84 (deg) with altitude above home (m) and a yaw (rad, CCW from east)."""
+
+    latitude_deg: float
+    longitude_deg: float
+    relative_alt_m: float
+    yaw_rad: float = 0.0
+
+    def is_finite(self) -> bool:
+        """No NaN/inf, and latitude/longitude in range."""
+        return (all(math.isfinite(v) for v in (self.latitude_deg, self.longitude_deg, self.relative_alt_m,
+                                                self.yaw_rad))
+                and -90.0 <= self.latitude_deg <= 90.0 and -180.0 <= self.longitude_deg <= 180.0)
+
+
 def setpoint_from_pose(position_m: Any, orientation_xyzw: Any) -> Setpoint:
     """A planner pose (ENU position, xyzw orientation) → setpoint (yaw from the orientation)."""
     yaw = rpy_from_quat(tuple(float(v) for v in orientation_xyzw))[2]
@@ -57,14 +74,14 @@ class OffboardStreamer:
         self.period_s = 1.0 / rate_hz
         self.planner_timeout_s = planner_timeout_s
         self.enabled = False
-        self.setpoint: Setpoint | None = None
+        self.setpoint: Setpoint | GlobalSetpoint | None = None
         self.last_planner_s = -math.inf
         self.holding = False
         self._next_s = 0.0
         self.enabled_at_s = 0.0
         self.counters = {"setpoints_in": 0, "setpoints_rejected": 0, "sent": 0, "holds": 0}
 
-    def on_setpoint(self, sp: Setpoint, now_s: float) -> None:
+    def on_setpoint(self, sp: Setpoint | GlobalSetpoint, now_s: float) -> None:
         """A new planner setpoint (non-finite ones are rejected and do not count as proof of life)."""
         if not sp.is_finite():
             self.counters["setpoints_rejected"] += 1
@@ -98,8 +115,14 @@ class OffboardStreamer:
             self._next_s = now_s + self.period_s
         return event
 
-    def encode(self, sp: Setpoint, now_s: float) -> Any:
-        """SET_POSITION_TARGET_LOCAL_NED for a setpoint."""
+    def encode(self, sp: Setpoint | GlobalSetpoint, now_s: float) -> Any:
+        """SET_POSITION_TARGET_LOCAL_NED for a local setpoint, SET_POSITION_TARGET_GLOBAL_INT (relative
+        altitude) for a global one."""
+        if isinstance(sp, GlobalSetpoint):
+            return self.mav.set_position_target_global_int_encode(
+                int(now_s * 1000) & 0xFFFFFFFF, self.ts, self.tc, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                POSITION_YAW_MASK, int(round(sp.latitude_deg * 1e7)), int(round(sp.longitude_deg * 1e7)),
+                sp.relative_alt_m, 0, 0, 0, 0, 0, 0, yaw_enu_to_ned(sp.yaw_rad), 0)
         n, e, d = enu_to_ned(sp.east_m, sp.north_m, sp.up_m)
         return self.mav.set_position_target_local_ned_encode(
             int(now_s * 1000) & 0xFFFFFFFF, self.ts, self.tc, mavlink.MAV_FRAME_LOCAL_NED, POSITION_YAW_MASK,

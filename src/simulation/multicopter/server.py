@@ -368,7 +368,9 @@ class MavlinkServer:
     def _on_set_position_target_global_int(self, m: Any) -> None:
         e, n, _ = self.ap.origin.to_enu(m.lat_int / 1e7, m.lon_int / 1e7)
         if math.isfinite(m.alt):
-            self.ap.offboard_setpoint = (self.now_s, np.array([e, n, m.alt]))
+            relative = int(m.coordinate_frame) in (C.MAV_FRAME_GLOBAL_RELATIVE_ALT, C.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT)
+            up = m.alt if relative else m.alt - self.ap.origin.altitude_m
+            self.ap.offboard_setpoint = (self.now_s, np.array([e, n, up]))
 
     # --- parameters -------------------------------------------------------------------------------
     def _param_value(self, name: str) -> Any:
