@@ -27,8 +27,13 @@ TORCH_MASS_KG = 0.8
 TORCH_COM_M = (0.0, 0.0, 0.075)
 
 
-def build_welding_cell(model_path: str, surface_z_m: float, seam: np.ndarray, friction: float = 0.3) -> mujoco.MjModel:
-    """Compile the cell: UR5e + torch (F/T sensor site ``ft_sensor``, tip site ``torch_tip``) + plate."""
+def build_welding_cell(
+    model_path: str, seam: np.ndarray, normal: np.ndarray, offset_m: float = 0.0, friction: float = 0.3
+) -> mujoco.MjModel:
+    """Compile the cell: UR5e + torch (F/T sensor site ``ft_sensor``, tip site ``torch_tip``) + plate.
+
+    ``seam`` lies on the nominal surface with unit ``normal``; the real plate surface is ``offset_m`` along it.
+    """
     spec = ur5e_spec(model_path)
     torch = spec.body("wrist_3_link").add_body(name="torch", pos=[0, 0.1, 0], quat=[-1, 1, 1, 1])
     torch.gravcomp = 0.0  # the tool's weight is what the F/T sensor must see
@@ -42,14 +47,14 @@ def build_welding_cell(model_path: str, surface_z_m: float, seam: np.ndarray, fr
                     name="ft_force")
     spec.add_sensor(type=mujoco.mjtSensor.mjSENS_TORQUE, objtype=mujoco.mjtObj.mjOBJ_SITE, objname="ft_sensor",
                     name="ft_torque")
-    center = seam.mean(axis=0)
-    plate_pos = [center[0], center[1], surface_z_m - 0.01]
-    spec.worldbody.add_geom(name="plate", type=mujoco.mjtGeom.mjGEOM_BOX, pos=plate_pos,
+    quat = np.zeros(4)
+    mujoco.mju_quatZ2Vec(quat, normal)
+    plate_pos = seam.mean(axis=0) + (offset_m - 0.01) * normal
+    spec.worldbody.add_geom(name="plate", type=mujoco.mjtGeom.mjGEOM_BOX, pos=plate_pos, quat=quat,
                             size=[0.2, 0.2, 0.01], friction=[friction, 0.005, 0.0001], solref=[0.02, 1.0],
                             rgba=[0.5, 0.5, 0.55, 1])
     for i in range(len(seam) - 1):  # the seam, drawn (no collision)
-        a, b = seam[i].copy(), seam[i + 1].copy()
-        a[2] = b[2] = surface_z_m + 0.0005
+        a, b = (seam[i : i + 2] + (offset_m + 0.0005) * normal)
         spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_CAPSULE, fromto=[*a, *b], size=[0.001, 0, 0],
                                 contype=0, conaffinity=0, rgba=[1, 0.3, 0, 1])
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC  # closer to Coulomb friction than the pyramid
@@ -62,7 +67,9 @@ class WeldingCellConfig:
 
     model_path: str = param(DEFAULT_UR5E_PATH, "UR5e MJCF (relative to the share folder)")
     waypoints_m: tuple[float, ...] = param((0.45, 0.05, 0.30, 0.52, 0.15, 0.30), "nominal seam, x y z per point (m)")
-    surface_offset_m: float = param(0.0, "real surface minus nominal surface along +z (m)", min=-0.05, max=0.05)
+    normal: tuple[float, ...] = param((0.0, 0.0, 1.0), "nominal surface normal (world); the seam lies in that plane")
+    surface_offset_m: float = param(0.0, "real surface minus nominal surface along the normal (m)",
+                                    min=-0.05, max=0.05)
     target_force_n: float = param(15.0, "force the controller should hold (for the error metric)", min=0.0)
     contact_threshold_n: float = param(3.0, "force counted as contact (N)", min=0.0)
     settle_s: float = param(0.8, "time after first contact excluded from the force metric (s)", min=0.0)
@@ -76,6 +83,10 @@ class WeldingCellConfig:
 
     def __post_init__(self) -> None:
         require(len(self.waypoints_m) >= 6 and len(self.waypoints_m) % 3 == 0, "waypoints_m: x y z per point")
+        require(len(self.normal) == 3 and float(np.linalg.norm(self.normal)) > 0, "normal: a non-zero 3-vector")
+        pts = np.asarray(self.waypoints_m, float).reshape(-1, 3)
+        n = np.asarray(self.normal, float) / np.linalg.norm(self.normal)
+        require(float(np.abs((pts - pts[0]) @ n).max()) < 1e-6, "waypoints_m must lie in the plane of the normal")
 
 
 class WeldingCellSim:
@@ -88,8 +99,8 @@ class WeldingCellSim:
         self.ctx = ctx
         self.rng = ctx.rng
         self.seam = np.asarray(config.waypoints_m, float).reshape(-1, 3)
-        self.surface_z = float(self.seam[0, 2] + config.surface_offset_m)
-        self.m = build_welding_cell(config.model_path, self.surface_z, self.seam, config.friction)
+        self.n_hat = np.asarray(config.normal, float) / np.linalg.norm(config.normal)
+        self.m = build_welding_cell(config.model_path, self.seam, self.n_hat, config.surface_offset_m, config.friction)
         self.m.opt.timestep = config.physics_dt_s
         self.d = mujoco.MjData(self.m)
         mujoco.mj_resetDataKeyframe(self.m, self.d, 0)
@@ -98,8 +109,7 @@ class WeldingCellSim:
         self.io.subscribe_commands(config.forward_topic, config.trajectory_topic)
         self.tip = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_SITE, "torch_tip")
         self.tip_geom = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_GEOM, "torch_tip_geom")
-        seg = np.diff(self.seam[:, :2], axis=0)
-        self.seg_len = np.linalg.norm(seg, axis=1)
+        self.seg_len = np.linalg.norm(np.diff(self.seam, axis=0), axis=1)
         self.length_m = float(self.seg_len.sum())
         self.first_contact_s: float | None = None
         self.force_err: list[float] = []
@@ -119,14 +129,16 @@ class WeldingCellSim:
         return total
 
     def _seam_projection(self, p: np.ndarray) -> tuple[float, float]:
-        """(arc length along the seam, in-plane distance to the seam) of a point."""
+        """(arc length along the seam, distance to the seam within the surface plane) of a point."""
         best = (0.0, np.inf)
         s0 = 0.0
         for i, L in enumerate(self.seg_len):
-            a, b = self.seam[i, :2], self.seam[i + 1, :2]
+            a, b = self.seam[i], self.seam[i + 1]
             u = (b - a) / L
-            s = float(np.clip((p[:2] - a) @ u, 0.0, L))
-            dist = float(np.linalg.norm(p[:2] - (a + u * s)))
+            d = p - a
+            d = d - (d @ self.n_hat) * self.n_hat  # the height above the surface is not a seam error
+            s = float(np.clip(d @ u, 0.0, L))
+            dist = float(np.linalg.norm(d - u * s))
             if dist < best[1]:
                 best = (s0 + s, dist)
             s0 += L

@@ -90,3 +90,24 @@ def test_tool_axis_alignment_helper() -> None:
         a = np.asarray(axis) / np.linalg.norm(axis)
         out = align_tool_axis(R, a)
         assert np.allclose(out[:, 2], a) and np.allclose(out.T @ out, np.eye(3))
+
+
+def test_seam_on_a_tilted_plate(ur5e_path) -> None:
+    import numpy as np
+
+    tilt = 0.25  # rad about x
+    n = np.array([0.0, -np.sin(tilt), np.cos(tilt)])
+    e1, p0 = np.array([1.0, 0.0, 0.0]), np.array([0.45, 0.05, 0.30])
+    e2 = np.cross(n, e1)
+    wp = np.concatenate([p0, p0 + 0.05 * e1 + 0.05 * e2, p0 + 0.02 * e1 + 0.12 * e2]).tolist()
+    sc = load_scenario(SCENARIO)
+    sim, node = sc.simulators[0], sc.nodes[0]
+    sc = dataclasses.replace(
+        sc,
+        simulators=(dataclasses.replace(sim, params={**sim.params, "waypoints_m": wp, "normal": n.tolist(),
+                                                      "surface_offset_m": 0.005}),),
+        nodes=(dataclasses.replace(node, params={"waypoints_m": wp, "normal": n.tolist()}),),
+    )
+    result = run_scenario(sc, record=False, plots=False)
+    assert result.passed, result.checks
+    assert result.metrics["cell.force_rms_error_n"] < 1.5 and result.metrics["cell.seam_rms_error_m"] < 0.001
