@@ -19,9 +19,8 @@ import numpy as np
 
 from sanqin.control.robot_model import DEFAULT_UR5E_PATH
 from sanqin.runtime.config import param, require
-from sanqin.simulation.mujoco_arm import ArmIO, ur5e_spec
+from sanqin.simulation.mujoco_arm import UR5E_JOINT_NAMES, ArmIO, ur5e_spec
 
-UR5E_JOINTS = ("shoulder_pan", "shoulder_lift", "elbow", "wrist_1", "wrist_2", "wrist_3")
 TORCH_LENGTH_M = 0.15
 TORCH_MASS_KG = 0.8
 TORCH_COM_M = (0.0, 0.0, 0.075)
@@ -105,7 +104,7 @@ class WeldingCellSim:
         self.d = mujoco.MjData(self.m)
         mujoco.mj_resetDataKeyframe(self.m, self.d, 0)
         mujoco.mj_forward(self.m, self.d)
-        self.io = ArmIO(ctx, self.m, self.d, UR5E_JOINTS)
+        self.io = ArmIO(ctx, self.m, self.d, UR5E_JOINT_NAMES)
         self.io.subscribe_commands(config.forward_topic, config.trajectory_topic)
         self.tip = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_SITE, "torch_tip")
         self.tip_geom = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_GEOM, "torch_tip_geom")
