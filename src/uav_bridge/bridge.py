@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sanqin.uav_bridge.connection import MavConnection, SigningConfig, load_signing_key, open_transport
@@ -52,6 +52,7 @@ class Bridge:
         for sysid in self.options.vehicles:
             self._add_vehicle(sysid)
         self._next_heartbeat_s = 0.0
+        self._last_step_s = float("nan")
         self.counters = {"ignored_foreign_sysid": 0, "heartbeats_sent": 0}
 
     @classmethod
@@ -67,10 +68,17 @@ class Bridge:
         tlog = TlogWriter(o.tlog_path) if o.tlog_path else None
         return cls(conn, o, tlog)
 
-    def _add_vehicle(self, sysid: int, component_id: int = 1) -> Vehicle:
-        v = Vehicle(sysid, self.conn.mav, self.conn.send, self.options.vehicle, component_id)
+    def _add_vehicle(self, sysid: int, component_id: int = 1, options: VehicleOptions | None = None) -> Vehicle:
+        v = Vehicle(sysid, self.conn.mav, self.conn.send, options or self.options.vehicle, component_id)
         self.vehicles[sysid] = v
         return v
+
+    def accept_vehicle(self, system_id: int, options: VehicleOptions | None = None) -> Vehicle:
+        """Accept (and return) another vehicle on this link, e.g. for a second node sharing it."""
+        if system_id in self.vehicles:
+            return self.vehicles[system_id]
+        self.options = replace(self.options, vehicles=(*self.options.vehicles, system_id))
+        return self._add_vehicle(system_id, 1, options)
 
     def vehicle(self, system_id: int | None = None) -> Vehicle:
         """A vehicle by system id (the only/first one when ``None``)."""
@@ -125,6 +133,12 @@ class Bridge:
                 return v
             self.conn.wait(0.02)
         raise LinkLost(f"no heartbeat from vehicle {system_id or ''} within {timeout_s:.1f} s")
+
+    def step_once(self, now_s: float) -> None:
+        """:meth:`step`, unless already stepped at this time (several nodes sharing one link)."""
+        if now_s != self._last_step_s:
+            self._last_step_s = now_s
+            self.step(now_s)
 
     def close(self) -> None:
         """Close the connection and the telemetry log."""

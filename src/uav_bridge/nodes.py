@@ -10,13 +10,15 @@ Topics (relative, so ``namespace: uav1`` gives ``/uav1/fix`` …):
 * in ``setpoint`` geometry_msgs/PoseStamped (offboard position target, ENU ``map``) from the MPC planner;
   ``mission_plan`` std_msgs/String holding a QGroundControl .plan JSON document (replaces the staged plan).
 
-Services (std_srvs): ``arm`` SetBool, ``takeoff``/``land``/``rtl``/``hold``/``start_mission``/
+Services (std_srvs): ``arm`` SetBool, ``takeoff``/``land``/``rtl``/``hold``/``set_home``/``start_mission``/
 ``clear_mission``/``download_mission`` Trigger, ``upload`` Trigger (the staged plan: fence, rally, mission),
 ``fly`` Trigger (upload → pre-flight → arm → start), ``preflight`` Trigger (answers at once), ``offboard``
 SetBool. Commands run through the MAVLink command protocol, so their outcome arrives later: the service
 answers "sent" and the result (with the autopilot's reason on failure) is published on ``events``.
 
-Several vehicles: one node per vehicle, each with its namespace, ``vehicle_system_id`` and connection.
+Several vehicles: one node per vehicle, each with its namespace and ``vehicle_system_id``; with their own
+connections, or sharing one link (``link.share: true``, same ``link.url``, nodes in one process).
+Go-to targets are offboard setpoints on ``setpoint`` (a Trigger/SetBool service cannot carry coordinates).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class LinkConfig:
     require_signing: bool = param(False, "refuse unsigned incoming traffic")
     tlog_path: str = param("", "telemetry log (.tlog) to append to; empty: none")
     autopilot: str = param("ardupilot", "mode mapping when the heartbeat does not say", choices=("ardupilot", "px4"))
+    share: bool = param(False, "share this URL with other uav_bridge nodes in the process (several vehicles "
+                               "on one link, one node and namespace per vehicle)")
     home_at_seq0: bool = param(False, "ArduPilot mission numbering (seq 0 = home) on upload/download")
 
 
@@ -153,12 +157,28 @@ def bridge_options(c: UavBridgeConfig) -> BridgeOptions:
                          require_signing=c.link.require_signing, tlog_path=c.link.tlog_path, vehicle=vehicle)
 
 
+#: Links shared between nodes of one process: URL → (bridge, number of nodes using it).
+_SHARED: dict[str, tuple[Bridge, int]] = {}
+
+
+def _open_bridge(c: UavBridgeConfig) -> Bridge:
+    if not c.link.share:
+        return Bridge.open(c.link.url, bridge_options(c))
+    bridge, users = _SHARED.get(c.link.url, (None, 0))
+    if bridge is None:
+        bridge = Bridge.open(c.link.url, bridge_options(c))
+    else:
+        bridge.accept_vehicle(c.link.vehicle_system_id, bridge_options(c).vehicle)
+    _SHARED[c.link.url] = (bridge, users + 1)
+    return bridge
+
+
 class UavBridgeNode:
     """The component: a :class:`Bridge` with one vehicle, its telemetry, services, plan and safety."""
 
     def __init__(self, config: UavBridgeConfig) -> None:
         self.config = config
-        self.bridge = Bridge.open(config.link.url, bridge_options(config))
+        self.bridge = _open_bridge(config)
         self.vehicle: Vehicle = self.bridge.vehicle(config.link.vehicle_system_id)
         sf = config.safety
         self.limits = PreflightLimits(sf.min_fix_type, sf.min_satellites, sf.min_battery, sf.require_ekf,
@@ -201,7 +221,7 @@ class UavBridgeNode:
     # --- timer ------------------------------------------------------------------------------------
     def tick(self, t_s: float) -> dict[str, Any]:
         """Poll the link, advance protocols, the plan executive, offboard and safety; publish."""
-        self.bridge.step(t_s)
+        self.bridge.step_once(t_s)
         v = self.vehicle
         for _t, e in v.events:
             self._event(f"link {e}")
@@ -305,6 +325,10 @@ class UavBridgeNode:
         """Hold position (LOITER/HOLD)."""
         return self._watch_op("hold", self.vehicle.pause())
 
+    def srv_set_home(self, request: Any, t_s: float) -> ServiceResult:
+        """Set home to the vehicle's current position."""
+        return self._watch_op("set home", self.vehicle.set_home())
+
     def srv_start_mission(self, request: Any, t_s: float) -> ServiceResult:
         """Start the uploaded mission."""
         return self._watch_op("start mission", self.vehicle.start_mission())
@@ -367,7 +391,14 @@ class UavBridgeNode:
         return out
 
     def close(self) -> None:
-        """Close the link."""
+        """Close the link (a shared one when its last node closes)."""
+        url = self.config.link.url
+        if self.config.link.share and url in _SHARED:
+            bridge, users = _SHARED[url]
+            if users > 1:
+                _SHARED[url] = (bridge, users - 1)
+                return
+            del _SHARED[url]
         self.bridge.close()
 
 
@@ -401,6 +432,7 @@ UAV_BRIDGE = NodeSpec(
         Service("rtl", "std_srvs/srv/Trigger", "srv_rtl"),
         Service("hold", "std_srvs/srv/Trigger", "srv_hold"),
         Service("start_mission", "std_srvs/srv/Trigger", "srv_start_mission"),
+        Service("set_home", "std_srvs/srv/Trigger", "srv_set_home", "home = the current position"),
         Service("clear_mission", "std_srvs/srv/Trigger", "srv_clear_mission"),
         Service("download_mission", "std_srvs/srv/Trigger", "srv_download_mission"),
         Service("upload", "std_srvs/srv/Trigger", "srv_upload"),

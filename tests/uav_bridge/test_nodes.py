@@ -134,3 +134,40 @@ def test_plan_leaving_its_fence_is_refused_before_arming() -> None:
     texts = [e.data for e in got["events"]]
     assert any("pre-flight checks failed" in t and "outside the inclusion fence" in t for t in texts), texts
     assert not sim.autopilot.armed and sim.armed_s == 0
+
+
+def test_two_vehicles_share_one_link_each_under_its_namespace() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"udpin:127.0.0.1:{port}"
+    g = Graph()
+    nodes = {}
+    for k in (1, 2):
+        cfg = load_node_config(UavBridgeConfig, share_dir() / "config" / "uav_bridge.yaml", "uav_bridge", f"uav{k}",
+                               {"link": {"url": url, "share": True, "vehicle_system_id": k, "role": "gcs",
+                                         "system_id": 255}})
+        nodes[k] = g.add_node(UAV_BRIDGE, cfg, namespace=f"uav{k}", strict=True)
+    assert nodes[1].component.bridge is nodes[2].component.bridge
+    sims = [MulticopterSimulator(MulticopterConfig(connection=f"udpout:127.0.0.1:{port}", system_id=k,
+                                                   home_latitude_deg=52.0 + 0.01 * k)) for k in (1, 2)]
+    fixes: dict[int, list] = {1: [], 2: []}
+    for k in (1, 2):
+        g.bus.subscribe(f"/uav{k}/fix", "sensor_msgs/msg/NavSatFix", fixes[k].append)
+    try:
+        t = 0.0
+        for _ in range(150):
+            t += 0.02
+            for s in sims:
+                s.step(t)
+            g.advance_to(t)
+        assert fixes[1] and fixes[2]
+        assert abs(fixes[1][-1].latitude - 52.01) < 1e-3 and abs(fixes[2][-1].latitude - 52.02) < 1e-3
+        assert nodes[2].call_service("set_home").success
+    finally:
+        for k in (1, 2):
+            nodes[k].component.close()
+        for s in sims:
+            s.close()
