@@ -26,7 +26,18 @@ TORCH_MASS_KG = 0.8
 TORCH_COM_M = (0.0, 0.0, 0.075)
 
 
-def build_welding_cell(
+#: The arm's joints in command order (kept under this name for :mod:`sanqin.simulation.gazebo.welding`).
+UR5E_JOINTS = UR5E_JOINT_NAMES
+
+
+def build_welding_cell(model_path: str, surface_z_m: float, seam: np.ndarray, friction: float = 0.3) -> mujoco.MjModel:
+    """The cell with a horizontal plate whose top is at ``surface_z_m`` (see :func:`build_welding_cell_along`)."""
+    seam = np.asarray(seam, float)
+    return build_welding_cell_along(model_path, seam, np.array([0.0, 0.0, 1.0]), surface_z_m - float(seam[0, 2]),
+                                    friction)
+
+
+def build_welding_cell_along(
     model_path: str, seam: np.ndarray, normal: np.ndarray, offset_m: float = 0.0, friction: float = 0.3
 ) -> mujoco.MjModel:
     """Compile the cell: UR5e + torch (F/T sensor site ``ft_sensor``, tip site ``torch_tip``) + plate.
@@ -92,6 +103,9 @@ class WeldingCellSim:
     """Simulator plugin (see :mod:`sanqin.runtime.scenario`)."""
 
     Config = WeldingCellConfig
+    #: surface normal used by the seam metric (instances set it from the config; the class value serves
+    #: measuring-only instances such as the Gazebo twin's scorer)
+    n_hat = np.array([0.0, 0.0, 1.0])
 
     def __init__(self, config: WeldingCellConfig, ctx: Any) -> None:
         self.config = config
@@ -99,7 +113,8 @@ class WeldingCellSim:
         self.rng = ctx.rng
         self.seam = np.asarray(config.waypoints_m, float).reshape(-1, 3)
         self.n_hat = np.asarray(config.normal, float) / np.linalg.norm(config.normal)
-        self.m = build_welding_cell(config.model_path, self.seam, self.n_hat, config.surface_offset_m, config.friction)
+        self.m = build_welding_cell_along(config.model_path, self.seam, self.n_hat, config.surface_offset_m,
+                                          config.friction)
         self.m.opt.timestep = config.physics_dt_s
         self.d = mujoco.MjData(self.m)
         mujoco.mj_resetDataKeyframe(self.m, self.d, 0)
