@@ -3,8 +3,10 @@
 Each record is one line ``<crc32 as 8 hex digits> <compact JSON>\\n``; the first record is a header
 (format, patient, plan, start time). Every append is one ``write(2)`` on an unbuffered descriptor opened
 with ``O_APPEND``, so once :meth:`SessionWriter.append` returns the record is in the kernel and survives the
-process being killed; ``fsync`` runs every ``fsync_every`` records, after ``fsync_interval_s``, and at
-once for records marked ``durable`` (safety events, trial results), bounding what a power loss can take.
+process being killed. ``fsync`` (which takes milliseconds on ordinary disks — far too long for a 1 kHz
+control cycle) runs on a background thread: every ``fsync_every`` records, after ``fsync_interval_s``, and
+as soon as possible after a record marked ``durable`` (safety events, trial results), bounding what a power
+loss can take to the records of the last sync interval. ``background_sync=False`` fsyncs inline instead.
 
 :func:`read_session` reloads a file: a line whose checksum or JSON is bad is skipped and reported (the
 records after it are kept: newline framing resynchronises), a final line without its newline is reported
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -42,7 +45,11 @@ def _clean(value: Any) -> Any:
 
 def encode_record(record: dict[str, Any]) -> bytes:
     """One framed line for ``record``."""
-    payload = json.dumps(_clean(record), separators=(",", ":"), allow_nan=False).encode("utf-8")
+    try:  # fast path: plain Python data without NaN (the common sample record)
+        text = json.dumps(record, separators=(",", ":"), allow_nan=False)
+    except (ValueError, TypeError):
+        text = json.dumps(_clean(record), separators=(",", ":"), allow_nan=False)
+    payload = text.encode("utf-8")
     return b"%08x %s\n" % (zlib.crc32(payload), payload)
 
 
@@ -50,13 +57,19 @@ class SessionWriter:
     """Append-only writer of one session file (see the module docstring)."""
 
     def __init__(self, path: str | Path, header: dict[str, Any], *, fsync_every: int = 20,
-                 fsync_interval_s: float = 0.25) -> None:
+                 fsync_interval_s: float = 0.25, background_sync: bool = True) -> None:
         self.path = Path(path)
         self.fsync_every = max(1, int(fsync_every))
         self.fsync_interval_s = fsync_interval_s
         self.seq = 0
-        self._unsynced = 0
+        self._written = 0  # records written (only the appending thread changes it)
+        self._synced = 0  # records known to be on disk (only the syncing thread changes it)
         self._last_sync = time.monotonic()
+        self.sync_error: SessionLogError | None = None
+        self.syncs = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
@@ -65,6 +78,9 @@ class SessionWriter:
         except OSError as err:
             raise SessionLogError(f"{self.path}: cannot create session file: {err.strerror or err}") from err
         self._sync_dir()
+        if background_sync:
+            self._thread = threading.Thread(target=self._sync_loop, name=f"fsync {self.path.name}", daemon=True)
+            self._thread.start()
         self.append({"type": "header", "format": FORMAT, "wall_time": time.time(), **header}, durable=True)
 
     def append(self, record: dict[str, Any], durable: bool = False) -> int:
@@ -83,28 +99,58 @@ class SessionWriter:
         except OSError as err:
             raise SessionLogError(f"{self.path}: write failed: {err.strerror or err}") from err
         self.seq += 1
-        self._unsynced += 1
-        now = time.monotonic()
-        if durable or self._unsynced >= self.fsync_every or now - self._last_sync >= self.fsync_interval_s:
-            self.sync()
+        self._written += 1
+        if self.sync_error is not None:
+            raise self.sync_error
+        unsynced = self._written - self._synced
+        if durable or unsynced >= self.fsync_every or time.monotonic() - self._last_sync >= self.fsync_interval_s:
+            if self._thread is not None:
+                self._wake.set()
+            else:
+                self.sync()
         return rec["seq"]
 
     def sync(self) -> None:
-        """fsync the file now."""
-        if self._fd is not None and self._unsynced:
+        """fsync the file now (from the calling thread; the descriptor is never closed while the thread runs)."""
+        fd, target = self._fd, self._written
+        if fd is None or target == self._synced:
+            return
+        try:
+            os.fsync(fd)
+        except OSError as err:
+            raise SessionLogError(f"{self.path}: fsync failed: {err.strerror or err}") from err
+        self._synced = max(self._synced, target)
+        self._last_sync = time.monotonic()
+        self.syncs += 1
+
+    @property
+    def unsynced(self) -> int:
+        """Records written but not yet known to be on disk."""
+        return self._written - self._synced
+
+    def _sync_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.fsync_interval_s)
+            self._wake.clear()
             try:
-                os.fsync(self._fd)
-            except OSError as err:
-                raise SessionLogError(f"{self.path}: fsync failed: {err.strerror or err}") from err
-            self._unsynced = 0
-            self._last_sync = time.monotonic()
+                self.sync()
+            except SessionLogError as err:
+                self.sync_error = err  # reported by the next append
+                return
 
     def close(self) -> None:
-        """fsync and close (idempotent)."""
+        """Stop the sync thread, fsync and close (idempotent)."""
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join()
+            self._thread = None
         if self._fd is not None:
-            self.sync()
-            os.close(self._fd)
-            self._fd = None
+            try:
+                self.sync()
+            finally:
+                os.close(self._fd)
+                self._fd = None
 
     def __enter__(self) -> SessionWriter:
         return self

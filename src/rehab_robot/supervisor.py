@@ -129,7 +129,12 @@ class SafetySupervisor:
 
     def __init__(self, config: SupervisorConfig, robot: Robot, profile: PatientProfile,
                  on_event: Callable[[SafetyEvent], None] | None = None) -> None:
-        problems = profile.limits.exceedances(robot.hardware)
+        lim = profile.limits
+        if lim.task_min.shape != (robot.n_task,) or lim.max_joint_torque_nm.shape != (robot.n_joints,):
+            raise SafetyError(f"profile {profile.patient_id!r} has limits for {lim.task_min.size} task axes / "
+                              f"{lim.max_joint_torque_nm.size} joints, robot {robot.name!r} has {robot.n_task} / "
+                              f"{robot.n_joints}")
+        problems = lim.exceedances(robot.hardware)
         if problems or profile.robot.startswith("exo") != (robot.name == "exoskeleton"):
             raise SafetyError(f"profile {profile.patient_id!r} does not fit robot {robot.name!r}: {problems}")
         self.config = config
@@ -158,6 +163,7 @@ class SafetySupervisor:
         self._opp_hist: deque[tuple[float, float]] = deque()
         self._f_filt: np.ndarray | None = None
         self._v_slow: np.ndarray | None = None
+        self._hold_dir: np.ndarray | None = None  # the motion direction a spasm opposed (judged during HOLD)
         self._clamping: set[str] = set()
         self._active: set[str] = set()
         self._estop_input = False
@@ -315,8 +321,6 @@ class SafetySupervisor:
         return SafetyOutput(tau, self.state, events)
 
     # --- outputs per state --------------------------------------------------------------------------
-    _hold_dir: np.ndarray | None = None
-
     def _wall(self, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Soft-wall force (task) and masks of axes inside the low/high wall zones."""
         lim = self.limits

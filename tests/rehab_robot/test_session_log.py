@@ -87,15 +87,20 @@ def test_damaged_header_unreadable_file_and_unserialisable_record(tmp_path) -> N
     assert encode_record({"a": 1}).endswith(b'{"a":1}\n')
 
 
-def test_recorder_keeps_a_write_error_instead_of_raising(tmp_path) -> None:
+def test_recorder_keeps_a_write_error_instead_of_raising(tmp_path, monkeypatch) -> None:
     w = SessionWriter(tmp_path / "s.jsonl", {})
     rec = SessionRecorder(w)
     rec({"type": "trial", "index": 0})
-    os.close(w._fd)  # the disk goes away under the writer
+
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)  # the disk fills up under the writer
     rec({"type": "trial", "index": 1})
     rec({"type": "sample"})
-    assert rec.error is not None and rec.dropped == 2 and rec.written == 1
-    w._fd = None
+    monkeypatch.undo()
+    assert rec.error is not None and "No space left" in str(rec.error)
+    assert rec.dropped == 2 and rec.written == 1
     rec.close()
     assert [r["index"] for r in read_session(tmp_path / "s.jsonl").of_type("trial")] == [0]
 
@@ -135,3 +140,20 @@ def test_killing_the_process_mid_session_loses_no_acknowledged_record(tmp_path) 
     assert set(acked) <= seqs  # every record acknowledged before the kill is recovered
     assert got.header is not None and got.corrupt_records == 0
     assert any(r["type"] == "trial" for r in got.records)
+
+
+def test_fsync_runs_off_the_appending_thread_and_everything_is_synced_on_close(tmp_path) -> None:
+    w = SessionWriter(tmp_path / "s.jsonl", {}, fsync_every=5, fsync_interval_s=0.05)
+    for k in range(50):
+        w.append({"type": "sample", "k": k})
+    w.append({"type": "trial"}, durable=True)
+    deadline = time.monotonic() + 5.0
+    while w.unsynced and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.unsynced == 0 and w.syncs >= 1
+    w.close()
+    assert len(read_session(tmp_path / "s.jsonl").records) == 52
+    inline = SessionWriter(tmp_path / "i.jsonl", {}, background_sync=False, fsync_every=1)
+    inline.append({"type": "x"})
+    assert inline.unsynced == 0
+    inline.close()
