@@ -11,7 +11,7 @@ import pytest
 from sanqin.runtime.config import load_config
 from sanqin.runtime.paths import share_dir
 from sanqin.runtime.scenario import load_scenario
-from sanqin.simulation.gazebo.industrial_bay import _objects
+from sanqin.simulation.gazebo.twin import headless_simulator
 from sanqin.simulation.industrial_bay import IndustrialBaySim
 
 SHARE = share_dir()
@@ -25,6 +25,14 @@ def _parse(path: Path) -> ET.Element:
 def _config():
     sc = load_scenario(SHARE / "sim" / "scenarios" / "industrial_bay_obstacles.yaml")
     return load_config(IndustrialBaySim.Config, sc.simulators[0].params)
+
+
+def _objects(config, t: float):
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "industrial_bay_obstacles.yaml")
+    return headless_simulator(sc, sc.simulators[0].name, _CACHE).objects(t)
+
+
+_CACHE: dict = {}
 
 
 def _floats(text: str) -> np.ndarray:

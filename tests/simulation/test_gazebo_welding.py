@@ -16,7 +16,7 @@ from sanqin.runtime.paths import share_dir
 from sanqin.runtime.runner import run_scenario
 from sanqin.runtime.scenario import load_scenario
 from sanqin.simulation.gazebo.score import score_bag
-from sanqin.simulation.gazebo.welding import _cell
+from sanqin.simulation.gazebo.twin import headless_simulator
 from sanqin.simulation.welding_cell import UR5E_JOINTS, WeldingCellSim
 
 SHARE = share_dir()
@@ -26,6 +26,10 @@ ARM = SHARE / "sim" / "gazebo" / "models" / "welding_seam_arm" / "model.sdf"
 def _config():
     sc = load_scenario(SHARE / "sim" / "scenarios" / "welding_seam.yaml")
     return sc, load_config(WeldingCellSim.Config, sc.simulators[0].params)
+
+
+def _cell(sc):
+    return headless_simulator(sc, sc.simulators[0].name).m
 
 
 def _floats(text: str | None) -> np.ndarray:
@@ -73,8 +77,8 @@ def _parse(path: Path) -> ET.Element:
 
 
 def test_sdf_kinematics_equal_mujoco_forward_kinematics() -> None:
-    _, cfg = _config()
-    m = _cell(cfg)
+    sc, _ = _config()
+    m = _cell(sc)
     d = mujoco.MjData(m)
     model = _parse(ARM).find("model")
     rng = np.random.default_rng(0)
@@ -90,8 +94,8 @@ def test_sdf_kinematics_equal_mujoco_forward_kinematics() -> None:
 
 
 def test_inertias_gains_and_home_come_from_the_mujoco_model() -> None:
-    _, cfg = _config()
-    m = _cell(cfg)
+    sc, _ = _config()
+    m = _cell(sc)
     model = _parse(ARM).find("model")
     for b in range(1, m.nbody):
         link = model.find(f"link[@name='{m.body(b).name}']")

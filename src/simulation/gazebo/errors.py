@@ -19,3 +19,7 @@ class BridgeError(GazeboError, ValueError):
 
 class ScoreError(GazeboError):
     """A Gazebo run cannot be scored (missing or unreadable bag, unknown scenario)."""
+
+
+class NoTwin(TwinError):
+    """The scenario exercises something only its headless simulator can do (e.g. injected autopilot faults)."""

@@ -30,7 +30,7 @@ from sanqin.runtime.errors import ConfigError, ScenarioError
 from sanqin.runtime.registry import get_node_spec
 from sanqin.runtime.scenario import NodeEntry, Scenario, import_object, load_scenario
 from sanqin.simulation.gazebo.bridge import clock_entry, render_bridge_yaml
-from sanqin.simulation.gazebo.errors import TwinError
+from sanqin.simulation.gazebo.errors import NoTwin, TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, num, pose, sdf_root, to_xml
 from sanqin.simulation.gazebo.systems import add_world_systems
 from sanqin.simulation.gazebo.twin import EXPORTERS, Twin, exporter, model_config
@@ -225,6 +225,7 @@ def index_yaml(gen: Generation) -> str:
             "physics_step_s": twin.physics_step_s,
             "iterations": int(math.ceil(sc.duration_s / twin.physics_step_s - 1e-9)),
             "ardupilot_sitl": twin.ardupilot,
+            "external_models": sorted(twin.external_models),
             "recorded_topics": sorted(record_topics(twin)),
             "fidelity_notes": list(dict.fromkeys(twin.notes)),
         }
@@ -264,6 +265,9 @@ def generate(share: Path, only: list[str] | None = None) -> Generation:
             continue
         try:
             twin = build_twin(sc)
+        except NoTwin as err:
+            gen.skipped[sc.name] = str(err)
+            continue
         except ScenarioError as err:
             raise TwinError(f"scenario {sc.name}: {err}") from err
         gen.twins[sc.name] = twin

@@ -15,7 +15,6 @@ plugin's ``odom_topic`` and ``/tf``, as headless.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -32,18 +31,12 @@ COLOURS = {"floor": (0.55, 0.55, 0.55, 1.0), "wall": (0.75, 0.75, 0.7, 1.0), "pa
            "person": (0.8, 0.3, 0.3, 1.0)}
 
 
-def _objects(config: Any, t_s: float) -> list[Any]:
-    """The plugin's own ground truth at ``t_s`` (its ``objects`` reads only the config)."""
-    from sanqin.simulation.industrial_bay import IndustrialBaySim
-
-    return IndustrialBaySim.objects(SimpleNamespace(config=config), t_s)  # type: ignore[arg-type]
-
-
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     """Add the bay, the walkers, the mecanum base with its LiDAR and its driver to ``twin``."""
     retro = config.lidar.intensity_scale * config.lidar.default_reflectivity
-    _bay_model(twin, config, retro)
-    for i, obj in enumerate(o for o in _objects(config, 0.0) if o.kind == "walker"):
+    objects = twin.headless_simulator(entry.name).objects  # the plugin's own ground truth, t → objects
+    _bay_model(twin, config, objects(0.0), retro)
+    for i, obj in enumerate(o for o in objects(0.0) if o.kind == "walker"):
         twin.world_elements.append(_walker(config, i, obj, retro))
     spec = WheeledRobot(part="base", body_min_m=BODY[0], body_max_m=BODY[1], wheelbase_m=WHEELBASE_M,
                         drive="mecanum", body_mass_kg=120.0, odom_topic=config.odom_topic,
@@ -65,7 +58,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.notes.append("walkers are trajectory-animated actors: they pass through the robot instead of colliding")
 
 
-def _bay_model(twin: Twin, config: Any, retro: float) -> Model:
+def _bay_model(twin: Twin, config: Any, objects: list[Any], retro: float) -> Model:
     name = twin.model_name("bay")
     root, model = new_model(name, static=True)
     link = el(model, "link", name="bay")
@@ -76,7 +69,7 @@ def _bay_model(twin: Twin, config: Any, retro: float) -> Model:
              ("wall_north", (0.0, ly / 2, h / 2), (lx, 0.3, h), 0.0, "wall"),
              ("wall_south", (0.0, -ly / 2, h / 2), (lx, 0.3, h), 0.0, "wall")]
     counts: dict[str, int] = {}
-    for obj in _objects(config, 0.0):
+    for obj in objects:
         if obj.kind in ("pallet", "person"):
             k = counts[obj.kind] = counts.get(obj.kind, 0) + 1
             boxes.append((f"{obj.kind}_{k}", tuple(obj.center_m), tuple(obj.size_m), obj.yaw_rad, obj.kind))
@@ -127,17 +120,15 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
 
     from sanqin.msgs.errors import MessageError
     from sanqin.msgs.pointcloud import pointcloud2_to_cloud
-    from sanqin.simulation.industrial_bay import IndustrialBaySim
     from sanqin.simulation.lidar import mount_matrix
 
     mount = mount_matrix(config.lidar)
     odom = [(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, m.pose.pose)
             for _, m in bag.messages(config.odom_topic)]
     stamps = np.array([t for t, _ in odom])
-    scorer: Any = IndustrialBaySim.__new__(IndustrialBaySim)  # the plugin's scoring state, no simulation
-    scorer.config = config
-    scorer.tp = scorer.fp = scorer.fn = scorer.frames_scored = scorer.frames_received = scorer.malformed = 0
-    scorer.speed_errors, scorer.position_errors, scorer._history, scorer._pending = [], [], [], []
+    from sanqin.simulation.gazebo.twin import headless_simulator
+
+    scorer = headless_simulator(scenario, entry.name)  # fresh: its scoring state is empty
     for _, msg in bag.messages(config.points_topic):
         try:
             cloud = pointcloud2_to_cloud(msg)
@@ -154,11 +145,11 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
         pts = np.asarray(cloud.points, dtype=np.float64)
         pts = pts[np.isfinite(pts).all(axis=1)]
         world = pts @ wl[:3, :3].T + wl[:3, 3]
-        objs = IndustrialBaySim.objects(scorer, t)
-        visible = np.array([IndustrialBaySim._count_inside(world, o) >= config.min_visible_points for o in objs])
+        objs = scorer.objects(t)
+        visible = np.array([scorer._count_inside(world, o) >= config.min_visible_points for o in objs])
         scorer._pending.append((t, objs, visible, m[:3, 3].copy()))
     pending = scorer._pending
     for _, msg in bag.messages(config.obstacles_topic):
         scorer._pending = pending  # the plugin keeps the last 50 sweeps; a replay keeps them all
-        IndustrialBaySim._on_obstacles(scorer, msg)
-    return IndustrialBaySim.metrics(scorer)
+        scorer._on_obstacles(msg)
+    return scorer.metrics()

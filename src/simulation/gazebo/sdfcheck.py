@@ -216,3 +216,19 @@ def check_files(paths: Sequence[str | Path], model_dirs: Sequence[str | Path] = 
             continue
         rep.errors.append(f"checker gave no verdict (exit {res.returncode}): {res.stderr.strip()[-500:]}")
     return list(reports.values())
+
+
+def stub_models(names: Sequence[str], directory: str | Path) -> Path:
+    """Minimal stand-ins for models of other packages (e.g. ardupilot_gazebo's vehicles) so that a world
+    including them can be checked here; the stand-ins themselves are not what is being checked."""
+    root = Path(directory)
+    for name in names:
+        d = root / name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "model.config").write_text(
+            f'<?xml version="1.0"?>\n<model><name>{name}</name><version>1.0</version>'
+            f'<sdf version="{SDF_VERSION}">model.sdf</sdf></model>\n', encoding="utf-8")
+        (d / "model.sdf").write_text(
+            f'<?xml version="1.0"?>\n<sdf version="{SDF_VERSION}"><model name="{name}"><link name="base_link"/>'
+            "</model></sdf>\n", encoding="utf-8")
+    return root

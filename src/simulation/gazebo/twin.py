@@ -34,6 +34,7 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.tunnel_lidar:TunnelLidarSim": "sanqin.simulation.gazebo.tunnel",
     "sanqin.simulation.industrial_bay:IndustrialBaySim": "sanqin.simulation.gazebo.industrial_bay",
     "sanqin.simulation.welding_cell:WeldingCellSim": "sanqin.simulation.gazebo.welding",
+    "sanqin.simulation.multicopter.plugin:MulticopterSim": "sanqin.simulation.gazebo.uav",
 }
 
 
@@ -120,6 +121,16 @@ class Twin:
     world_elements: list[ET.Element] = field(default_factory=list)  # e.g. actors, appended to <world>
     spherical_coordinates: tuple[float, float, float] | None = None  # lat deg, lon deg, alt m (ENU origin)
     ardupilot: bool = False
+    external_models: set[str] = field(default_factory=set)  # model:// URIs from other packages (ardupilot_gazebo)
+    _headless: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def headless_simulator(self, name: str) -> Any:
+        """The headless simulator ``name`` of this scenario, built exactly as the runner builds it (once).
+
+        Exporters read geometry from it (e.g. a compiled MuJoCo model) instead of re-deriving it, so a
+        change in the simulator reaches the twin without a matching change here.
+        """
+        return headless_simulator(self.scenario, name, self._headless)
 
     def model_name(self, part: str) -> str:
         """A model folder name unique to this scenario (scenario parameters differ between scenarios)."""
@@ -144,6 +155,19 @@ class Twin:
         """A bridge not tied to a sensor (drive commands, odometry, joint states, TF)."""
         self.bridges.append(entry)
         self.record_topics.add(entry.ros_topic)
+
+
+def headless_simulator(scenario: Scenario, name: str, cache: dict[str, Any] | None = None) -> Any:
+    """Simulator ``name`` of ``scenario`` as the headless runner builds it (nodes and simulators, no stepping)."""
+    from sanqin.runtime.runner import build_graph
+
+    cache = {} if cache is None else cache
+    if "sims" not in cache:
+        _graph, sims, _configs = build_graph(scenario)
+        cache["sims"] = dict(sims)
+    if name not in cache["sims"]:
+        raise TwinError(f"scenario {scenario.name} has no simulator {name!r}")
+    return cache["sims"][name]
 
 
 # --- SDF building blocks shared by the exporters ------------------------------------------------------

@@ -34,18 +34,11 @@ FT_JOINT = "torch_fixed"
 FT_FRAME = "ft_sensor"
 
 
-def _cell(config: Any) -> Any:
-    from sanqin.simulation.welding_cell import build_welding_cell
-
-    seam = np.asarray(config.waypoints_m, float).reshape(-1, 3)
-    return build_welding_cell(config.model_path, float(seam[0, 2] + config.surface_offset_m), seam, config.friction)
-
-
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     """Add the arm (with controllers and the F/T sensor) and the plate to ``twin``."""
     from sanqin.simulation.welding_cell import UR5E_JOINTS
 
-    m = _cell(config)
+    m = twin.headless_simulator(entry.name).m  # the compiled cell the headless run steps
     twin.physics_step_s = config.physics_dt_s
     name = twin.model_name("arm")
     conv = robot_model(m, name, "base")
@@ -94,39 +87,30 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
 
 
 def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[str, float]:
-    """The plugin's metrics from a recorded run, measured by the plugin's own ``_measure``/``metrics``.
+    """The plugin's metrics from a recorded run, measured by a fresh plugin instance's own ``_measure``.
 
     Per recorded wrench sample: the arm pose from the nearest ``/joint_states`` (forward kinematics of the
     same MuJoCo model gives the torch tip), and the contact force from the F/T sensor — the force the torch
-    exerts on the flange, rotated into the world, plus the torch's weight, is the plate's normal force
-    (headless measures it from MuJoCo's contacts). Commands received: recorded trajectory/forward commands.
+    exerts on the flange, in the world, plus the torch's weight, along the plate normal (headless measures
+    it from MuJoCo's contacts). Commands received: the recorded trajectory/forward commands.
     """
     import mujoco
 
-    from sanqin.simulation.welding_cell import TORCH_MASS_KG, UR5E_JOINTS, WeldingCellSim
+    from sanqin.simulation.gazebo.twin import headless_simulator
+    from sanqin.simulation.welding_cell import TORCH_MASS_KG, UR5E_JOINTS
 
-    m = _cell(config)
-    d = mujoco.MjData(m)
+    sim = headless_simulator(scenario, entry.name)  # fresh: its measuring state is empty
+    m, d = sim.m, sim.d
     qadr = [int(m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, j)]) for j in UR5E_JOINTS]
     torch = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "torch")
+    normal = np.asarray(getattr(sim, "n_hat", (0.0, 0.0, 1.0)), dtype=np.float64)
     states = []
     for _, msg in bag.messages(config.joint_states_topic):
         pos = dict(zip(msg.name, msg.position))
         if all(j in pos for j in UR5E_JOINTS):
             states.append((msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, [pos[j] for j in UR5E_JOINTS]))
     stamps = np.array([t for t, _ in states])
-    scorer: Any = WeldingCellSim.__new__(WeldingCellSim)  # the plugin's measuring state, no simulation
-    scorer.config, scorer.m, scorer.d = config, m, d
-    scorer.seam = np.asarray(config.waypoints_m, float).reshape(-1, 3)
-    seg = np.diff(scorer.seam[:, :2], axis=0)
-    scorer.seg_len = np.linalg.norm(seg, axis=1)
-    scorer.length_m = float(scorer.seg_len.sum())
-    scorer.tip = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SITE, "torch_tip")
-    scorer.first_contact_s, scorer.max_force_n = None, 0.0
-    scorer.force_err, scorer.lateral_err, scorer.trace = [], [], []
-    commands = sum(1 for topic in (config.trajectory_topic, config.forward_topic) for _ in bag.messages(topic))
-    scorer.io = type("Io", (), {"commands_received": commands, "commands_rejected": float("nan")})()
-    weight = TORCH_MASS_KG * 9.81
+    weight = np.array([0.0, 0.0, TORCH_MASS_KG * 9.81])
     for _, msg in bag.messages(config.wrench_topic):
         if not len(stamps):
             break
@@ -134,7 +118,10 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
         d.qpos[qadr] = states[int(np.argmin(np.abs(stamps - t)))][1]
         mujoco.mj_kinematics(m, d)
         f = np.array([msg.wrench.force.x, msg.wrench.force.y, msg.wrench.force.z])
-        normal = float((d.xmat[torch].reshape(3, 3) @ f)[2] + weight)
-        scorer._contact_force_n = lambda n=normal: max(n, 0.0)
-        WeldingCellSim._measure(scorer, t)
-    return WeldingCellSim.metrics(scorer)
+        force_n = float((d.xmat[torch].reshape(3, 3) @ f + weight) @ normal)
+        sim._contact_force_n = lambda n=force_n: max(n, 0.0)  # the plate's push on the tip, from the F/T sensor
+        sim._measure(t)
+    sim.io.commands_received = sum(1 for topic in (config.trajectory_topic, config.forward_topic)
+                                   for _ in bag.messages(topic))
+    sim.io.commands_rejected = float("nan")  # the controller in Gazebo does not report rejections
+    return sim.metrics()

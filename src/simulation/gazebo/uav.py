@@ -1,0 +1,108 @@
+"""Gazebo twin of :class:`sanqin.simulation.multicopter.plugin.MulticopterSim`: ArduPilot SITL flying in Gazebo.
+
+Headless, the uav_bridge node talks MAVLink to Sanqin's own multicopter simulator. In the twin the
+autopilot is ArduPilot SITL (ArduCopter, ``--model JSON``) and the vehicle is ``iris_with_ardupilot`` from
+the ``ardupilot_gazebo`` package, whose ``ArduPilotPlugin`` exchanges sensor data and motor commands
+with SITL over UDP (port 9002); SITL sends MAVLink to ``udpclient:127.0.0.1:14550`` and the bridge listens
+there (``link.url: udpin:127.0.0.1:14550``, the only parameter the twin changes). The world is a ground
+plane at the scenario's home (``spherical_coordinates`` = home latitude, longitude, altitude) with the
+sprayed field drawn on it.
+
+Headless-only fault injection (radio link drop, refused missions, unacknowledged or denied commands,
+missing GPS/EKF, a battery that starts part-charged) has no ArduPilot SITL equivalent: such scenarios
+get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sanqin.runtime.scenario import SimulatorEntry
+from sanqin.simulation.gazebo.errors import NoTwin
+from sanqin.simulation.gazebo.mesh import obj_text
+from sanqin.simulation.gazebo.sdf import el, fields
+from sanqin.simulation.gazebo.twin import LaunchProcess, Model, Placement, Twin, material, new_model
+
+VEHICLE_MODEL = "iris_with_ardupilot"  # ardupilot_gazebo/models
+SITL_MAVLINK = "127.0.0.1:14550"
+#: ArduPilot's iris worlds place the vehicle 0.195 m up (its legs on the ground), yawed 90° (nose north).
+VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
+
+
+def _faults(config: Any) -> list[str]:
+    faults = []
+    if config.link_down_start_s >= 0:
+        faults.append("a radio link drop")
+    if config.mission_reject_result:
+        faults.append("refused mission uploads")
+    if config.no_ack_commands or config.deny_commands:
+        faults.append("unacknowledged or denied commands")
+    if not (config.gps_ok and config.ekf_ok):
+        faults.append("GPS/EKF failures")
+    if config.battery_soc_start < 1.0:
+        faults.append("a part-charged battery")
+    if config.require_signing or config.signing_key_file:
+        faults.append("MAVLink signing")
+    return faults
+
+
+def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
+    """Add the ground, the field, the ArduPilot vehicle, SITL and the bridge's UDP link to ``twin``."""
+    faults = _faults(config)
+    if faults:
+        raise NoTwin(f"injects {', '.join(faults)}: a feature of the headless MAVLink simulator that ArduPilot "
+                     "SITL does not offer")
+    twin.ardupilot = True
+    twin.spherical_coordinates = (config.home_latitude_deg, config.home_longitude_deg, config.home_altitude_m)
+    twin.systems.update({"imu", "navsat", "air_pressure", "magnetometer"})
+    _ground(twin, config)
+    twin.external_models.add(VEHICLE_MODEL)
+    twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
+    lat, lon, alt = twin.spherical_coordinates
+    twin.processes.append(LaunchProcess(
+        name="ardupilot_sitl",
+        cmd=(f"sim_vehicle.py -v ArduCopter -f gazebo-iris --model JSON --no-rebuild --no-mavproxy "
+             f"--sysid {config.system_id} -l {lat:.7f},{lon:.7f},{alt:g},0 "
+             f"-A --serial0=udpclient:{SITL_MAVLINK}"),
+        description="ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink to the bridge over UDP"))
+    for node in twin.scenario.nodes:
+        if node.node == "uav_bridge":
+            twin.node_params[node.name] = {"link": {"url": f"udpin:{SITL_MAVLINK}"}}
+    twin.notes.append(f"the vehicle is ardupilot_gazebo's {VEHICLE_MODEL} (about 1.5 kg) flown by ArduPilot "
+                      f"SITL, not the headless {config.mass_kg:g} kg airframe and autopilot")
+    if config.wind_east_m_s or config.wind_north_m_s or config.gust_std_m_s:
+        twin.notes.append("the headless wind and gusts are not reproduced (the external vehicle model has no wind "
+                          "response enabled)")
+
+
+def _ground(twin: Twin, config: Any) -> Model:
+    name = twin.model_name("ground")
+    root, model = new_model(name, static=True)
+    link = el(model, "link", name="ground")
+    for tag in ("collision", "visual"):
+        node = el(link, tag, name=f"ground_{tag}")
+        fields(el(el(node, "geometry"), "plane"), {"normal": [0, 0, 1], "size": [2000.0, 2000.0]})
+        if tag == "visual":
+            material(node, (0.35, 0.45, 0.3, 1.0))
+    files: dict[str, str] = {}
+    if config.field_polygon:
+        from sanqin.uav_bridge.geo import GeoOrigin
+
+        origin = GeoOrigin(config.home_latitude_deg, config.home_longitude_deg, config.home_altitude_m)
+        pts = config.field_polygon
+        enu = np.array([origin.to_enu(pts[i], pts[i + 1])[:2] for i in range(0, len(pts), 2)])
+        verts = np.column_stack([np.vstack([enu.mean(axis=0), enu]), np.full(len(enu) + 1, 0.01)])
+        tris = np.array([[0, 1 + i, 1 + (i + 1) % len(enu)] for i in range(len(enu))])
+        area2 = float(np.sum(enu[:, 0] * np.roll(enu[:, 1], -1) - np.roll(enu[:, 0], -1) * enu[:, 1]))
+        if area2 < 0:
+            tris = tris[:, [0, 2, 1]]  # counter-clockwise seen from above
+        files["meshes/field.obj"] = obj_text(verts, tris, f"{name}_field")
+        v = el(link, "visual", name="field_visual")
+        el(el(el(v, "geometry"), "mesh"), "uri", f"model://{name}/meshes/field.obj")
+        material(v, (0.3, 0.6, 0.2, 1.0))
+    twin.placements.append(Placement(name, "ground"))
+    header = (f"Ground at the home of scenario {twin.scenario.name}"
+              + (" with the sprayed field (headless field_polygon, ENU about home)." if files else "."))
+    return twin.add_model(Model(name, root, "Ground plane and field", files, header))
