@@ -11,10 +11,11 @@ Topics (relative, so ``namespace: uav1`` gives ``/uav1/fix`` …):
   ``mission_plan`` std_msgs/String holding a QGroundControl .plan JSON document (replaces the staged plan).
 
 Services (std_srvs): ``arm`` SetBool, ``takeoff``/``land``/``rtl``/``hold``/``set_home``/``start_mission``/
-``clear_mission``/``download_mission`` Trigger, ``upload`` Trigger (the staged plan: fence, rally, mission),
-``fly`` Trigger (upload → pre-flight → arm → start), ``preflight`` Trigger (answers at once), ``offboard``
-SetBool. Commands run through the MAVLink command protocol, so their outcome arrives later: the service
-answers "sent" and the result (with the autopilot's reason on failure) is published on ``events``.
+``clear_mission``/``download_mission``/``capture_image`` Trigger, ``spray`` SetBool (pump on/off now),
+``upload`` Trigger (the staged plan: fence, rally, mission), ``fly`` Trigger (upload → pre-flight → arm →
+start), ``preflight`` Trigger (answers at once), ``offboard`` SetBool. Commands run through the MAVLink
+command protocol, so their outcome arrives later: the service answers "sent" and the result (with the
+autopilot's reason on failure) is published on ``events``.
 
 Several vehicles: one node per vehicle, each with its namespace and ``vehicle_system_id``; with their own
 connections, or sharing one link (``link.share: true``, same ``link.url``, nodes in one process).
@@ -42,6 +43,7 @@ from sanqin.uav_bridge.executive import ExecutiveOptions, MissionExecutive
 from sanqin.uav_bridge.mission import MissionTiming
 from sanqin.uav_bridge.offboard import OffboardStreamer, Setpoint, setpoint_from_pose
 from sanqin.uav_bridge.operation import Operation
+from sanqin.uav_bridge.payload import SprayConfig, single_photo, spray_off, spray_on
 from sanqin.uav_bridge.plan_file import Plan, loads_plan, read_plan
 from sanqin.uav_bridge.preflight import FailsafeMonitor, FailsafePolicy, PreflightLimits, preflight_failures
 from sanqin.uav_bridge.vehicle import Vehicle, VehicleOptions
@@ -126,6 +128,18 @@ class OffboardConfig:
 
 
 @dataclass(frozen=True)
+class PayloadConfig:
+    """How the spray pump is switched by the ``spray`` service (plans carry their own items)."""
+
+    spray_method: str = param("servo", "servo (DO_SET_SERVO), relay (DO_SET_RELAY) or sprayer (DO_SPRAYER)",
+                              choices=("servo", "relay", "sprayer"))
+    spray_servo_channel: int = param(9, "servo output of the pump", min=1, max=16)
+    spray_pwm_off: int = param(1100, "pump off PWM (µs)", min=800, max=2200)
+    spray_pwm_on: int = param(1900, "pump on PWM at full rate (µs)", min=800, max=2200)
+    spray_relay: int = param(0, "relay of the pump", min=0, max=15)
+
+
+@dataclass(frozen=True)
 class UavBridgeConfig:
     """Everything the node needs."""
 
@@ -136,6 +150,7 @@ class UavBridgeConfig:
     mission: MissionConfig = nested(MissionConfig)
     safety: SafetyConfig = nested(SafetyConfig)
     offboard: OffboardConfig = nested(OffboardConfig)
+    payload: PayloadConfig = nested(PayloadConfig)
 
     def __post_init__(self) -> None:
         require(self.tick_period_s * 4 <= self.protocol.command_timeout_s,
@@ -325,6 +340,18 @@ class UavBridgeNode:
         """Hold position (LOITER/HOLD)."""
         return self._watch_op("hold", self.vehicle.pause())
 
+    def srv_spray(self, request: bool, t_s: float) -> ServiceResult:
+        """Pump on (True, full rate) or off (False) now."""
+        p = self.config.payload
+        cfg = SprayConfig(p.spray_method, p.spray_servo_channel, p.spray_pwm_off, p.spray_pwm_on, p.spray_pwm_on,
+                          p.spray_relay)
+        item = (spray_on(cfg, 1.0) if request else spray_off(cfg))[0]
+        return self._watch_op("spray on" if request else "spray off", self.vehicle.do(item))
+
+    def srv_capture_image(self, request: Any, t_s: float) -> ServiceResult:
+        """Take one image now."""
+        return self._watch_op("capture image", self.vehicle.do(single_photo()))
+
     def srv_set_home(self, request: Any, t_s: float) -> ServiceResult:
         """Set home to the vehicle's current position."""
         return self._watch_op("set home", self.vehicle.set_home())
@@ -433,6 +460,8 @@ UAV_BRIDGE = NodeSpec(
         Service("hold", "std_srvs/srv/Trigger", "srv_hold"),
         Service("start_mission", "std_srvs/srv/Trigger", "srv_start_mission"),
         Service("set_home", "std_srvs/srv/Trigger", "srv_set_home", "home = the current position"),
+        Service("spray", "std_srvs/srv/SetBool", "srv_spray", "pump on (true) / off (false) now"),
+        Service("capture_image", "std_srvs/srv/Trigger", "srv_capture_image", "one image now"),
         Service("clear_mission", "std_srvs/srv/Trigger", "srv_clear_mission"),
         Service("download_mission", "std_srvs/srv/Trigger", "srv_download_mission"),
         Service("upload", "std_srvs/srv/Trigger", "srv_upload"),

@@ -187,6 +187,12 @@ class Vehicle:
         """MAV_CMD_MISSION_START (the vehicle switches to its mission mode)."""
         return self.command(C.MAV_CMD_MISSION_START, (float(first), float(last)))
 
+    def do(self, item: MissionItem) -> Operation[int]:
+        """Run a DO command built as a mission item (payload builders) now, as COMMAND_LONG."""
+        p5, p6, p7 = (float(v) if math.isfinite(v) else 0.0 for v in (item.latitude_deg, item.longitude_deg,
+                                                                        item.altitude_m))
+        return self.command(item.command, (*item.params, p5, p6, p7))
+
     def pause(self) -> Operation[int]:
         """Hold position (LOITER / HOLD)."""
         return self.set_mode("LOITER")

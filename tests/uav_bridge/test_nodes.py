@@ -171,3 +171,18 @@ def test_two_vehicles_share_one_link_each_under_its_namespace() -> None:
             nodes[k].component.close()
         for s in sims:
             s.close()
+
+
+def test_spray_and_capture_services_reach_the_payload() -> None:
+    g, node, sim, got, advance = _setup("node-payload", {})
+    advance(2.0)
+    for svc, arg in (("arm", True), ("spray", True)):
+        node.call_service(svc, arg)
+        advance(1.0)
+    assert sim.autopilot.spraying
+    node.call_service("spray", False)
+    node.call_service("capture_image")
+    advance(1.0)
+    assert not sim.autopilot.spraying and len(sim.autopilot.payload.photos) == 1
+    texts = [e.data for e in got["events"]]
+    assert "spray on: ok" in texts and "spray off: ok" in texts and "capture image: ok" in texts
