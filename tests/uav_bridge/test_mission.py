@@ -250,3 +250,20 @@ def test_download_rerequests_lost_items_and_busy_guard() -> None:
         s.pump()
     back = op.result()
     assert [it.altitude_m for it in back] == [10.0, 11.0]
+
+
+def test_ardupilot_home_item_is_added_and_stripped() -> None:
+    from sanqin.uav_bridge.bridge import BridgeOptions
+    from sanqin.uav_bridge.vehicle import VehicleOptions
+
+    with SimulatedLink(options=BridgeOptions(vehicle=VehicleOptions(home_at_seq0=True))) as link:
+        v = link.connect()
+        link.advance(1.0)  # HOME_POSITION known
+        items = _mission(3)
+        assert link.run(v.upload(items)) == len(items) + 1
+        stored = link.sim.autopilot.mission
+        assert len(stored) == len(items) + 1 and stored[0].command == 16
+        assert abs(stored[0].x / 1e7 - link.sim.origin.latitude_deg) < 1e-6
+        back = link.run(v.download())
+        assert len(back) == len(items) and all(same_item(a, b) for a, b in zip(items, back))
+        assert link.run(v.set_current(1)) == 2
