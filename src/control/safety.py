@@ -86,11 +86,22 @@ class _Channel:
 
 
 def all_finite(*arrays: object) -> bool:
-    """True when every value of every array/scalar is finite (a None counts as absent, i.e. fine)."""
+    """True when every value of every array/scalar is finite (a None counts as absent, i.e. fine).
+
+    One reduction per array (NaN and ±inf propagate through a sum); arrays whose sum overflows
+    (values near 1e308) also count as non-finite — no controller input is sane at that size.
+    """
     for a in arrays:
         if a is None:
             continue
-        if not np.all(np.isfinite(a)):
+        if isinstance(a, (float, int)):
+            if not math.isfinite(a):
+                return False
+            continue
+        arr = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(arr.sum())
+        if not math.isfinite(total):
             return False
     return True
 
