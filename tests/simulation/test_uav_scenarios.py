@@ -42,3 +42,28 @@ def test_low_battery_returns(tmp_path) -> None:
 def test_rejected_mission_flies_nothing(tmp_path) -> None:
     m = _run("uav_mission_rejected", tmp_path)
     assert m["vehicle.armed_s"] == 0 and m["vehicle.mission_items"] == 0
+
+
+def test_link_loss_without_autopilot_failsafe_companion_commands_rtl(tmp_path) -> None:
+    """With the autopilot's GCS failsafe off, the vehicle keeps flying its mission through the outage;
+    when the link returns, the companion's link-loss policy commands RTL."""
+    import yaml
+
+    from sanqin.runtime.scenario import parse_scenario
+
+    doc = yaml.safe_load((SCENARIOS / "uav_link_loss.yaml").read_text())
+    doc["simulators"][0]["params"].update({"param_names": ["FS_GCS_ENABLE"], "param_values": [0.0],
+                                           "link_down_start_s": 40.0, "link_down_end_s": 55.0})
+    doc["nodes"][0]["params"]["mission"]["configure_failsafes"] = False
+    doc["criteria"] = [
+        {"metric": "vehicle.failsafe_gcs", "op": "==", "value": 0},
+        {"metric": "nodes.uav_bridge.failsafe_actions", "op": "==", "value": 1},
+        {"metric": "nodes.uav_bridge.link_losses", "op": "==", "value": 1},
+        {"metric": "vehicle.mission_complete", "op": "==", "value": 0},
+        {"metric": "vehicle.distance_from_home_m", "op": "<=", "value": 2.0},
+        {"metric": "vehicle.landed", "op": "==", "value": 1},
+    ]
+    sc = parse_scenario(doc, "link loss, companion policy")
+    sc = type(sc)(**{**sc.__dict__, "path": SCENARIOS / "uav_link_loss.yaml"})
+    result = run_scenario(sc, out_dir=tmp_path / "companion")
+    assert result.passed, "\n".join(text for ok, text in result.checks if not ok)
