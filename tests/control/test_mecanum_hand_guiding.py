@@ -88,3 +88,17 @@ def test_nan_force_stops_same_cycle_and_bad_payload_rejected() -> None:
 def test_unstable_virtual_dynamics_rejected(params) -> None:
     with pytest.raises(ConfigError, match="must be > 0"):
         load_config(HandGuidingConfig, params)
+
+
+def test_handle_force_above_the_limit_latches_a_stop_until_reset() -> None:
+    ctrl = HandGuidingController(load_config(HandGuidingConfig, {"safety": {"max_force_n": 300.0}}))
+    out, t = _push(ctrl, (80.0, 0.0, 0.0), 50)
+    assert out[-1][0][0] > 0
+    out, t = _push(ctrl, (400.0, 0.0, 0.0), 1, t)  # someone falls against the handle
+    twist, wheels, verdict = out[-1]
+    assert verdict.state.value == "estop" and not twist.any() and not wheels.any()
+    out, t = _push(ctrl, (80.0, 0.0, 0.0), 20, t)
+    assert not any(o[0].any() for o in out)  # latched
+    assert ctrl.safety.reset(t)[0]
+    out, t = _push(ctrl, (80.0, 0.0, 0.0), 20, t)
+    assert out[-1][0][0] > 0
