@@ -300,6 +300,7 @@ class ThermalInspectorConfig:
     detection: HotspotConfig = nested(HotspotConfig)
     tracking: TrackerLocationConfig = nested(TrackerLocationConfig)
     log_path: str = param("inspection_log.jsonl", "append-only JSON-lines inspection log ('' disables)")
+    station_offset_m: float = param(0.0, "tunnel station where odometry starts (the dock) (m)")
     odom_timeout_s: float = param(1.0, "images without odometry this recent are not located (s)", min=0.0)
     hardware_id: str = param("thermal_camera", "hardware id in the diagnostics")
 
@@ -327,7 +328,7 @@ class ThermalInspector:
         self._open_log()
         self.pose: np.ndarray | None = None
         self.heading = 0.0
-        self.station_m = 0.0
+        self.station_m = config.station_offset_m
         self.odom_stamp = -np.inf
         self._last_xyz: np.ndarray | None = None
         self.images = 0
@@ -345,7 +346,7 @@ class ThermalInspector:
             self.log_error = str(err)
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
-        """Robot pose; the station is the path length driven (m)."""
+        """Robot pose; the station is ``station_offset_m`` plus the path length driven (m)."""
         xyz = np.asarray(odom.pose.position_m, float)
         if not np.all(np.isfinite(xyz)):
             return

@@ -137,7 +137,8 @@ IMU_ATTITUDE = NodeSpec(
 #: ``thermal_inspector``: radiometric thermal images + odometry → graded, located hotspot alarms.
 #:
 #: Inputs: ``thermal_image`` (sensor_msgs/Image, 32FC1 in °C; other encodings are rejected with a
-#: diagnostic) and ``odom`` (nav_msgs/Odometry; the station is the path length driven). Output
+#: diagnostic) and ``odom`` (nav_msgs/Odometry; the station is ``station_offset_m`` plus the path length
+#: driven). Output
 #: ``hotspot_alarms`` (diagnostic_msgs/DiagnosticArray, one status per newly confirmed or worsened hotspot,
 #: WARN for a general defect, ERROR for serious/critical, with station, position, T1/T2/T0 and δt as
 #: key-values); every confirmed hotspot is also in the node's periodic /diagnostics and appended to the

@@ -7,9 +7,10 @@ Input is a radiometric image, 32FC1 in °C (one temperature per pixel). Per fram
 2. warm pixels (``T > T0 + warm_rise_k``) are the loaded cables and equipment; their median is the normal
    operating temperature of the scene;
 3. hot pixels exceed that by ``min_diff_k``; connected regions (8-neighbourhood) of at least
-   ``min_area_px`` pixels are hotspots. ``T1`` is a region's maximum, ``T2`` the median of the warm pixels
-   in a ring around it (the same cable away from the joint: the "normal corresponding point"), or the
-   scene's normal temperature when the ring holds too few warm pixels;
+   ``min_area_px`` pixels are hotspots. ``T1`` is a region's maximum; ``T2``, the "normal corresponding
+   point", is by default the median of the warm pixels that are not hot (the other cables and phases under
+   the same load), or with ``reference: ring`` the warm pixels in a ring around the hotspot (the same
+   cable beside the joint — biased high, since a hot joint warms its cable);
 4. grading per the infrared diagnosis practice for live electrical equipment (DL/T 664-2016, current-
    induced heating, metal connections and cable joints): relative temperature difference
    ``δt = (T1 − T2) / (T1 − T0) · 100 %`` and the hot-spot temperature ``T1``:
@@ -56,6 +57,9 @@ class HotspotConfig:
     warm_rise_k: float = param(3.0, "pixels warmer than T0 by this are loaded equipment (K)", min=0.1, max=100.0)
     min_diff_k: float = param(5.0, "hot pixels exceed the normal temperature by this (K)", min=0.1, max=200.0)
     min_area_px: int = param(6, "smallest hotspot region (pixels)", min=1)
+    reference: str = param(
+        "scene", "T2: 'scene' = median of the warm, non-hot pixels (the other cables under the same load), "
+        "'ring' = warm pixels around the hotspot (the same cable beside the joint)", choices=("scene", "ring"))
     ring_px: int = param(8, "width of the ring around a hotspot holding its reference T2 (pixels)", min=1, max=200)
     ring_gap_px: int = param(2, "gap between a hotspot and its reference ring (pixels)", min=0, max=50)
     min_ring_pixels: int = param(10, "fewer warm ring pixels: T2 is the scene's normal temperature", min=1)
@@ -139,6 +143,9 @@ def find_hotspots(image_c: np.ndarray, config: HotspotConfig) -> list[Hotspot]:
     warm = valid & (img > t0 + config.warm_rise_k)
     normal = float(np.median(img[warm])) if warm.any() else t0
     hot = valid & (img > max(normal, t0) + config.min_diff_k)
+    normal_ref = warm & ~hot
+    if normal_ref.any():
+        normal = float(np.median(img[normal_ref]))
     labels, n = ndimage.label(hot, structure=np.ones((3, 3), bool))
     if n == 0:
         return []
@@ -157,7 +164,8 @@ def find_hotspots(image_c: np.ndarray, config: HotspotConfig) -> list[Hotspot]:
         inner = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px) if config.ring_gap_px else reg
         outer = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px + config.ring_px)
         ring = outer & ~inner & warm[r0:r1, c0:c1] & ~hot[r0:r1, c0:c1]
-        t2 = float(np.median(img[r0:r1, c0:c1][ring])) if ring.sum() >= config.min_ring_pixels else normal
+        use_ring = config.reference == "ring" and ring.sum() >= config.min_ring_pixels
+        t2 = float(np.median(img[r0:r1, c0:c1][ring])) if use_ring else normal
         vals = np.where(region, img, -np.inf)
         peak = np.unravel_index(int(np.argmax(vals)), img.shape)
         t1 = float(img[peak])

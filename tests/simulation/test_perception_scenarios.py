@@ -33,3 +33,30 @@ def test_tunnel_odometry_fusion_drifts_under_one_percent_and_beats_icp_alone(tmp
     # LiDAR alone in a tunnel: the axis is nearly unobservable; report it, and fusion must do better.
     assert m["tunnel.odometry_icp.drift_pct"] > m["tunnel.odometry.drift_pct"]
     assert m["nodes.imu_attitude.bias_z"] == pytest.approx(0.003, abs=0.001)  # estimated at rest
+
+
+def test_tunnel_thermal_hotspots_found_graded_located_and_logged(tmp_path) -> None:
+    import dataclasses
+
+    from sanqin.perception.inspection_log import read_log
+    from sanqin.runtime.scenario import load_scenario
+
+    sc = load_scenario(SCENARIOS / "tunnel_thermal.yaml")
+    log = tmp_path / "inspection.jsonl"
+    nodes = tuple(
+        dataclasses.replace(n, params={**n.params, "log_path": str(log)}) if n.node == "thermal_inspector" else n
+        for n in sc.nodes
+    )
+    result = run_scenario(dataclasses.replace(sc, nodes=nodes), out_dir=tmp_path / "run", record=False)
+    assert result.passed, [t for ok, t in result.checks if not ok]
+    m = result.metrics
+    assert m["thermal.recall"] == 1.0 and m["thermal.false_alarms"] == 0
+    records, bad = read_log(log)
+    assert bad == 0 and len(records) == m["thermal.alarms"] == m["thermal.defects"]
+    assert {r["grade_name"] for r in records} == {"general", "serious", "critical"}
+
+
+def test_crop_canopy_cover_error(tmp_path) -> None:
+    m = _run("crop_canopy", tmp_path)
+    assert m["field.cover_mae"] <= 0.05 and abs(m["field.cover_bias"]) < 0.03
+    assert m["field.observed_fraction"] >= 0.95
