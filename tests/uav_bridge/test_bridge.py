@@ -61,3 +61,28 @@ def test_signed_link_end_to_end_and_unsigned_bridge_is_ignored(tmp_path) -> None
         except Timeout:
             pass
         assert link.sim.conn.counters["rx_rejected_signature"] > 0 and link.sim.autopilot.mode == 0
+
+
+def test_tcp_link_through_pymavlink() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sim = MulticopterSimulator(MulticopterConfig(connection=f"tcpin:127.0.0.1:{port}"))
+    bridge = Bridge.open(f"tcp:127.0.0.1:{port}", BridgeOptions(role="gcs", system_id=255))
+    try:
+        t = 0.0
+        for _ in range(100):
+            t += 0.02
+            sim.step(t)
+            bridge.step(t)
+        v = bridge.vehicle(1)
+        assert v.connected and v.telemetry.counts.get("GLOBAL_POSITION_INT", 0) > 5
+        op = v.set_mode("LOITER")
+        for _ in range(20):
+            t += 0.02
+            sim.step(t)
+            bridge.step(t)
+        assert op.ok and sim.autopilot.mode == 5
+    finally:
+        bridge.close()
+        sim.close()
