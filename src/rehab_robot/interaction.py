@@ -17,10 +17,10 @@ from sanqin.rehab_robot.errors import ControlError
 
 @dataclass(frozen=True)
 class Impedance:
-    """Task-space spring–damper (stiffness in N/m or N·m/rad, damping in N·s/m or N·m·s/rad)."""
+    """Task-space spring–damper (stiffness in N/m or N·m/rad, damping in N·s/m or N·m·s/rad; scalars or per axis)."""
 
-    stiffness: float
-    damping: float
+    stiffness: float | np.ndarray
+    damping: float | np.ndarray
 
     def force(self, x: np.ndarray, v: np.ndarray, x_ref: np.ndarray, v_ref: np.ndarray) -> np.ndarray:
         """Force toward the reference."""

@@ -9,7 +9,9 @@
 * ``resistive``     — viscous resistance ``−B v`` (B from the plan block) the patient works against.
 
 Gains are relative to the patient's limits: ``K_ref = max_interaction / (0.1 · mean ROM span)`` so the same
-config fits the end-effector robot (N/m) and the exoskeleton (N·m/rad); damping is ``K · damping_time_s``.
+config fits the end-effector robot (N/m) and the exoskeleton (N·m/rad); per task axis the stiffness is capped
+at ``Λ_ii (2π · max_bandwidth_hz)²`` (Λ: the robot's task-space inertia) so a light axis — an exoskeleton's
+wrist — is not driven beyond what a 1 kHz loop renders stably; damping is ``K · damping_time_s``.
 
 :class:`BumplessTransfer` removes torque jumps at every switch (mode, trial phase, safety release): at the
 switch it stores the difference between the last applied force and the new law's force and decays that
@@ -46,6 +48,7 @@ class ModeConfig:
                                                     "max_speed", min=0.01, max=1.0)
     admittance_time_constant_s: float = param(0.1, "admittance virtual mass / damping (s)", min=0.005, max=2.0)
     switch_time_s: float = param(0.3, "bumpless ramp after any switch (s)", min=0.0, max=3.0)
+    max_bandwidth_hz: float = param(6.0, "stiffness cap per task axis: inertia × (2π·f)² (Hz)", min=0.5, max=50.0)
 
 
 class BumplessTransfer:
@@ -85,10 +88,13 @@ class BumplessTransfer:
 class ModeLaws:
     """Evaluates the force of a training mode for the current state and reference."""
 
-    def __init__(self, config: ModeConfig, limits: Limits) -> None:
+    def __init__(self, config: ModeConfig, limits: Limits, task_inertia: np.ndarray | None = None) -> None:
         self.config = config
         span = float(np.mean(limits.task_max - limits.task_min))
-        self.k_ref = limits.max_interaction / (0.1 * span)
+        k = np.full(limits.task_min.size, limits.max_interaction / (0.1 * span))
+        if task_inertia is not None:
+            k = np.minimum(k, np.asarray(task_inertia, float) * (2 * np.pi * config.max_bandwidth_hz) ** 2)
+        self.k_ref = k
         self.limits = limits
         d_adm = limits.max_interaction / (config.admittance_damping_fraction * limits.max_speed)
         self.admittance = Admittance(d_adm * config.admittance_time_constant_s, d_adm, 0.0, limits.task_min,

@@ -61,6 +61,15 @@ class RobotSample:
     interaction: np.ndarray
 
 
+def task_inertia(robot: Robot, profile: PatientProfile) -> np.ndarray:
+    """Diagonal of the robot's task-space inertia Λ = (J M⁻¹ Jᵀ)⁻¹ at the centre of the patient's ROM."""
+    lim = profile.limits
+    q = robot.inverse((lim.task_min + lim.task_max) / 2)
+    J = robot.jacobian(q)
+    lam = np.linalg.inv(J @ np.linalg.solve(robot.chain.mass_matrix(q), J.T))
+    return np.diag(lam).copy()
+
+
 class TherapySession:
     """One therapy session over a plan for one patient; see the module docstring."""
 
@@ -72,7 +81,7 @@ class TherapySession:
         self.profile = profile
         self.plan = plan
         self.sink = sink or (lambda rec: None)
-        self.laws = ModeLaws(config.modes, profile.limits)
+        self.laws = ModeLaws(config.modes, profile.limits, task_inertia(robot, profile))
         self.aan = AssistAsNeeded(config.assist, initial_gain)
         ic = config.intent
         self.force_intent = OnsetDetector(ic.force_on, ic.force_off, ic.force_min_on_s, 0.05)

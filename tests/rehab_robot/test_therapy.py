@@ -141,3 +141,22 @@ def test_commands_in_the_wrong_state_and_nan_samples(planar_profile) -> None:
     assert s.phase == "stopped"
     with pytest.raises(SessionStateError):
         s.stop(0.3)
+
+
+def test_two_dof_exoskeleton_passive_reaches_with_gravity_compensation() -> None:
+    from sanqin.rehab_robot.profile import parse_profile
+
+    profile = parse_profile({"patient_id": "EXO2", "robot": "exo_elbow_wrist", "rom_min": [0.1, -0.8],
+                             "rom_max": [2.0, 0.8], "max_speed": 2.0, "max_interaction": 8.0,
+                             "max_joint_torque_nm": [15.0, 4.0], "spasm_opposing": 3.0, "spasm_rate": 60.0})
+    plan = parse_plan({"plan_id": "elbow-wrist", "robot": "exo_elbow_wrist", "success_tolerance": 0.05,
+                       "blocks": [{"mode": "passive", "trials": 2, "targets": [[1.2, 0.4], [0.6, -0.3]],
+                                   "movement_time_s": 1.0, "rest_s": 0.2}]})
+    robot = make_robot("exo_elbow_wrist")
+    sup = SafetySupervisor(SupervisorConfig(), robot, profile)
+    s = TherapySession(TherapyConfig(), robot, profile, plan)
+    plant = SimplePlant(robot, x0=(0.5, 0.0))
+    s.start(0.0)
+    _loop(s, plant, 2 * (1.0 + 0.4 + 0.2) + 0.3, lambda t, x, v: np.zeros(2), sup)
+    assert s.phase == "done" and all(t.success for t in s.trials), [t.final_error for t in s.trials]
+    assert sup.state == SafetyState.RUN and sup.max_rom_excursion < 0
