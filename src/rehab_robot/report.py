@@ -237,3 +237,28 @@ def write_progress_report(session_files: Sequence[str | Path], out_dir: str | Pa
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "progress.html").write_text(_html(lines, "progress"), encoding="utf-8")
     return md
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sanqin.rehab_robot.report SESSION_DIR PATIENT_ID OUT_DIR``: every session + progress report."""
+    import argparse
+
+    from sanqin.rehab_robot.session_log import session_path
+
+    parser = argparse.ArgumentParser(description="Write session and progress reports for one patient.")
+    parser.add_argument("session_dir", type=Path)
+    parser.add_argument("patient_id")
+    parser.add_argument("out_dir", type=Path)
+    args = parser.parse_args(argv)
+    files = sorted(session_path(args.session_dir, args.patient_id, "x").parent.glob("*.jsonl"))
+    if not files:
+        print(f"no session files for patient {args.patient_id!r} under {args.session_dir}")
+        return 1
+    for f in files:
+        print(write_session_report(f, args.out_dir / f.stem))
+    print(write_progress_report(files, args.out_dir / "progress"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

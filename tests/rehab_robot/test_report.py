@@ -49,3 +49,14 @@ def test_session_and_progress_reports(tmp_path, planar_profile) -> None:
     assert prog.count("| s00") == 2 and (tmp_path / "progress" / "progress.png").is_file()
     with pytest.raises(SessionLogError):
         write_progress_report([], tmp_path / "none")
+
+
+def test_report_command_line(tmp_path, planar_profile, capsys) -> None:
+    from sanqin.rehab_robot.report import main
+    from sanqin.rehab_robot.session_log import session_path
+
+    _session(session_path(tmp_path / "sessions", planar_profile.patient_id, "s000"), planar_profile, trials=1)
+    assert main([str(tmp_path / "sessions"), planar_profile.patient_id, str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "s000" / "report.html").is_file()
+    assert (tmp_path / "out" / "progress" / "progress.md").is_file()
+    assert main([str(tmp_path / "sessions"), "nobody", str(tmp_path / "out2")]) == 1
