@@ -59,7 +59,12 @@ def mission_fence_violations(items: Sequence[MissionItem], polygons: Sequence[Fe
         (incl if p.inclusion else excl).append(Polygon([xy(*v) for v in p.vertices]))
     for c in circles:
         (incl if c.inclusion else excl).append(Point(xy(c.latitude_deg, c.longitude_deg)).buffer(c.radius_m, 64))
-    inside = unary_union(incl).buffer(-margin_m) if incl else None
+    inside = None
+    if incl:  # as ArduPilot: inside every inclusion zone (the intersection), outside every exclusion zone
+        inside = incl[0]
+        for zone in incl[1:]:
+            inside = inside.intersection(zone)
+        inside = inside.buffer(-margin_m)
     forbidden = unary_union(excl).buffer(margin_m) if excl else None
     out = []
     bad: set[int] = set()

@@ -68,3 +68,10 @@ def test_failsafe_monitor_decides_once() -> None:
     assert m.step(6, connected=True, armed=True, mode="RTL", battery=0.1) is None
     with pytest.raises(ValueError):
         FailsafePolicy(battery_action="explode")
+
+
+def test_every_inclusion_zone_must_hold_the_mission() -> None:
+    """Two inclusion zones: a point inside one but outside the other is outside (ArduPilot's rule)."""
+    mission = _wps((LAT + 5e-4, LON))
+    assert mission_fence_violations(mission, [SQUARE], [FenceCircle(LAT, LON, 100.0)]) == []
+    assert mission_fence_violations(mission, [SQUARE], [FenceCircle(LAT, LON, 30.0)]) != []

@@ -444,7 +444,7 @@ class Autopilot:
                     worst = max(worst, it.params[0] - d)
             i += 1
         if inclusions:
-            worst = max(worst, min(inclusions))  # inside any inclusion zone is inside
+            worst = max(worst, max(inclusions))  # as ArduPilot: the vehicle must be inside every inclusion zone
         return worst
 
     # --- the loop ---------------------------------------------------------------------------------
