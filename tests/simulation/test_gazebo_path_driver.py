@@ -94,3 +94,21 @@ def test_node_runs_headless_from_the_shipped_params() -> None:
     graph.bus.publish("/odom_gt", odometry_to_msg(_odom(1.0, 0.0, 0.0), graph.bus.factory))
     graph.advance_to(0.2)
     assert got and got[-1].linear.x == 2.0 and got[-1].angular.z == pytest.approx(0.0, abs=1e-9)
+
+
+def test_waits_then_ramps_up_and_brakes_into_the_end() -> None:
+    cfg = load_config(PathDriverConfig, {"path_xy_m": [0.0, 0.0, 20.0, 0.0], "speed_m_s": 4.0,
+                                         "start_delay_s": 2.0, "max_accel_m_s2": 4.0, "goal_tolerance_m": 0.05})
+    drv = PathDriver(cfg)
+    x, dt, speeds = 0.0, cfg.control_period_s, []
+    for k in range(400):
+        t = k * dt
+        drv.on_odom(_odom(x, 0.0, 0.0, t), t)
+        v = drv.tick(t)["cmd_vel"].linear_m_s[0]
+        speeds.append(v)
+        x += v * dt
+    sp = np.array(speeds)
+    assert np.all(sp[: int(2.0 / dt)] == 0.0)  # waits
+    assert np.all(np.diff(sp) <= 4.0 * dt + 1e-9)  # never accelerates faster than allowed
+    assert sp.max() == pytest.approx(4.0)
+    assert x == pytest.approx(20.0, abs=0.1) and sp[-1] == 0.0  # braked into the end and stopped

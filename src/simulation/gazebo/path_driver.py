@@ -6,8 +6,10 @@ the twin runs this component to make it travel the same path at the same speed: 
 the robot onto the path (progress never goes backwards, so a path that comes close to itself is not
 skipped), takes the point ``lookahead_m`` further along and commands the pure-pursuit curvature
 ``κ = 2 sin(α) / L`` (α: bearing of that point in the robot frame, L: its distance) at ``speed_m_s``,
-with the yaw rate clipped. It stops (zero twist) at the end of the path, before the first odometry and
-when odometry is older than ``odom_timeout_s``; non-finite odometry is rejected and counted.
+with the yaw rate clipped; optionally it waits ``start_delay_s`` and ramps the speed up and down at
+``max_accel_m_s2`` (a trapezoidal profile like the headless robots'). It stops (zero twist) at the end of
+the path, before the first odometry and when odometry is older than ``odom_timeout_s``; non-finite
+odometry is rejected and counted.
 
 Frames: path and odometry pose in the same fixed frame (e.g. ``odom``), ENU, metres; yaw from the
 odometry quaternion (xyzw). The command is a body-frame twist (x forward, yaw rate about z).
@@ -35,6 +37,9 @@ class PathDriverConfig:
     goal_tolerance_m: float = param(0.1, "stop when this close to the path end along the path (m)", min=0.0)
     odom_timeout_s: float = param(0.5, "stop when the last odometry is older than this (s)", min=0.01)
     control_period_s: float = param(0.05, "command period (s)", min=0.001, max=1.0)
+    start_delay_s: float = param(0.0, "stand still until this time (s, node clock)", min=0.0)
+    max_accel_m_s2: float = param(0.0, "speed ramps up and brakes to the path end at this rate; 0: no limit (m/s²)",
+                                  min=0.0)
 
     def __post_init__(self) -> None:
         require(len(self.path_xy_m) >= 4 and len(self.path_xy_m) % 2 == 0,
@@ -60,6 +65,7 @@ class PathDriver:
         self.odom: Odometry | None = None
         self.odom_t_s = -math.inf
         self.cross_track: list[float] = []
+        self.started_s: float | None = None
         self.counters = {"commands": 0, "stops_no_odom": 0, "rejected_odom": 0, "finished": 0}
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
@@ -99,9 +105,15 @@ class PathDriver:
         s, dist = self.project(xy)
         self.progress_m = max(self.progress_m, s)
         self.cross_track.append(dist)
-        if self.length_m - self.progress_m <= cfg.goal_tolerance_m:
+        remaining = self.length_m - self.progress_m
+        if remaining <= cfg.goal_tolerance_m:
             self.counters["finished"] = 1
             return stop
+        if t_s < cfg.start_delay_s:
+            self.started_s = None
+            return stop
+        if self.started_s is None:
+            self.started_s = t_s
         target = self.point_at(self.progress_m + cfg.lookahead_m)
         dx, dy = target - xy
         local_x = math.cos(yaw) * dx + math.sin(yaw) * dy
@@ -109,6 +121,9 @@ class PathDriver:
         dist_t = math.hypot(local_x, local_y)
         curvature = 2.0 * local_y / (dist_t * dist_t) if dist_t > 1e-6 else 0.0
         speed = cfg.speed_m_s
+        if cfg.max_accel_m_s2 > 0:  # trapezoidal profile: ramp up from the start, brake into the path end
+            speed = min(speed, cfg.max_accel_m_s2 * (t_s - self.started_s + cfg.control_period_s),
+                        math.sqrt(2.0 * cfg.max_accel_m_s2 * remaining))
         yaw_rate = float(np.clip(speed * curvature, -cfg.max_yaw_rate_rad_s, cfg.max_yaw_rate_rad_s))
         if local_x < 0:  # target behind: turn on the spot towards it
             speed, yaw_rate = 0.0, math.copysign(cfg.max_yaw_rate_rad_s, local_y or 1.0)

@@ -41,10 +41,12 @@ def _noise(parent: ET.Element, stddev: float, mean: float = 0.0) -> None:
     fields(n, {"type": "gaussian", "mean": mean, "stddev": stddev})
 
 
-def _noise_attr(parent: ET.Element, stddev: float, mean: float = 0.0) -> None:
-    """IMU/force-torque/NavSat noise: ``<noise type="gaussian">...`` (noise.sdf)."""
+def _noise_attr(parent: ET.Element, stddev: float, mean: float = 0.0, bias: float = 0.0) -> None:
+    """IMU/force-torque/NavSat noise: ``<noise type="gaussian">...`` (noise.sdf), optionally a constant bias."""
     n = el(parent, "noise", type="gaussian")
     fields(n, {"mean": mean, "stddev": stddev})
+    if bias:
+        fields(n, {"bias_mean": abs(bias), "bias_stddev": 0.0})
 
 
 def _sensor(link: ET.Element, name: str, kind: str, gz_topic: str, rate_hz: float, frame_id: str,
@@ -151,18 +153,30 @@ def thermal_camera(link: ET.Element, *, name: str, gz_topic: str, ros_image_topi
 
 def imu(link: ET.Element, *, name: str, gz_topic: str, ros_topic: str, frame_id: str, rate_hz: float,
         gyro_stddev_rad_s: float = 0.0, accel_stddev_m_s2: float = 0.0,
+        gyro_bias_rad_s: Sequence[float] = (0.0, 0.0, 0.0),
         xyz: Sequence[float] = (0, 0, 0), rpy: Sequence[float] = (0, 0, 0)) -> SensorResult:
-    """An IMU (ENU orientation reference) with white noise on each gyro and accelerometer axis."""
+    """An IMU (ENU orientation reference) with white noise on each axis and a constant gyro bias.
+
+    Gazebo draws each bias's sign at random at start-up (gz-sensors' Gaussian noise model), so only the
+    magnitudes of ``gyro_bias_rad_s`` carry over; a note says so.
+    """
     s = _sensor(link, name, "imu", gz_topic, rate_hz, frame_id, xyz, rpy)
     node = el(s, "imu")
     ref = el(node, "orientation_reference_frame")
     el(ref, "localization", "ENU")
-    for group, sd in (("angular_velocity", gyro_stddev_rad_s), ("linear_acceleration", accel_stddev_m_s2)):
+    for group, sd, biases in (("angular_velocity", gyro_stddev_rad_s, gyro_bias_rad_s),
+                              ("linear_acceleration", accel_stddev_m_s2, (0.0, 0.0, 0.0))):
         g = el(node, group)
-        for axis in "xyz":
-            _noise_attr(el(g, axis), sd)
+        for axis, bias in zip("xyz", biases, strict=True):
+            _noise_attr(el(g, axis), sd, bias=bias)
+    notes = []
+    if any(gyro_bias_rad_s):
+        notes.append(f"{name}: gyro bias magnitudes {list(gyro_bias_rad_s)} rad/s as headless; Gazebo picks each "
+                     "sign at random")
+    for n in notes:
+        comment(s, n)
     return SensorResult(s, [BridgeEntry(ros_topic, gz_topic, "sensor_msgs/msg/Imu", "gz.msgs.IMU", GZ_TO_ROS)],
-                        ["imu"])
+                        ["imu"], notes)
 
 
 def force_torque(joint: ET.Element, *, name: str, gz_topic: str, ros_topic: str, frame_id: str, rate_hz: float,

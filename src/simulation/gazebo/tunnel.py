@@ -58,8 +58,8 @@ DRIVER_LOOKAHEAD_M = 1.5
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     """Add the tunnel, the robot with its LiDAR, the drive command and the bridges to ``twin``."""
-    world = build_tunnel(config.world)
-    _tunnel_model(twin, world, config)
+    world = twin.headless_simulator(entry.name).world  # the very mesh the headless LiDAR raycasts
+    tunnel_model(twin, world, config.lidar.intensity_scale)
     robot = _robot_model(twin, config)
     s0 = config.start_station_m
     half = config.wheelbase_m / 2
@@ -73,7 +73,10 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         args=(f"--x {xyz[0]:g} --y {xyz[1]:g} --z {xyz[2]:g} --roll {rpy[0]:g} --pitch {rpy[1]:g} --yaw {rpy[2]:g} "
               f"--frame-id {config.base_frame} --child-frame-id {lidar.frame_id}"),
         description=f"{config.base_frame} → {lidar.frame_id} on /tf_static (the plugin publishes it once)"))
-    twin.nodes.append(_driver(twin, world, config))
+    last = min(world.config.length_m - config.end_margin_m,
+               config.start_station_m + config.speed_m_s * twin.scenario.duration_s + PATH_MARGIN_M)
+    twin.nodes.append(path_driver(world, config.start_station_m, last, config.lateral_m, config.odom_topic,
+                                  {"speed_m_s": config.speed_m_s, "lookahead_m": DRIVER_LOOKAHEAD_M}))
     twin.record_topics.update({config.filtered_topic, "/tf_static"})
     stop_s = (world.config.length_m - config.end_margin_m - s0) / config.speed_m_s if config.speed_m_s > 0 else 0.0
     if stop_s < twin.scenario.duration_s:
@@ -84,21 +87,18 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                       "the wheels accelerate it from rest on the floor mesh")
 
 
-def _driver(twin: Twin, world: Any, config: Any) -> NodeEntry:
-    """A path_driver on the headless robot's path: the centre line at ``lateral_m``, 1 m apart."""
-    end = world.config.length_m - config.end_margin_m
-    last = min(end, config.start_station_m + config.speed_m_s * twin.scenario.duration_s + PATH_MARGIN_M)
-    stations = np.append(np.arange(config.start_station_m, last, PATH_STEP_M), last)
-    xy = [world.to_world(float(s), config.lateral_m)[:2] for s in stations]
+def path_driver(world: Any, start_m: float, end_m: float, lateral_m: float, odom_topic: str,
+                params: dict[str, Any]) -> NodeEntry:
+    """A path_driver on the tunnel line at ``lateral_m`` from ``start_m`` to ``end_m`` (points 1 m apart)."""
+    stations = np.append(np.arange(start_m, end_m, PATH_STEP_M), end_m)
+    xy = [world.to_world(float(s), lateral_m)[:2] for s in stations]
     path = [float(round(v, 4)) for p in xy for v in p]
-    return NodeEntry(
-        node="path_driver", name="path_driver", params_file="config/path_driver.yaml",
-        params={"path_xy_m": path, "speed_m_s": config.speed_m_s, "lookahead_m": DRIVER_LOOKAHEAD_M},
-        remap={"odom": config.odom_topic, "cmd_vel": "/cmd_vel"},
-    )
+    return NodeEntry(node="path_driver", name="path_driver", params_file="config/path_driver.yaml",
+                     params={"path_xy_m": path, **params}, remap={"odom": odom_topic, "cmd_vel": "/cmd_vel"})
 
 
-def _tunnel_model(twin: Twin, world: Any, config: Any) -> Model:
+def tunnel_model(twin: Twin, world: Any, intensity_scale: float) -> Model:
+    """The tunnel mesh as a static model: one OBJ per material, laser_retro = intensity_scale × reflectivity."""
     name = twin.model_name("tunnel")
     root, model = new_model(name, static=True)
     link = el(model, "link", name="shell")
@@ -109,7 +109,7 @@ def _tunnel_model(twin: Twin, world: Any, config: Any) -> Model:
         files[rel] = obj_text(verts, tris, f"{name}_{mat}")
         visual_and_collision(link, mat, "mesh", {"uri": f"model://{name}/{rel}"},
                              rgba=COLOURS.get(mat, (0.6, 0.6, 0.6, 1.0)),
-                             laser_retro=config.lidar.intensity_scale * MATERIALS[mat])
+                             laser_retro=intensity_scale * MATERIALS[mat])
     cfg = world.config
     header = (f"Cable tunnel of scenario {twin.scenario.name}: {cfg.length_m:g} m x {cfg.width_m:g} m x "
               f"{cfg.height_m:g} m ({cfg.profile}), {world.triangles} triangles of the headless mesh in "

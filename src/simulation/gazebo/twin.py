@@ -32,6 +32,7 @@ from sanqin.simulation.gazebo.sensors import SensorResult
 #: Simulator plugin (``module:Class``) → twin exporter module.
 EXPORTERS: dict[str, str] = {
     "sanqin.simulation.tunnel_lidar:TunnelLidarSim": "sanqin.simulation.gazebo.tunnel",
+    "sanqin.simulation.tunnel_odometry:TunnelOdometrySim": "sanqin.simulation.gazebo.tunnel_odometry",
     "sanqin.simulation.industrial_bay:IndustrialBaySim": "sanqin.simulation.gazebo.industrial_bay",
     "sanqin.simulation.welding_cell:WeldingCellSim": "sanqin.simulation.gazebo.welding",
     "sanqin.simulation.multicopter.plugin:MulticopterSim": "sanqin.simulation.gazebo.uav",
