@@ -11,6 +11,7 @@ NODES: dict[str, str] = {
     "imu_attitude": "sanqin.perception.nodes:IMU_ATTITUDE",
     "thermal_inspector": "sanqin.perception.nodes:THERMAL_INSPECTOR",
     "canopy_mapper": "sanqin.perception.nodes:CANOPY_MAPPER",
+    "camera_lidar_fusion": "sanqin.perception.nodes:CAMERA_LIDAR_FUSION",
     "seam_follower": "sanqin.control.nodes:SEAM_FOLLOWER",
     "cartesian_admittance": "sanqin.control.nodes:CARTESIAN_ADMITTANCE",
     "cartesian_impedance": "sanqin.control.nodes:CARTESIAN_IMPEDANCE",

@@ -462,6 +462,102 @@ class ThermalInspector:
         }
 
 
+# --- camera–LiDAR fusion ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CameraLidarFusionConfig:
+    """Camera–LiDAR fusion node: the camera's optical frame in the LiDAR frame and how fresh images must be."""
+
+    camera_xyz_m: tuple[float, ...] = param((0.1, 0.0, -0.1), "camera optical frame origin in the LiDAR frame (m)")
+    camera_rpy_rad: tuple[float, ...] = param(
+        (-1.5707963267948966, 0.0, -1.5707963267948966),
+        "camera optical frame orientation in the LiDAR frame, roll pitch yaw (rad; default: looking along +x)",
+    )
+    max_image_age_s: float = param(0.2, "clouds without an image this recent are not colorized (s)", min=0.0)
+    keep_uncolored: bool = param(False, "publish points outside the image too (black)")
+
+    def __post_init__(self) -> None:
+        require(len(self.camera_xyz_m) == 3 and len(self.camera_rpy_rad) == 3, "camera pose needs 3 + 3 values")
+
+
+@dataclass(frozen=True)
+class ColoredCloud:
+    """Points (N, 3) float32 with rgb8 colours (N, 3) in a frame."""
+
+    stamp_s: float
+    frame_id: str
+    points: np.ndarray
+    colors: np.ndarray
+
+
+class CameraLidarFusion:
+    """Colorizes LiDAR clouds with the latest camera image (pinhole + plumb bob from CameraInfo)."""
+
+    def __init__(self, config: CameraLidarFusionConfig) -> None:
+        self.config = config
+        lidar_from_cam = _mount(config.camera_xyz_m, config.camera_rpy_rad)
+        self.t_cam_lidar = np.linalg.inv(lidar_from_cam)
+        self.model: Any = None
+        self.image: ImageFrame | None = None
+        self.colored = 0
+        self.skipped_no_image = 0
+        self.fraction: float = 0.0
+
+    def on_camera_info(self, model: Any, t_s: float) -> None:
+        """Calibration; an unusable one raises CameraModelError (reported) and is not kept."""
+        from sanqin.perception.camera import check_model
+
+        check_model(model)
+        self.model = model
+
+    def on_image(self, frame: ImageFrame, t_s: float) -> None:
+        """Keep the latest rgb8/bgr8/mono8 image; other encodings raise ImageInputError."""
+        if frame.encoding not in ("rgb8", "bgr8", "mono8"):
+            raise ImageInputError(f"camera_lidar_fusion needs rgb8, bgr8 or mono8 images, got {frame.encoding!r}")
+        data = frame.data[:, :, ::-1] if frame.encoding == "bgr8" else frame.data
+        self.image = ImageFrame(stamp_s=frame.stamp_s, frame_id=frame.frame_id, data=data, encoding=frame.encoding)
+
+    def on_points(self, cloud: PointCloud, t_s: float) -> dict[str, Any] | None:
+        """Colorize a cloud with the image nearest in time (if recent enough)."""
+        from sanqin.perception.camera import colorize
+
+        img = self.image
+        if self.model is None or img is None or abs(img.stamp_s - cloud.stamp_s) > self.config.max_image_age_s:
+            self.skipped_no_image += 1
+            return None
+        pts = np.asarray(cloud.points, dtype=np.float32)
+        finite = np.isfinite(pts).all(axis=1)
+        pts = pts[finite]
+        colors, mask = colorize(pts, img.data, self.model, self.t_cam_lidar)
+        self.colored += 1
+        self.fraction = float(mask.mean()) if mask.size else 0.0
+        if not self.config.keep_uncolored:
+            pts, colors = pts[mask], colors[mask]
+        return {"points_colored": ColoredCloud(cloud.stamp_s, cloud.frame_id, pts, colors)}
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Whether calibration and images arrive."""
+        if self.model is None:
+            level, msg = DiagLevel.WARN, "no CameraInfo yet"
+        elif self.image is None:
+            level, msg = DiagLevel.WARN, "no image yet"
+        else:
+            level, msg = DiagLevel.OK, "ok"
+        values = {
+            "colored": str(self.colored),
+            "skipped_no_image": str(self.skipped_no_image),
+            "fraction_in_image": f"{self.fraction:.3f}",
+        }
+        return [DiagnosticStatus(level, "sanqin/camera_lidar_fusion/projection", msg, "", values)]
+
+    def metrics(self) -> dict[str, float]:
+        """Colorized clouds, skipped clouds, fraction of points in the image."""
+        return {
+            "colored": float(self.colored),
+            "skipped_no_image": float(self.skipped_no_image),
+            "fraction_in_image": self.fraction,
+        }
+
+
 # --- canopy mapping ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CanopyMapperConfig:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sanqin.msgs.camera import camera_info_to_model
 from sanqin.msgs.diagnostics import diagnostics_to_msg
 from sanqin.msgs.geometry import odometry_from_msg, odometry_to_msg, odometry_to_tf
 from sanqin.msgs.grid import grid_to_occupancy
 from sanqin.msgs.image import image_to_frame
 from sanqin.msgs.obstacles import obstacles_to_markers, obstacles_to_pointcloud2
-from sanqin.msgs.pointcloud import cloud_to_pointcloud2, pointcloud2_to_cloud
+from sanqin.msgs.pointcloud import cloud_to_pointcloud2, pointcloud2_to_cloud, structured_to_pointcloud2
 from sanqin.msgs.sensors import imu_from_msg, imu_to_msg
 from sanqin.perception.components import (
+    CameraLidarFusion,
+    CameraLidarFusionConfig,
     CanopyMapper,
     CanopyMapperConfig,
     ImuAttitude,
@@ -182,4 +185,42 @@ CANOPY_MAPPER = NodeSpec(
     ),
     timers=(Timer("publish_period_s", "tick"),),
     description="Crop canopy: ExG/Otsu segmentation, cover grid in field coordinates, variable-rate prescription",
+)
+
+
+def _colored_to_msg(cloud: Any, factory: Any) -> Any:
+    import numpy as np
+
+    arr = np.zeros(len(cloud.points), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("rgb", "<f4")])
+    arr["x"], arr["y"], arr["z"] = (cloud.points[:, i] for i in range(3))
+    c = cloud.colors.astype(np.uint32)
+    arr["rgb"] = ((c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]).astype("<u4").view("<f4")  # PCL/RViz packing
+    return structured_to_pointcloud2(arr, cloud.stamp_s, cloud.frame_id, factory)
+
+
+#: ``camera_lidar_fusion``: LiDAR cloud + camera image + CameraInfo → colorized cloud.
+#:
+#: Inputs: ``points`` (sensor_msgs/PointCloud2, LiDAR frame), ``image`` (sensor_msgs/Image rgb8/bgr8/mono8,
+#: the raw distorted image) and ``camera_info`` (sensor_msgs/CameraInfo, plumb_bob). The camera's optical
+#: frame pose in the LiDAR frame is a parameter (``camera_xyz_m``, ``camera_rpy_rad``). Output
+#: ``points_colored`` (sensor_msgs/PointCloud2 x y z rgb, rgb packed in a float32 as PCL and RViz expect),
+#: only points that project into the image unless ``keep_uncolored``. A CameraInfo whose size disagrees
+#: with the image, or an image of another encoding, is rejected with a diagnostic. Lifting 2-D detection
+#: boxes to 3-D is :func:`sanqin.perception.camera.locate_detections` (no standard 2-D detection message is
+#: part of the base install, so it is offered as a library call).
+CAMERA_LIDAR_FUSION = NodeSpec(
+    name="camera_lidar_fusion",
+    config=CameraLidarFusionConfig,
+    component=CameraLidarFusion,
+    inputs=(
+        Input("points", "sensor_msgs/msg/PointCloud2", "on_points", pointcloud2_to_cloud, Qos.SENSOR, "LiDAR cloud"),
+        Input("image", "sensor_msgs/msg/Image", "on_image", image_to_frame, Qos.SENSOR, "camera image"),
+        Input("camera_info", "sensor_msgs/msg/CameraInfo", "on_camera_info", camera_info_to_model, Qos.RELIABLE,
+              "camera calibration"),
+    ),
+    outputs=(
+        Output("points_colored", "sensor_msgs/msg/PointCloud2", _colored_to_msg, Qos.SENSOR,
+               description="points with camera colours (x y z rgb)"),
+    ),
+    description="Camera–LiDAR fusion: plumb-bob projection of LiDAR points, cloud colorization",
 )

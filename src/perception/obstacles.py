@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from sanqin.common.obstacles import Obstacle, ObstacleList
 from sanqin.perception.boxes import box_from_points
@@ -97,6 +96,35 @@ def transform_obstacle(ob: Obstacle, rot: np.ndarray, trans: np.ndarray, yaw_rad
     )
 
 
+class FloorGrid:
+    """Mean ground height per 2-D cell (one bincount), for the floor under each cluster."""
+
+    CELL_M = 0.5
+
+    def __init__(self, ground_points: np.ndarray) -> None:
+        g = np.asarray(ground_points, dtype=np.float64).reshape(-1, 3)
+        ij = np.floor(g[:, :2] / self.CELL_M).astype(np.int64)
+        keys = ij[:, 0] * 1_000_003 + ij[:, 1]
+        self.keys, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
+        self.height = np.bincount(inv, weights=g[:, 2], minlength=self.keys.size) / np.maximum(counts, 1)
+        self.counts = counts
+
+    def height_near(self, xy: np.ndarray, radius_m: float) -> float:
+        """Lowest-quartile mean height of the ground cells within ``radius_m`` of ``xy`` (NaN if none)."""
+        if self.keys.size == 0:
+            return float("nan")
+        r = int(np.ceil(radius_m / self.CELL_M))
+        ci, cj = np.floor(np.asarray(xy, float) / self.CELL_M).astype(np.int64)
+        di, dj = np.meshgrid(np.arange(-r, r + 1), np.arange(-r, r + 1), indexing="ij")
+        want = (ci + di.ravel()) * 1_000_003 + (cj + dj.ravel())
+        pos = np.clip(np.searchsorted(self.keys, want), 0, self.keys.size - 1)
+        hit = self.keys[pos] == want
+        if hit.sum() < 2:
+            return float("nan")
+        return float(np.percentile(self.height[pos[hit]], 25))
+
+
 class ObstaclePipeline:
     """Detects and tracks obstacles in successive clouds."""
 
@@ -138,14 +166,12 @@ class ObstaclePipeline:
         boxes: list[Obstacle] = []
         bf = cfg.boxes
         clusters = split_clusters(labels)
-        ground_pts = pts[gr.ground]
-        ground_tree = cKDTree(ground_pts[:, :2]) if clusters and ground_pts.shape[0] else None
-        ground_z = ground_pts[:, 2]
+        floor_grid = FloorGrid(pts[gr.ground]) if clusters else None
         for idx in clusters:
             cpts = obst[idx]
             zmin, zmax = float(cpts[:, 2].min()), float(cpts[:, 2].max())
             centre_xy = 0.5 * (cpts[:, :2].min(0) + cpts[:, :2].max(0))
-            floor_z = self._floor_near(ground_tree, ground_z, centre_xy, cpts, gr)
+            floor_z = self._floor_near(floor_grid, centre_xy, cpts, gr)
             if zmin - floor_z > bf.max_bottom_m:
                 continue  # overhead structure (trays, pipes), not something the robot drives into
             # A standing object reaches the floor: its lowest returns were within the ground band.
@@ -167,15 +193,13 @@ class ObstaclePipeline:
         timings = {"preprocess": t1 - t0, "ground": t2 - t1, "cluster": t3 - t2, "boxes": t4 - t3}
         return boxes, timings, (n_in, int(pts.shape[0]), gr.n_ground, len(clusters))
 
-    def _floor_near(
-        self, tree: cKDTree | None, ground_z: np.ndarray, centre_xy: np.ndarray, cpts: np.ndarray, gr: GroundResult
-    ) -> float:
-        """Floor height under a cluster: low quantile of the ground points around it, else the bin's plane."""
-        if tree is not None:
+    def _floor_near(self, grid: FloorGrid | None, centre_xy: np.ndarray, cpts: np.ndarray, gr: GroundResult) -> float:
+        """Floor height under a cluster: the ground cells around it, else the zone model's plane."""
+        if grid is not None:
             radius = 0.5 * float(np.ptp(cpts[:, 0]) + np.ptp(cpts[:, 1])) + 1.0
-            near = tree.query_ball_point(centre_xy, radius)
-            if len(near) >= 5:
-                return float(np.percentile(ground_z[near], 20))
+            z = grid.height_near(centre_xy, radius)
+            if np.isfinite(z):
+                return z
         z = float(gr.floor_height(centre_xy[None, :])[0])
         return z if np.isfinite(z) else -self.config.ground.sensor_height_m
 

@@ -23,7 +23,14 @@ from sanqin.runtime.params import load_node_config
 from .perception_scenes import box_mesh, floor_mesh, scan
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = ["obstacle_detector", "lidar_odometry", "imu_attitude", "thermal_inspector", "canopy_mapper"]
+SPECS = [
+    "obstacle_detector",
+    "lidar_odometry",
+    "imu_attitude",
+    "thermal_inspector",
+    "canopy_mapper",
+    "camera_lidar_fusion",
+]
 
 
 def _node(graph: Graph, name: str, **params):
@@ -178,3 +185,53 @@ def test_canopy_mapper_publishes_cover_and_prescription_grids() -> None:
     seen = np.isfinite(grid.values)
     assert seen.any() and 0.3 < np.nanmean(grid.values) < 0.7
     assert len(rate) == 1
+
+
+def _camera_info(f, w=640, h=480):
+    from sanqin.common.types import CameraModel
+    from sanqin.msgs.camera import model_to_camera_info
+
+    k = np.array([[500.0, 0, w / 2], [0, 500.0, h / 2], [0, 0, 1]])
+    model = CameraModel(
+        stamp_s=0.0,
+        frame_id="camera",
+        width=w,
+        height=h,
+        distortion_model="plumb_bob",
+        k=k,
+        d=np.array([-0.1, 0.01, 0.0, 0.0, 0.0]),
+        p=np.hstack([k, np.zeros((3, 1))]),
+    )
+    return model_to_camera_info(model, f)
+
+
+def test_camera_lidar_fusion_colors_points_and_rejects_mismatched_calibration_and_encodings() -> None:
+    from sanqin.msgs.pointcloud import pointcloud2_to_table
+
+    g = Graph()
+    node = _node(g, "camera_lidar_fusion", camera_xyz_m=[0.0, 0.0, 0.0])
+    f = g.bus.factory
+    out = _collect(g, "/points_colored", "sensor_msgs/msg/PointCloud2")
+    img = np.zeros((480, 640, 3), np.uint8)
+    img[:, :320] = (255, 0, 0)  # left half of the view red, right half blue
+    img[:, 320:] = (0, 0, 255)
+    pts = np.array([[10.0, 2.0, 0.0], [10.0, -2.0, 0.0], [-10.0, 0.0, 0.0]], np.float32)
+    g.bus.publish("/camera_info", _camera_info(f))
+    g.bus.publish("/image", frame_to_image(ImageFrame(stamp_s=0.1, frame_id="camera", data=img, encoding="rgb8"), f))
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=0.1, frame_id="lidar", points=pts), f))
+    g.advance_to(0.15)
+    assert len(out) == 1
+    table, _ = pointcloud2_to_table(out[0], ("x", "y", "rgb"))
+    rgb = table[:, 2].astype("<f4").view("<u4")
+    assert table.shape[0] == 2  # the point behind the camera is dropped
+    assert set(rgb.tolist()) == {0xFF0000, 0x0000FF} and rgb[table[:, 1] > 0][0] == 0xFF0000
+    # CameraInfo for a 320×240 camera with 640×480 images: the cloud is rejected with a diagnostic.
+    g.bus.publish("/camera_info", _camera_info(f, 320, 240))
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=0.12, frame_id="lidar", points=pts), f))
+    g.bus.publish(
+        "/image", frame_to_image(ImageFrame(stamp_s=0.2, data=img[:, :, 0].astype(np.uint16), encoding="mono16"), f)
+    )
+    g.advance_to(0.3)
+    assert len(out) == 1
+    assert node.host.counters["domain_errors"] == 2
+    assert "CameraInfo says 320×240" in node.host.last_problem or "mono16" in node.host.last_problem
