@@ -52,6 +52,8 @@ class ContactProbeConfig:
     def __post_init__(self) -> None:
         require(self.contact_threshold_n < self.target_force_n < self.abort_force_n,
                 "need contact_threshold_n < target_force_n < abort_force_n")
+        require(self.home_m < self.max_extension_m,
+                f"home_m {self.home_m} m must be below max_extension_m {self.max_extension_m} m")
         require(self.abort_force_n < self.safety.max_force_n,
                 f"abort_force_n {self.abort_force_n} N must be below safety.max_force_n {self.safety.max_force_n} N")
 
@@ -106,7 +108,8 @@ class ContactProbe:
         if not verdict.allowed or self.x is None:
             if self.state in (ProbeState.APPROACH, ProbeState.CONTACT, ProbeState.HOLD, ProbeState.RETRACT):
                 self._abort("safety stop: " + "; ".join(verdict.reasons))
-            fresh = self.x is not None and not any("stale" in r or "no data" in r for r in verdict.reasons)
+            # release only on fresh, valid probe data: a NaN or silent sensor leaves the last force stale
+            fresh = self.x is not None and not self.safety.unfit_channels(t_s)
             if self.safety.release_required and fresh and self.force_n > self.config.contact_threshold_n:
                 return -self.config.retract_speed_m_s  # release the clamped contact, then stay stopped
             return 0.0
@@ -137,6 +140,9 @@ class ContactProbe:
                 self.held_forces.append(f)
                 if self.timer >= c.hold_s:
                     self.state = ProbeState.RETRACT
+        if v > 0.0 and self.x >= c.max_extension_m:  # contact lost while regulating: never extend past the travel
+            self._abort(f"probe travel {c.max_extension_m:g} m exhausted while regulating the force")
+            v = 0.0
         if self.state in (ProbeState.RETRACT, ProbeState.ABORTED):
             if self.x > c.home_m + 1e-3:
                 v = -c.retract_speed_m_s

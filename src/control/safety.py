@@ -149,6 +149,10 @@ class SafetyLayer:
     def observe(self, channel: str, stamp_s: float, t_s: float, *arrays: object) -> bool:
         """Register a received sample; reject (and flag the channel invalid) on NaN/inf or an old stamp."""
         ch = self.channels.setdefault(channel, _Channel())
+        if not math.isfinite(t_s):  # a broken node clock would make the sample look fresh for ever
+            self.counters["rejected_nonfinite"] += 1
+            ch.invalid = "non-finite node clock"
+            return False
         if not (math.isfinite(stamp_s) and all_finite(*arrays)):
             self.counters["rejected_nonfinite"] += 1
             ch.invalid = f"non-finite value on {channel}"
@@ -266,13 +270,19 @@ class SafetyLayer:
         """An operator or supervisor e-stop."""
         self.trip(reason)
 
+    def unfit_channels(self, t_s: float) -> list[str]:
+        """Names of the channels whose data is stale or invalid at node time ``t_s`` (all of them if it is NaN)."""
+        if not math.isfinite(t_s):
+            return list(self.channels)
+        timeout = self.config.watchdog_timeout_s
+        return [n for n, ch in self.channels.items() if ch.invalid or t_s - ch.last_rx_s > timeout]
+
     def reset(self, t_s: float) -> tuple[bool, str]:
         """Explicitly clear a latched e-stop; refused while inputs are stale or invalid (if configured)."""
         if not self.latched:
             return True, "nothing latched"
         if self.config.reset_requires_fresh_data:
-            bad = [n for n, ch in self.channels.items()
-                   if ch.invalid or t_s - ch.last_rx_s > self.config.watchdog_timeout_s]
+            bad = self.unfit_channels(t_s)
             if bad:
                 return False, f"reset refused: inputs not fresh/valid: {bad}"
         was = self.latched

@@ -127,6 +127,48 @@ def test_force_estop_releases_the_contact_then_stops() -> None:
     assert probe.step(t) == 0.0  # latched: no further motion until reset
 
 
+def test_force_estop_release_needs_valid_probe_data() -> None:
+    probe = ContactProbe(load_config(ContactProbeConfig, {"safety": {"max_force_n": 40.0}}))
+    probe.start()
+    x, t = 0.0, 0.0
+    for _ in range(1150):
+        t += DT
+        probe.on_probe(t, t, x, max(0.0, (x - 0.1) * 2000.0))
+        x += probe.step(t) * DT
+    t += DT
+    probe.on_probe(t, t, x, 90.0)
+    assert probe.step(t) < 0  # releasing the clamped contact
+    t += DT
+    assert not probe.on_probe(t, t, x, float("nan"))  # the force sensor fails mid-release
+    assert probe.step(t) == 0.0  # the last good force is no reason to keep moving
+    assert probe.step(t + 10 * DT) == 0.0  # nor once it has gone stale
+
+
+def test_contact_lost_while_regulating_stops_at_the_end_of_travel() -> None:
+    probe = ContactProbe(ContactProbeConfig(max_extension_m=0.12))
+    probe.start()
+    x, t = 0.0, 0.0
+    cable = True
+    xs = []
+    for _ in range(3000):
+        t += DT
+        f = max(0.0, (x - 0.1) * 2000.0) if cable else 0.0
+        probe.on_probe(t, t, x, f)
+        x += probe.step(t) * DT
+        xs.append(x)
+        if probe.state is ProbeState.CONTACT:
+            cable = False  # the cable slips away before the hold starts
+        if probe.state is ProbeState.ABORTED and x <= 1e-3:
+            break
+    assert probe.state is ProbeState.ABORTED and "travel" in probe.reason
+    assert max(xs) <= 0.12 + probe.config.approach_speed_m_s * DT + 1e-9 and x <= 1e-3
+
+
+def test_probe_home_must_lie_inside_the_travel() -> None:
+    with pytest.raises(ConfigError, match="home_m"):
+        load_config(ContactProbeConfig, {"home_m": 0.3, "max_extension_m": 0.25})
+
+
 def test_interlock_holds_the_carriage() -> None:
     ctrl = _patrol()
     ctrl.interlock_ok = False

@@ -200,3 +200,17 @@ def test_future_stamped_sample_cannot_poison_the_ordering() -> None:
     assert layer.counters["rejected_future"] == 1
     _feed(layer, t)  # correctly stamped samples keep flowing
     assert layer.assess(t, q=np.zeros(2)).allowed
+
+
+def test_a_nan_node_clock_cannot_make_data_fresh_or_clear_a_latch() -> None:
+    layer = _layer()
+    t = _run(layer, 3)
+    layer.request_estop("operator")
+    assert not layer.observe("wrench", t, math.nan, np.zeros(3))
+    ok, msg = layer.reset(math.nan)
+    assert not ok and "not fresh" in msg and layer.latched
+    t += DT
+    layer.observe("joint_states", t, t, np.zeros(2))
+    assert not layer.assess(t, q=np.zeros(2)).allowed  # the wrench channel stays invalid until a good sample
+    _feed(layer, t + DT)
+    assert layer.reset(t + DT)[0]
