@@ -1,0 +1,60 @@
+"""``sanqin plan`` writes plan JSON, QGC .plan and PNG; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sanqin.planning.cli import main
+
+SQUARE = [[5.0, 52.0], [5.002, 52.0], [5.002, 52.001], [5.0, 52.001], [5.0, 52.0]]
+
+
+def _field(tmp_path, ring=SQUARE):
+    p = tmp_path / "field.geojson"
+    p.write_text(json.dumps({"type": "Feature", "properties": {},
+                             "geometry": {"type": "Polygon", "coordinates": [ring]}}))
+    return p
+
+
+def test_coverage_outputs_round_trip_through_the_uav_bridge_reader(tmp_path, capsys) -> None:
+    from sanqin.uav_bridge.plan_file import read_plan
+
+    f = _field(tmp_path)
+    outs = [tmp_path / "p.json", tmp_path / "p.plan", tmp_path / "p.png"]
+    rc = main(["coverage", "--boundary", str(f), "--swath-m", "6", "--sections", "3", "--home", "52.0", "5.0",
+               *sum((["--out", str(o)] for o in outs), [])])
+    assert rc == 0 and all(o.exists() for o in outs)
+    doc = json.loads(outs[0].read_text())
+    assert doc["metrics"]["covered_share"] >= 0.99
+    plan = read_plan(outs[1])
+    assert len(plan.mission) == len(doc["sorties"][0])
+    assert "covered" in capsys.readouterr().out
+
+
+def test_inspection_subcommands(tmp_path) -> None:
+    line = tmp_path / "line.geojson"
+    line.write_text(json.dumps({"type": "LineString", "coordinates": [[5.0, 52.0], [5.004, 52.001]]}))
+    assert main(["inspect", "corridor", "--line", str(line), "--alt-m", "40", "--offsets-m", "-15", "15",
+                 "--out", str(tmp_path / "c.json")]) == 0
+    assert main(["inspect", "structure", "--center", "52", "5", "--radius-m", "2", "--standoff-m", "12",
+                 "--bottom-m", "5", "--top-m", "30", "--out", str(tmp_path / "s.plan")]) == 0
+    assert main(["inspect", "survey", "--boundary", str(_field(tmp_path)), "--alt-m", "60",
+                 "--out", str(tmp_path / "v.png")]) == 0
+
+
+@pytest.mark.parametrize(
+    "ring, args, match",
+    [
+        ([[5.0, 52.0], [5.002, 52.001], [5.002, 52.0], [5.0, 52.001], [5.0, 52.0]], [], "invalid polygon"),
+        (SQUARE, ["--swath-m", "500"], "wider than the field"),
+        ([[5.0, 52.0], [5.002, 95.0], [5.0, 52.001], [5.0, 52.0]], [], "out of range"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(tmp_path, capsys, ring, args, match) -> None:
+    argv = ["coverage", "--boundary", str(_field(tmp_path, ring)), "--swath-m", "6", *args,
+            "--out", str(tmp_path / "p.json")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
