@@ -112,7 +112,8 @@ class AdmittanceController(ArmControllerBase):
         F = np.concatenate((R @ f_s, R @ t_s_))
         self.external_w = F
         self._integrate(F, dt)
-        qd_cmd = self.qd_rate.step(self._ik(dt, f_c), dt)  # acceleration limit, then the safety caps last
+        # the power cap pairs the contact force with the commanded tool velocity: both in the world frame
+        qd_cmd = self.qd_rate.step(self._ik(dt, R @ f_c), dt)  # acceleration limit, then the safety caps last
         qd_cmd = self.safety.limit_joint_velocity(qd_cmd, self.q_cmd)
         self.qd_rate.value = qd_cmd.copy()
         q_next = self.q_cmd + qd_cmd * dt
@@ -130,11 +131,11 @@ class AdmittanceController(ArmControllerBase):
         for sl, bound in ((slice(0, 3), self.config.max_offset_m), (slice(3, 6), self.config.max_offset_rad)):
             n = float(np.linalg.norm(self.x[sl]))
             if n > bound:
-                self.x[sl] *= bound / n
-                radial = self.x[sl] / n * bound
+                radial = self.x[sl] / n  # unit vector
+                self.x[sl] = radial * bound
                 outward = float(np.dot(self.xd[sl], radial))
                 if outward > 0:  # stop pushing outwards at the bound
-                    self.xd[sl] -= outward * radial / (bound * bound)
+                    self.xd[sl] -= outward * radial
 
     def desired_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Reference pose shifted by the admittance offset (world frame)."""
@@ -144,7 +145,7 @@ class AdmittanceController(ArmControllerBase):
         R = rotvec_to_matrix(self.x[3:]) @ self.ref[1]
         return p, R
 
-    def _ik(self, dt: float, force_c: np.ndarray | None) -> np.ndarray:
+    def _ik(self, dt: float, force_w: np.ndarray) -> np.ndarray:
         model = self.model
         model.update(self.q_cmd)
         p, R = model.site_pose()
@@ -155,7 +156,7 @@ class AdmittanceController(ArmControllerBase):
         p_d, R_d = self.desired_pose()
         e = np.concatenate((p_d - p, orientation_error(R, R_d)))
         v = self.ref_twist + self.xd + self.config.ik_gain_1_s * e
-        lin, ang = self.safety.limit_twist(v[:3], v[3:], force_n=force_c)
+        lin, ang = self.safety.limit_twist(v[:3], v[3:], force_n=force_w)
         v = np.concatenate((lin, ang))
         J = model.jacobian()
         Jp = dls_pinv(J, self.config.ik_damping)

@@ -174,7 +174,7 @@ class SeamFollower(ArmControllerBase):
         f_s, _ = self.filter.step(f_raw, t_raw, R, dt)
         self.force_n = float(self.n_hat @ (R @ f_s))  # the part pushes the tool out along +n
         v_ff = self._advance(dt)
-        qd_cmd = self._ik(v_ff, f_c)
+        qd_cmd = self._ik(v_ff, R @ f_c)  # world frame, like the commanded velocity it is paired with
         q_next = self.q_cmd + qd_cmd * dt
         if not self.safety.check_output(q_next, qd_cmd):
             return self.hold_position(verdict)
@@ -246,13 +246,13 @@ class SeamFollower(ArmControllerBase):
         self.fault = reason
         return np.zeros(3)
 
-    def _ik(self, v_ff: np.ndarray, force_c: np.ndarray | None) -> np.ndarray:
+    def _ik(self, v_ff: np.ndarray, force_w: np.ndarray) -> np.ndarray:
         model = self.model
         model.update(self.q_cmd)
         p, R = model.site_pose()
         e = np.concatenate((self.p_cmd - p, orientation_error(R, self.R_cmd)))
         v = np.concatenate((v_ff, np.zeros(3))) + self.config.ik_gain_1_s * e
-        lin, ang = self.safety.limit_twist(v[:3], v[3:], force_n=force_c)
+        lin, ang = self.safety.limit_twist(v[:3], v[3:], force_n=force_w)
         J = model.jacobian()
         qd = dls_pinv(J, self.config.ik_damping) @ np.concatenate((lin, ang))
         return self.safety.limit_joint_velocity(qd, self.q_cmd)

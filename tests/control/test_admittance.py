@@ -169,3 +169,29 @@ def test_null_space_posture_on_a_redundant_arm_keeps_the_tool_still() -> None:
     # one redundant DoF: the self-motion can only remove the posture error's component along it
     assert np.linalg.norm(q - posture) < 0.95 * np.linalg.norm(q0 - posture)
     assert np.linalg.norm(q - q0) > 0.05
+
+
+def test_power_cap_pairs_force_and_velocity_in_the_same_frame(ur5e) -> None:
+    # at HOME the sensor frame is diag(1, -1, -1) in the world: a push along world (1, 1, 0) reads (1, -1, 0)
+    ctrl = _ctrl(ur5e, gains={"stiffness": [0.0] * 6, "mass": [0.5] * 6},
+                 safety={"max_force_n": 1000.0, "max_power_w": 2.0})
+    q0, t, _ = _closed_loop(ctrl, 5, (0, 0, 0))
+    ur5e.update(q0)
+    _, R0 = ur5e.site_pose()
+    f_world = np.array([100.0, 100.0, 0.0])
+    q, t, cmd = _closed_loop(ctrl, 300, R0.T @ f_world, q0, t)
+    ur5e.update(q)
+    v = (ur5e.jacobian() @ cmd.velocity)[:3]
+    assert abs(float(f_world @ v)) <= 2.0 * 1.05 and np.linalg.norm(v) > 1e-3
+    assert ctrl.safety.counters["limited_cycles"] > 0
+
+
+def test_offset_bound_stops_the_outward_velocity(ur5e) -> None:
+    ctrl = _ctrl(ur5e, max_offset_m=0.01, gains={"stiffness": [0.0] * 6, "mass": [0.5] * 6},
+                 safety={"max_force_n": 1000.0, "max_power_w": 1000.0})
+    q0, t, _ = _closed_loop(ctrl, 5, (0, 0, 0))
+    ur5e.update(q0)
+    _, R0 = ur5e.site_pose()
+    _closed_loop(ctrl, 200, R0.T @ np.array([30.0, 0.0, 0.0]), q0, t)
+    assert np.linalg.norm(ctrl.x[:3]) == pytest.approx(0.01)
+    assert float(ctrl.xd[:3] @ ctrl.x[:3]) <= 1e-12  # no velocity left that pushes past the bound
