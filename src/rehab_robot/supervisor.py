@@ -60,6 +60,10 @@ class SupervisorConfig:
                                        min=0.0, max=1.0)
     damping_force_fraction: float = param(0.4, "STOP/HOLD damping force at max_speed as a fraction of "
                                                "max_interaction", min=0.0, max=1.0)
+    hold_damping_fraction: float = param(1.25, "HOLD damping force at max_speed as a fraction of max_interaction: "
+                                               "above 1 a spasm up to max_interaction cannot drive the limb past "
+                                               "max_speed, yet the hold does not fight its position", min=0.0,
+                                         max=5.0)
     hold_force_fraction: float = param(0.2, "HOLD spring force at 10% of the ROM span as a fraction of "
                                             "max_interaction", min=0.0, max=1.0)
     spasm_window_s: float = param(0.02, "window over which the opposing-interaction rise rate is measured (s)",
@@ -152,6 +156,7 @@ class SafetySupervisor:
         self._k_wall = np.where(self._zone > 0, config.wall_force_fraction * lim.max_interaction
                                 / np.maximum(self._zone, 1e-12), 0.0)
         self._d_stop = config.damping_force_fraction * lim.max_interaction / lim.max_speed
+        self._d_hold = config.hold_damping_fraction * lim.max_interaction / lim.max_speed
         self._k_hold = config.hold_force_fraction * lim.max_interaction / (0.1 * span)
         self._rom_tol = config.rom_tolerance_fraction * span
         self._last_t: float | None = None
@@ -333,7 +338,7 @@ class SafetySupervisor:
 
     def _hold_tau(self, q: np.ndarray, qd: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         hold_x = self._hold_x if self._hold_x is not None else x
-        f = self._k_hold * (hold_x - x) - self._d_stop * v
+        f = self._k_hold * (hold_x - x) - self._d_hold * v
         return self.robot.compensation(q, qd) + self.robot.joint_torque(q, f)
 
     def _output(self, q: np.ndarray, qd: np.ndarray, x: np.ndarray, v: np.ndarray, tau_cmd: np.ndarray,

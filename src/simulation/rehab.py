@@ -64,6 +64,7 @@ class RehabPlanarConfig:
     target_topic: str = param("/rehab_robot/target", "target the patient reaches for (PointStamped)")
     phase_topic: str = param("/rehab_robot/phase", "therapy phase (std_msgs/String)")
     safety_topic: str = param("/rehab_robot/safety", "safety state (DiagnosticArray)")
+    events_topic: str = param("/rehab_robot/safety_events", "safety events (std_msgs/String, JSON)")
 
     def __post_init__(self) -> None:
         require(len(self.start_xy_m) == 2, "start_xy_m needs x and y")

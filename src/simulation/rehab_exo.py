@@ -74,6 +74,7 @@ class RehabExoConfig:
     target_topic: str = param("/rehab_exo/target", "target angle the patient reaches for (PointStamped x)")
     phase_topic: str = param("/rehab_exo/phase", "therapy phase (std_msgs/String)")
     safety_topic: str = param("/rehab_exo/safety", "safety state (DiagnosticArray)")
+    events_topic: str = param("/rehab_exo/safety_events", "safety events (std_msgs/String, JSON)")
 
 
 class RehabExoSim:

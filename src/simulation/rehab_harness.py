@@ -9,6 +9,7 @@ sensor dropout) and :meth:`~TherapyHarness.note_sample` (spasm visibility for th
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,7 @@ class TherapyHarness:
         self.hold_at: float | None = None
         self.last_sample_before_dropout: float | None = None
         self.stop_at: float | None = None
+        self.events: list[tuple[float, str]] = []
         self.max = {"rom_excursion": -math.inf, "speed_ratio": 0.0, "interaction_ratio": 0.0, "torque_ratio": 0.0}
         self.t = 0.0
         self.dt = 0.001
@@ -50,6 +52,7 @@ class TherapyHarness:
         ctx.subscribe(config.target_topic, "geometry_msgs/msg/PointStamped", self._on_target)
         ctx.subscribe(config.phase_topic, "std_msgs/msg/String", self._on_phase)
         ctx.subscribe(config.safety_topic, "diagnostic_msgs/msg/DiagnosticArray", self._on_safety)
+        ctx.subscribe(config.events_topic, "std_msgs/msg/String", self._on_event)
 
     # --- bus callbacks ----------------------------------------------------------------------------
     def _on_effort(self, msg: Any) -> None:
@@ -80,13 +83,21 @@ class TherapyHarness:
 
     def _on_safety(self, msg: Any) -> None:
         state = next((kv.value for s in msg.status for kv in s.values if kv.key == "state"), None)
-        if state is None:
+        if state is not None:
+            self.safety_state = state
+
+    def _on_event(self, msg: Any) -> None:
+        try:
+            ev = json.loads(msg.data)
+        except (TypeError, ValueError):
             return
-        if state == "HOLD" and self.hold_at is None and self.first_spasm_sample is not None:
+        kind = ev.get("kind") if isinstance(ev, dict) else None
+        if kind == "spasm" and self.hold_at is None and self.first_spasm_sample is not None:
             self.hold_at = self.t
-        if state == "STOP" and self.stop_at is None and self.last_sample_before_dropout is not None:
+        c = self.config
+        if kind == "sensor_timeout" and self.stop_at is None and c.dropout_at_s >= 0 and self.t >= c.dropout_at_s:
             self.stop_at = self.t
-        self.safety_state = state
+        self.events.append((self.t, str(kind)))
 
     # --- per step -----------------------------------------------------------------------------------
     def begin_step(self, t_s: float, dt_s: float) -> list[float]:

@@ -55,10 +55,12 @@ def test_spasm_enters_compliant_hold_in_the_same_cycle_and_releases_without_jump
     out = sup.step(planar_input(robot, 0.020, v=v, f=(0.0, -15.0)))
     assert out.state == SafetyState.HOLD
     assert [e.kind for e in out.events] == ["spasm"] and "opposing interaction" in out.events[0].cause
-    # while held, the robot does not push against the patient: small compliant torque
+    # while held, the robot does not push against the spasm (it pulls −y); it only damps the ongoing motion
     q = robot.inverse(np.array([0.0, 0.40]))
     f_hold = robot.task_force(q, out.tau_nm)
-    assert np.linalg.norm(f_hold) < 0.3 * sup.limits.max_interaction
+    assert f_hold[1] <= 1e-6 and abs(f_hold[0]) < 0.05 * sup.limits.max_interaction
+    held = sup.step(planar_input(robot, 0.0205, v=(0.0, 0.0), f=(0.0, -15.0)))
+    assert np.linalg.norm(robot.task_force(q, held.tau_nm)) < 1e-6  # at rest at the hold point: no force at all
     # calm for hold_release_s → RUN, with a ramp: the torque changes smoothly towards the command
     taus = []
     t = 0.021

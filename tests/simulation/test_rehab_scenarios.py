@@ -59,3 +59,12 @@ def test_exoskeleton_on_a_musculoskeletal_elbow_fades_assistance_with_recovery(t
     assert "force onset" not in triggers[0]  # too weak to signal intent at first: the reach starts on timeout
     assert "force onset" in triggers[-1]  # after recovery the patient's own push starts the reach
     assert result.metrics["exo.patient_strength"] > 0.5
+
+
+def test_exoskeleton_muscle_spasm_hold_and_dropout_stop(tmp_path) -> None:
+    result = run_scenario(_scenario("rehab_exo_safety", tmp_path / "sessions"), tmp_path / "run", record=False)
+    assert result.passed, result.checks
+    (session,) = patient_sessions(tmp_path / "sessions", "SIM-EXO-01")
+    kinds = [e["kind"] for e in session.of_type("safety")]
+    assert kinds[0] == "spasm" and "sensor_timeout" in kinds
+    assert result.metrics["exo.speed_ratio"] < 1.0  # the hold's damping keeps the spasm below max speed
