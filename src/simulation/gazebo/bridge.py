@@ -112,7 +112,7 @@ def clock_entry() -> BridgeEntry:
 
 
 def render_bridge_yaml(entries: Sequence[BridgeEntry], header: str = "") -> str:
-    """The ``parameter_bridge`` config file text (entries sorted by ROS topic, checked)."""
+    """The ``parameter_bridge`` config file text (/clock first, then by ROS topic; every entry checked)."""
     seen: dict[tuple[str, str], BridgeEntry] = {}
     for e in entries:
         check_entry(e)
@@ -120,7 +120,8 @@ def render_bridge_yaml(entries: Sequence[BridgeEntry], header: str = "") -> str:
         if key in seen and seen[key] != e:
             raise BridgeError(f"two different bridges for {e.ros_topic} ({e.direction}): {seen[key]} and {e}")
         seen[key] = e
-    items = [e.as_yaml_item() for e in sorted(seen.values(), key=lambda e: (e.ros_topic, e.direction))]
+    order = sorted(seen.values(), key=lambda e: (e.ros_topic != "/clock", e.ros_topic, e.direction))  # clock first
+    items = [e.as_yaml_item() for e in order]
     text = yaml.safe_dump(items, sort_keys=False, default_flow_style=False)
     lines = [f"# {line}".rstrip() for line in header.strip().splitlines()] if header else []
     return "\n".join([*lines, text.rstrip()]) + "\n"

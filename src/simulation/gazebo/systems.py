@@ -134,3 +134,8 @@ def odometry_publisher(model: ET.Element, odom_topic: str, tf_topic: str, rate_h
         "odom_frame": frame_id, "robot_base_frame": child_frame_id, "odom_publish_frequency": rate_hz,
         "odom_topic": odom_topic, "tf_topic": tf_topic, "dimensions": dimensions,
     })
+
+
+def velocity_control(model: ET.Element, topic: str) -> None:
+    """``VelocityControl``: body-frame Twist on ``topic`` sets the model's velocity (a kinematic carrier)."""
+    plugin(model, "gz-sim-velocity-control-system", "gz::sim::systems::VelocityControl", {"topic": topic})

@@ -36,6 +36,7 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.industrial_bay:IndustrialBaySim": "sanqin.simulation.gazebo.industrial_bay",
     "sanqin.simulation.welding_cell:WeldingCellSim": "sanqin.simulation.gazebo.welding",
     "sanqin.simulation.multicopter.plugin:MulticopterSim": "sanqin.simulation.gazebo.uav",
+    "sanqin.simulation.crop_field:CropFieldSim": "sanqin.simulation.gazebo.crop_field",
 }
 
 
@@ -53,7 +54,7 @@ class Model:
     name: str
     sdf: ET.Element
     description: str
-    files: dict[str, str] = field(default_factory=dict)  # path inside the folder → text (meshes)
+    files: dict[str, str | bytes] = field(default_factory=dict)  # path in the folder → text or bytes
     header: str = ""
 
     @property
