@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sanqin.control.arm_base import ArmControllerBase
+from sanqin.control.arm_base import ArmControllerBase, posture_of
 from sanqin.control.command import JointCommand
 from sanqin.control.errors import ControlError
 from sanqin.control.gains import CartesianGains
@@ -59,7 +59,7 @@ class AdmittanceController(ArmControllerBase):
         self.ref: tuple[np.ndarray, np.ndarray] | None = None
         self.ref_twist = np.zeros(6)
         self.q_cmd: np.ndarray | None = None
-        self.posture = np.asarray(config.null_space.posture, float) if config.null_space.posture else None
+        self.posture = posture_of(config.null_space.posture, self.n)
         self.wrench_s = (np.zeros(3), np.zeros(3))
         self.qd_rate = RateLimiter(config.max_joint_accel_rad_s2, initial=np.zeros(self.n))
         self.external_w = np.zeros(6)

@@ -21,6 +21,15 @@ def per_joint(values: tuple[float, ...], n: int, name: str) -> np.ndarray:
     return arr
 
 
+def posture_of(values: tuple[float, ...], n: int) -> np.ndarray | None:
+    """The null-space posture as an array (None = take the state at activation); exactly ``n`` values."""
+    if not values:
+        return None
+    if len(values) != n:
+        raise ConfigError(f"null_space.posture needs {n} values (one per joint), got {len(values)}")
+    return np.asarray(values, float)
+
+
 class ArmControllerBase:
     """Holds the robot model and the one safety layer; produces safe commands when a cycle is refused.
 

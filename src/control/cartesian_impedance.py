@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sanqin.control.arm_base import ArmControllerBase, per_joint
+from sanqin.control.arm_base import ArmControllerBase, per_joint, posture_of
 from sanqin.control.command import JointCommand
 from sanqin.control.gains import CartesianGains
 from sanqin.control.limits import RateLimiter
-from sanqin.control.nullspace import NullSpaceConfig, posture_torque
+from sanqin.control.nullspace import NullSpaceConfig, dynamic_null_space_projector, posture_torque
 from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error
 from sanqin.control.safety import SafetyConfig
 from sanqin.runtime.config import nested, param
@@ -58,7 +58,7 @@ class CartesianImpedanceController(ArmControllerBase):
         self.tau_max = per_joint(config.max_torque_nm, self.n, "max_torque_nm")
         self.rate = RateLimiter(config.max_torque_rate_nm_s)
         self.target: tuple[np.ndarray, np.ndarray] | None = None
-        self.posture = np.asarray(config.null_space.posture, float) if config.null_space.posture else None
+        self.posture = posture_of(config.null_space.posture, self.n)
 
     def check_sampled_stability(self, period_s: float, q: np.ndarray | None = None) -> None:
         """Refuse gains a ``period_s`` control loop cannot realise: ω·T ≥ 1 or 2ζω·T ≥ 1.5 on an axis (at ``q``)."""
@@ -122,8 +122,7 @@ class CartesianImpedanceController(ArmControllerBase):
         else:
             wrench = self.k * e - d * v
         tau = J.T @ wrench + model.bias_forces()
-        # dynamically consistent null-space projector I − Jᵀ J̄ᵀ, J̄ = M⁻¹JᵀΛ (Khatib)
-        N = np.eye(self.n) - J.T @ (Minv @ J.T @ lam).T
+        N = dynamic_null_space_projector(J, M, Minv=Minv, task_inertia=lam)
         tau += posture_torque(self.config.null_space, self.posture, q, qd, N)
         tau = np.clip(tau, -self.tau_max, self.tau_max)
         tau = self.rate.step(tau, self.safety.dt_s)

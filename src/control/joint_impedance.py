@@ -8,6 +8,7 @@ import numpy as np
 
 from sanqin.control.arm_base import ArmControllerBase, per_joint
 from sanqin.control.command import JointCommand
+from sanqin.control.errors import InvalidInputError
 from sanqin.control.robot_model import RobotModel, RobotModelConfig
 from sanqin.control.safety import SafetyConfig
 from sanqin.runtime.config import nested, param, require
@@ -55,8 +56,23 @@ class JointImpedanceController(ArmControllerBase):
             )
 
     def set_target(self, q_ref: np.ndarray) -> None:
-        """Joint target (rad / m)."""
-        self.target = np.asarray(q_ref, float).copy()
+        """Joint target (rad / m); non-finite, wrongly sized or outside the joint limits raises InvalidInputError.
+
+        A target beyond a limit would have the spring press the joint into its end stop (and latch the
+        safety layer's joint-limit e-stop), so it is refused and the previous target kept.
+        """
+        q_ref = np.asarray(q_ref, float).reshape(-1)
+        if q_ref.size != self.n or not np.all(np.isfinite(q_ref)):
+            raise InvalidInputError(f"joint target needs {self.n} finite values, got {q_ref.tolist()}")
+        m = self.config.safety.joint_limit_margin
+        outside = np.nonzero((q_ref < self.model.lower + m) | (q_ref > self.model.upper - m))[0]
+        if outside.size:
+            j = int(outside[0])
+            raise InvalidInputError(
+                f"joint target {q_ref[j]:.4f} for {self.model.joint_names[j]} outside its limits "
+                f"[{self.model.lower[j]:.4f}, {self.model.upper[j]:.4f}] less the {m:g} margin"
+            )
+        self.target = q_ref.copy()
 
     def step(self, t_s: float, q: np.ndarray, qd: np.ndarray) -> JointCommand:
         """One cycle: joint state in, torques out (or the safe brake)."""
@@ -65,7 +81,7 @@ class JointImpedanceController(ArmControllerBase):
         if not verdict.allowed:
             return self.brake_torque(verdict, q, qd, self.config.brake_damping_nms, self.tau_max)
         if self.target is None:
-            self.set_target(q)
+            self.target = q.copy()  # hold where the arm is (it may sit inside the margin band)
         self.model.update(q, qd)
         m_ii = np.diag(self.model.mass_matrix())
         d = 2.0 * self.zeta * np.sqrt(self.k * m_ii)

@@ -52,6 +52,8 @@ def _reorder(js: JointStates, names: tuple[str, ...]) -> tuple[np.ndarray, np.nd
     missing = [n for n in names if n not in index]
     if missing:
         raise InvalidInputError(f"joint_states lacks joints {missing}")
+    if js.position.size == 0:  # a valid JointState may carry only velocities or efforts
+        raise InvalidInputError("joint_states carries no positions")
     idx = [index[n] for n in names]
     q = js.position[idx]
     qd = js.velocity[idx] if js.velocity.size else np.zeros(len(names))
@@ -322,9 +324,7 @@ class JointImpedanceNode(TorqueArmNode):
     def on_target(self, js: JointStates, t_s: float) -> None:
         """New joint target."""
         q, _ = _reorder(js, self.ctrl.model.joint_names)
-        if not np.all(np.isfinite(q)):
-            raise InvalidInputError("joint target must be finite")
-        self.ctrl.set_target(q)
+        self.ctrl.set_target(q)  # refuses non-finite or out-of-limit targets
 
 
 JOINT_IMPEDANCE = NodeSpec(

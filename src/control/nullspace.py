@@ -33,10 +33,16 @@ def null_space_projector(J: np.ndarray, J_pinv: np.ndarray) -> np.ndarray:
     return np.eye(J.shape[1]) - J_pinv @ J
 
 
-def dynamic_null_space_projector(J: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Dynamically consistent torque projector ``I − Jᵀ J̄ᵀ`` with ``J̄ = M⁻¹JᵀΛ`` (Khatib)."""
-    Minv = np.linalg.inv(M)
-    lam = np.linalg.pinv(J @ Minv @ J.T)
+def dynamic_null_space_projector(
+    J: np.ndarray, M: np.ndarray, *, Minv: np.ndarray | None = None, task_inertia: np.ndarray | None = None
+) -> np.ndarray:
+    """Dynamically consistent torque projector ``I − Jᵀ J̄ᵀ`` with ``J̄ = M⁻¹JᵀΛ`` (Khatib).
+
+    ``Minv`` and ``task_inertia`` (Λ) may be passed when the caller already has them (a control cycle).
+    """
+    if Minv is None:
+        Minv = np.linalg.inv(M)
+    lam = np.linalg.pinv(J @ Minv @ J.T) if task_inertia is None else task_inertia
     J_bar = Minv @ J.T @ lam
     return np.eye(J.shape[1]) - J.T @ J_bar.T
 

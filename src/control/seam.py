@@ -122,10 +122,15 @@ class SeamFollower(ArmControllerBase):
 
     # --- inputs -------------------------------------------------------------------------------------
     def set_target_force(self, force_n: float) -> None:
-        """Change the contact force; at or above the safety limit raises :class:`ForceLimitError` (no change)."""
+        """Change the contact force; outside (contact threshold, safety limit) raises :class:`ForceLimitError`.
+
+        The lower bound is the config's own: a target at or below the contact threshold would lift the
+        torch off the part while the seam keeps advancing (welding in the air, never detected as lost contact).
+        """
         limit = self.safety.config.max_force_n
-        if not np.isfinite(force_n) or force_n < 0 or force_n >= limit:
-            raise ForceLimitError(f"target force {force_n!r} N refused: must be in [0, {limit:g}) N")
+        low = self.config.contact_threshold_n
+        if not np.isfinite(force_n) or force_n <= low or force_n >= limit:
+            raise ForceLimitError(f"target force {force_n!r} N refused: must be in ({low:g}, {limit:g}) N")
         self.target_force_n = float(force_n)
 
     def on_wrench(self, stamp_s: float, t_s: float, force_n: np.ndarray, torque_nm: np.ndarray) -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 from sanqin.control.admittance import AdmittanceConfig, AdmittanceController
 from sanqin.runtime.config import load_config
+from sanqin.runtime.errors import ConfigError
 
 from .control_fixtures import HOME
 
@@ -195,3 +196,8 @@ def test_offset_bound_stops_the_outward_velocity(ur5e) -> None:
     _closed_loop(ctrl, 200, R0.T @ np.array([30.0, 0.0, 0.0]), q0, t)
     assert np.linalg.norm(ctrl.x[:3]) == pytest.approx(0.01)
     assert float(ctrl.xd[:3] @ ctrl.x[:3]) <= 1e-12  # no velocity left that pushes past the bound
+
+
+def test_posture_of_the_wrong_size_is_rejected_at_construction(ur5e) -> None:
+    with pytest.raises(ConfigError, match="posture needs 6"):
+        _ctrl(ur5e, null_space={"posture": [0.0] * 7})

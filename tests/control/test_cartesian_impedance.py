@@ -112,3 +112,8 @@ def test_shipped_impedance_node_config_is_sampled_stable_and_stiffer_is_not(ur5e
     stiff = {**over, "gains": {"stiffness": [800.0, 800.0, 800.0, 60.0, 60.0, 200000.0]}}
     with pytest.raises(ConfigError, match="rz"):
         spec.component(load_node_config(spec.config, path, "cartesian_impedance", overrides=stiff))
+
+
+def test_posture_of_the_wrong_size_is_rejected_at_construction(ur5e) -> None:
+    with pytest.raises(ConfigError, match="posture needs 6"):
+        _ctrl(ur5e, null_space={"posture": [0.0, 0.0, 0.0]})

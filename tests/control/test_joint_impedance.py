@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sanqin.control.errors import InvalidInputError
 from sanqin.control.joint_impedance import JointImpedanceConfig, JointImpedanceController
 from sanqin.runtime.config import load_config
 from sanqin.runtime.errors import ConfigError
@@ -46,3 +47,18 @@ def test_gains_a_sampled_loop_cannot_realise_are_rejected(ur5e) -> None:
     soft = JointImpedanceController(
         load_config(JointImpedanceConfig, {"stiffness_nm_rad": [200.0, 200.0, 200.0, 10.0, 10.0, 2.0]}), ur5e)
     soft.check_sampled_stability(0.001)
+
+
+def test_target_outside_the_joint_limits_or_non_finite_is_refused(ur5e) -> None:
+    ctrl = JointImpedanceController(load_config(JointImpedanceConfig, {}), ur5e)
+    good = np.array([-1.5708, -1.5708, 1.5708, -1.5708, -1.5708, 0.0])
+    ctrl.set_target(good)
+    beyond = good.copy()
+    beyond[2] = 3.2  # the elbow's range is ±π: the spring would press it into the end stop
+    with pytest.raises(InvalidInputError, match="elbow"):
+        ctrl.set_target(beyond)
+    with pytest.raises(InvalidInputError, match="finite"):
+        ctrl.set_target(np.full(6, np.nan))
+    with pytest.raises(InvalidInputError, match="6 finite"):
+        ctrl.set_target(good[:5])
+    assert ctrl.target == pytest.approx(good)  # the last good target stays

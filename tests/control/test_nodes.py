@@ -69,6 +69,15 @@ def test_admittance_node_rejects_a_joint_state_missing_joints(ur5e_path) -> None
     assert node.host.counters["domain_errors"] == 1 and node.component.q is None
 
 
+def test_a_joint_state_without_positions_is_a_typed_refusal(ur5e_path) -> None:
+    g, node = _node("cartesian_admittance", robot={"model_path": str(ur5e_path)})
+    js = JointStates(stamp_s=0.002, names=JOINTS, position=np.zeros(0), velocity=np.zeros(6))  # legal in ROS
+    g.bus.publish("/joint_states", joint_state_to_msg(js, g.bus.factory))
+    g.advance_to(0.002)  # strict host: an IndexError would propagate here
+    assert node.host.counters["domain_errors"] == 1 and node.component.q is None
+    assert "no positions" in node.host.last_problem
+
+
 def test_estop_and_reset_services(ur5e_path) -> None:
     g, node = _node("cartesian_admittance", robot={"model_path": str(ur5e_path)})
     t = 0.0

@@ -54,6 +54,8 @@ def test_target_force_above_limit_is_refused(ur5e_path) -> None:
     follower = SeamFollower(cfg)
     with pytest.raises(ForceLimitError, match="refused"):
         follower.set_target_force(cfg.safety.max_force_n + 1.0)
+    with pytest.raises(ForceLimitError, match="refused"):
+        follower.set_target_force(cfg.contact_threshold_n)  # the torch would lift off and weld in the air
     assert follower.target_force_n == cfg.target_force_n  # unchanged; no motion was commanded for it
 
 
