@@ -14,7 +14,7 @@ import numpy as np
 
 from sanqin.control.command import JointCommand
 from sanqin.msgs.errors import MessageError
-from sanqin.msgs.time import header_stamp_frame, make_header
+from sanqin.msgs.time import header_stamp_frame, make_header, s_to_sec_nanosec, time_to_s
 
 
 def _floats(values: Any, where: str) -> np.ndarray:
@@ -27,8 +27,8 @@ def _floats(values: Any, where: str) -> np.ndarray:
 def _duration(t_s: float, factory: Any) -> Any:
     if not np.isfinite(t_s) or t_s < 0:
         raise MessageError(f"time_from_start must be finite and >= 0, got {t_s!r}")
-    ns = round(t_s * 1e9)
-    return factory.new("builtin_interfaces/msg/Duration", sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+    sec, nsec = s_to_sec_nanosec(t_s)
+    return factory.new("builtin_interfaces/msg/Duration", sec=sec, nanosec=nsec)
 
 
 def joint_trajectory_to_msg(
@@ -66,8 +66,7 @@ def joint_trajectory_from_msg(msg: Any) -> tuple[float, tuple[str, ...], list[tu
             if arr.size not in (0, len(names)):
                 raise MessageError(f"JointTrajectory.points[{i}].{label} has {arr.size} values for {len(names)} joints")
             arrays.append(arr)
-        tfs = float(p.time_from_start.sec) + float(p.time_from_start.nanosec) * 1e-9
-        points.append((tfs, JointCommand(names, *arrays)))
+        points.append((time_to_s(p.time_from_start), JointCommand(names, *arrays)))
     return stamp_s, names, points
 
 

@@ -44,8 +44,19 @@ def test_joint_trajectory_size_mismatch_rejected() -> None:
     msg.points[0].positions = np.zeros(4)
     with pytest.raises(MessageError, match="4 values"):
         joint_trajectory_from_msg(msg)
-    with pytest.raises(MessageError, match="time_from_start"):
-        joint_trajectory_to_msg(JointCommand(NAMES, np.zeros(3)), f, time_from_start_s=float("nan"))
+    for bad in (float("nan"), -0.001):
+        with pytest.raises(MessageError, match="time_from_start"):
+            joint_trajectory_to_msg(JointCommand(NAMES, np.zeros(3)), f, time_from_start_s=bad)
+    with pytest.raises(MessageError, match="does not fit"):  # int32 seconds
+        joint_trajectory_to_msg(JointCommand(NAMES, np.zeros(3)), f, time_from_start_s=3e9)
+
+
+def test_time_from_start_splits_into_sec_and_nanosec() -> None:
+    f = default_factory()
+    msg = _rt(joint_trajectory_to_msg(JointCommand(NAMES, np.zeros(3)), f, time_from_start_s=2.75))
+    d = msg.points[0].time_from_start
+    assert (d.sec, d.nanosec) == (2, 750_000_000)
+    assert joint_trajectory_from_msg(msg)[2][0][0] == 2.75
 
 
 def test_float64_array_round_trip_and_interfaces() -> None:
