@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -109,3 +110,47 @@ def test_ci_script_skips_with_status_77_without_gazebo_or_ros(tmp_path: Path) ->
     assert res.returncode == 77
     assert "skipped" in res.stderr and "gz" in res.stderr
     assert os.access(SHARE / "scripts" / "gazebo_ci.sh", os.X_OK)
+
+
+def _fake_tools(bin_dir: Path, launch_body: str) -> None:
+    """Stand-ins for gz and ros2 so the CI script's own logic runs here (launch/score/timeout paths)."""
+    bin_dir.mkdir()
+    (bin_dir / "gz").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "ros2").write_text(
+        "#!/bin/bash\n"
+        'if [ "$1" = pkg ]; then echo /opt/fake; exit 0; fi\n'
+        'if [ "$1" = launch ]; then\n'
+        '  for a in "$@"; do case "$a" in bag:=*) bag="${a#bag:=}";; esac; done\n'
+        f"{launch_body}\n"
+        "fi\nexit 0\n")
+    sanqin = bin_dir / "sanqin"
+    sanqin.write_text(f"#!/bin/sh\nexec {sys.executable} -m sanqin.cli \"$@\"\n")
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+
+
+def test_ci_script_scores_the_recorded_bag_and_fails_on_criteria(tunnel_run, tmp_path: Path) -> None:
+    _, _, out = tunnel_run
+    bin_dir = tmp_path / "bin"
+    _fake_tools(bin_dir, f'  cp -r {out / "bag"} "$bag"; exit 0')
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "SANQIN_GZ_OUT": str(tmp_path / "runs")}
+    res = subprocess.run(["bash", str(SHARE / "scripts" / "gazebo_ci.sh"), "tunnel_lidar"], env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 1, res.stderr  # the 2 s recording cannot meet the 20 s scenario's criteria
+    doc = json.loads((tmp_path / "runs" / "tunnel_lidar" / "metrics.json").read_text())
+    assert doc["metrics"]["tunnel.frames_published"] == 20 and doc["passed"] is False
+    assert "FAILED: tunnel_lidar" in res.stderr
+
+
+def test_ci_script_reports_a_timeout_and_unknown_scenarios(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    _fake_tools(bin_dir, "  sleep 30")
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "SANQIN_GZ_OUT": str(tmp_path / "runs"),
+           "SANQIN_GZ_TIMEOUT_FACTOR": "0", "SANQIN_GZ_STARTUP_S": "1"}
+    script = str(SHARE / "scripts" / "gazebo_ci.sh")
+    res = subprocess.run(["bash", script, "crop_canopy"], env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert res.returncode == 1 and "timed out" in res.stderr
+    res = subprocess.run(["bash", script, "no_such_scenario"], env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert res.returncode == 2 and "no Gazebo twin" in res.stderr

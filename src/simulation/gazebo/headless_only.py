@@ -1,0 +1,44 @@
+"""Simulators whose scenarios have no Gazebo twin yet, and why (``sanqin gazebo generate`` reports it).
+
+Each entry names what the headless simulator does that the twin framework cannot yet express in Gazebo
+Harmonic with standard messages; :func:`export` raises :class:`~sanqin.simulation.gazebo.errors.NoTwin`
+with that reason. Replacing an entry of :data:`~sanqin.simulation.gazebo.twin.EXPORTERS` with a real
+exporter module gives the scenario its twin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanqin.runtime.scenario import SimulatorEntry
+from sanqin.simulation.gazebo.errors import NoTwin
+from sanqin.simulation.gazebo.twin import Twin
+
+_ROS2_CONTROL = ("its robot takes std_msgs/Float64MultiArray commands for ros2_control forward controllers, which "
+                 "ros_gz_bridge cannot carry; the twin needs gz_ros2_control (a URDF with <ros2_control> and "
+                 "controller spawners)")
+_PUSH = ("a scripted operator applies a timed force profile; Gazebo takes timed link wrenches only as "
+         "ros_gz_interfaces/EntityWrench, which Sanqin's standard-message nodes cannot publish")
+
+#: Simulator plugin → why its scenarios have no twin yet.
+REASONS: dict[str, str] = {
+    "sanqin.simulation.mecanum_base:MecanumBaseSim": f"{_PUSH}; and {_ROS2_CONTROL}",
+    "sanqin.simulation.mujoco_arm:ArmPushSim": _PUSH,
+    "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": (
+        f"{_ROS2_CONTROL}; the rigid-sleeve kick and encoder dropout are scripted headless events"),
+    "sanqin.simulation.rehab:RehabPlanarSim": (
+        "the impaired patient (strength, spasticity, tremor, fatigue, recovery between sessions) is a headless "
+        f"physiological model with no Gazebo counterpart; and {_ROS2_CONTROL}"),
+    "sanqin.simulation.rehab_exo:RehabExoSim": (
+        "the impaired patient wearing the exoskeleton is a headless physiological model with no Gazebo "
+        f"counterpart; and {_ROS2_CONTROL}"),
+    "sanqin.simulation.thermal_tunnel:ThermalTunnelSim": (
+        "the thermal scene is synthesised in image space (Gaussian joint hot spots, one-frame reflections); "
+        "Gazebo's thermal camera publishes 16-bit L16 images (kelvin per count) and thermal_inspector accepts "
+        "32FC1 °C only"),
+}
+
+
+def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
+    """Refuse with the reason recorded for this simulator."""
+    raise NoTwin(REASONS.get(entry.plugin, "no Gazebo counterpart for this simulator yet"))
