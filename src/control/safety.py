@@ -135,6 +135,7 @@ class SafetyLayer:
             "limited_cycles": 0,
             "rejected_nonfinite": 0,
             "rejected_out_of_order": 0,
+            "rejected_duplicate": 0,
             "rejected_future": 0,
             "stale_trips": 0,
             "clock_jumps": 0,
@@ -147,7 +148,11 @@ class SafetyLayer:
 
     # --- inputs -----------------------------------------------------------------------------------
     def observe(self, channel: str, stamp_s: float, t_s: float, *arrays: object) -> bool:
-        """Register a received sample; reject (and flag the channel invalid) on NaN/inf or an old stamp."""
+        """Register a received sample; reject (and flag the channel invalid) on NaN/inf or an old stamp.
+
+        A stamp equal to the last accepted one is a repeat, not new data: it does not refresh the
+        watchdog, so a driver stuck re-publishing its last sample stops the robot like a silent one.
+        """
         ch = self.channels.setdefault(channel, _Channel())
         if not math.isfinite(t_s):  # a broken node clock would make the sample look fresh for ever
             self.counters["rejected_nonfinite"] += 1
@@ -159,6 +164,9 @@ class SafetyLayer:
             return False
         if stamp_s < ch.last_stamp_s:
             self.counters["rejected_out_of_order"] += 1
+            return False
+        if stamp_s == ch.last_stamp_s:  # the same sample again (a frozen driver) must not feed the watchdog
+            self.counters["rejected_duplicate"] += 1
             return False
         lead = self.config.max_stamp_lead_s
         if lead > 0 and stamp_s > t_s + lead:

@@ -214,3 +214,17 @@ def test_a_nan_node_clock_cannot_make_data_fresh_or_clear_a_latch() -> None:
     assert not layer.assess(t, q=np.zeros(2)).allowed  # the wrench channel stays invalid until a good sample
     _feed(layer, t + DT)
     assert layer.reset(t + DT)[0]
+
+
+def test_a_frozen_driver_repeating_its_last_stamp_trips_the_watchdog() -> None:
+    layer = _layer()
+    t = _run(layer, 5)
+    frozen = t
+    allowed = []
+    for _ in range(6):
+        t += DT
+        layer.observe("joint_states", t, t, np.zeros(2))
+        allowed.append(layer.observe("wrench", frozen, t, np.zeros(3)))  # same sample again and again
+        v = layer.assess(t, q=np.zeros(2))
+    assert not any(allowed) and layer.counters["rejected_duplicate"] == 6
+    assert not v.allowed and "wrench stale" in v.reasons
