@@ -24,6 +24,22 @@ def test_ik_fk_round_trip_and_pure_motions() -> None:
     assert w[0] == pytest.approx(-w[1]) and w[1] == pytest.approx(w[2])  # sideways: diagonal pairs
 
 
+def test_ik_matches_the_per_wheel_roller_model() -> None:
+    """Independent of the matrix in the module: Modern Robotics eq. 13.5 per wheel (driving direction +x,
+    free-sliding direction at roller angle γ, wheel at (x, y) in the FLU body frame)."""
+    cfg = MecanumConfig(wheel_radius_m=0.08, half_length_m=0.4, half_width_m=0.25)
+    lx, ly, r = cfg.half_length_m, cfg.half_width_m, cfg.wheel_radius_m
+    wheels = {"FL": (lx, ly, -np.pi / 4), "FR": (lx, -ly, np.pi / 4),
+              "RL": (-lx, ly, np.pi / 4), "RR": (-lx, -ly, -np.pi / 4)}
+    kin = MecanumKinematics(cfg)
+    for vx, vy, wz in ([0.5, 0, 0], [0, 0.4, 0], [0, 0, 0.7], [0.3, -0.2, 0.5]):
+        expected = []
+        for x, y, gamma in wheels.values():
+            contact_v = np.array([vx - wz * y, vy + wz * x])  # velocity of the wheel centre
+            expected.append((contact_v[0] + np.tan(gamma) * contact_v[1]) / r)
+        assert kin.wheel_speeds(vx, vy, wz) == pytest.approx(expected)
+
+
 def test_saturation_preserves_direction() -> None:
     kin = MecanumKinematics(MecanumConfig(max_wheel_speed_rad_s=5.0))
     twist, wheels, scale = kin.saturate(2.0, 1.0, 0.5)
