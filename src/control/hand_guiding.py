@@ -80,7 +80,8 @@ class HandGuidingController:
         """One cycle: (twist vx vy wz, wheel speeds FL FR RL RR, verdict); zero on a safety refusal."""
         c = self.config
         f3 = np.array([self.force[0], self.force[1], 0.0])
-        verdict = self.safety.assess(t_s, force_n=f3)
+        t3 = np.array([0.0, 0.0, self.force[2]])  # a violent twist of the handle latches like a violent push
+        verdict = self.safety.assess(t_s, force_n=f3, torque_nm=t3)
         if not verdict.allowed:
             self.v = np.zeros(3)
             return np.zeros(3), np.zeros(4), verdict
@@ -93,7 +94,8 @@ class HandGuidingController:
         dv[:2] = scale_to_norm(dv[:2], c.max_accel_m_s2 * dt)
         dv[2] = float(np.clip(dv[2], -c.max_yaw_accel_rad_s2 * dt, c.max_yaw_accel_rad_s2 * dt))
         v = self.v + dv
-        lin, ang = self.safety.limit_twist(np.array([v[0], v[1], 0.0]), np.array([0.0, 0.0, v[2]]), force_n=f3)
+        lin, ang = self.safety.limit_twist(np.array([v[0], v[1], 0.0]), np.array([0.0, 0.0, v[2]]), force_n=f3,
+                                          torque_nm=t3)
         twist, wheels, self.last_scale = self.kin.saturate(lin[0], lin[1], ang[2])
         if not self.safety.check_output(twist, wheels):
             self.v = np.zeros(3)

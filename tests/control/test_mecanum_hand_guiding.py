@@ -118,3 +118,12 @@ def test_handle_force_above_the_limit_latches_a_stop_until_reset() -> None:
     assert ctrl.safety.reset(t)[0]
     out, t = _push(ctrl, (80.0, 0.0, 0.0), 20, t)
     assert out[-1][0][0] > 0
+
+
+def test_handle_torque_above_the_limit_latches_a_stop() -> None:
+    ctrl = HandGuidingController(load_config(HandGuidingConfig, {"safety": {"max_torque_nm": 150.0}}))
+    out, t = _push(ctrl, (0.0, 0.0, 40.0), 50)
+    assert out[-1][0][2] > 0  # turning
+    out, t = _push(ctrl, (0.0, 0.0, 200.0), 1, t)  # the handle is wrenched round
+    twist, wheels, verdict = out[-1]
+    assert verdict.state.value == "estop" and "torque" in verdict.reasons[0] and not wheels.any()
