@@ -22,4 +22,5 @@ NODES: dict[str, str] = {
     "rehab_robot": "sanqin.rehab_robot.nodes:REHAB_ROBOT",
     "uav_bridge": "sanqin.uav_bridge.nodes:UAV_BRIDGE",
     "path_driver": "sanqin.simulation.gazebo.nodes:PATH_DRIVER",
+    "thermal_counts": "sanqin.simulation.gazebo.nodes:THERMAL_COUNTS",
 }

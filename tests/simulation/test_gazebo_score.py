@@ -80,7 +80,8 @@ def test_cli_score_exit_status(tunnel_run, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "duration_s"),
-                         [("industrial_bay_obstacles", 3.0), ("tunnel_odometry", 5.0), ("crop_canopy", 10.0)])
+                         [("industrial_bay_obstacles", 3.0), ("tunnel_odometry", 5.0), ("crop_canopy", 10.0),
+                          ("tunnel_thermal", 40.0)])
 def test_bag_score_equals_the_headless_metrics_for(name: str, duration_s: float, tmp_path: Path) -> None:
     sc = replace(load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml"), duration_s=duration_s)
     result = run_scenario(sc, tmp_path / "run", plots=False)

@@ -32,10 +32,6 @@ REASONS: dict[str, str] = {
     "sanqin.simulation.rehab_exo:RehabExoSim": (
         "the impaired patient wearing the exoskeleton is a headless physiological model with no Gazebo "
         f"counterpart; and {_ROS2_CONTROL}"),
-    "sanqin.simulation.thermal_tunnel:ThermalTunnelSim": (
-        "the thermal scene is synthesised in image space (Gaussian joint hot spots, one-frame reflections); "
-        "Gazebo's thermal camera publishes 16-bit L16 images (kelvin per count) and thermal_inspector accepts "
-        "32FC1 °C only"),
 }
 
 

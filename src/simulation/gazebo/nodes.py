@@ -4,13 +4,19 @@
 Gazebo's ground-truth odometry), out ``cmd_vel`` (geometry_msgs/Twist, body frame) every
 ``control_period_s``; counters and cross-track error on /diagnostics. Used by twins whose headless
 simulator moves the robot along a known path (see :mod:`.path_driver`).
+
+``thermal_counts``: in ``image_in`` (sensor_msgs/Image mono16/16UC1, Gazebo's L16 thermal counts), out
+``image_out`` (sensor_msgs/Image 32FC1 in °C, same stamp); other encodings and empty frames are rejected and
+counted (see :mod:`.thermal_counts`).
 """
 
 from __future__ import annotations
 
 from sanqin.msgs.geometry import odometry_from_msg, twist_to_msg
+from sanqin.msgs.image import frame_to_image, image_to_frame
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
+from sanqin.simulation.gazebo.thermal_counts import ThermalCounts, ThermalCountsConfig
 
 PATH_DRIVER = NodeSpec(
     name="path_driver",
@@ -22,4 +28,15 @@ PATH_DRIVER = NodeSpec(
                     description="body-frame velocity command"),),
     timers=(Timer("control_period_s", "tick"),),
     description="pure-pursuit path driver: follows a polyline at a set speed from odometry (Gazebo twins)",
+)
+
+THERMAL_COUNTS = NodeSpec(
+    name="thermal_counts",
+    config=ThermalCountsConfig,
+    component=ThermalCounts,
+    inputs=(Input("image_in", "sensor_msgs/msg/Image", "on_image", image_to_frame, Qos.SENSOR,
+                  "16-bit thermal counts (kelvin / kelvin_per_count)"),),
+    outputs=(Output("image_out", "sensor_msgs/msg/Image", frame_to_image, Qos.SENSOR,
+                    description="radiometric image, 32FC1 in °C"),),
+    description="Gazebo thermal camera counts (mono16, K per count) to a 32FC1 °C radiometric image",
 )
