@@ -29,6 +29,7 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
+from sanqin.common.errors import SanqinError
 from sanqin.msgs.diagnostics import diagnostics_to_msg
 from sanqin.ros.factory import RclpyFactory, message_class
 from sanqin.runtime.config import ParamSpec, load_config, param_specs, replace_params
@@ -213,6 +214,9 @@ def run(spec: NodeSpec, args: Sequence[str] | None = None) -> int:
         rclpy.spin(node)
     except ConfigError as err:
         print(f"[{spec.name}] invalid configuration: {err}", file=sys.stderr)
+        return 2
+    except SanqinError as err:  # e.g. a robot model file that cannot be loaded: refuse to start, clearly
+        print(f"[{spec.name}] cannot start: {err}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
