@@ -56,7 +56,7 @@ class RegistrationConfig:
         2.0, "lever arm (m) that makes rotations comparable to translations in the degeneracy test", min=0.01
     )
     degeneracy_threshold: float = param(
-        0.03, "normalised Hessian eigenvalue below which a direction is degenerate", min=0.0, max=1.0
+        0.06, "normalised Hessian eigenvalue below which a direction is degenerate", min=0.0, max=1.0
     )
     min_correspondences: int = param(30, "fewer correspondences: the scan is not registered", min=6)
 
