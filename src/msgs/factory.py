@@ -67,7 +67,12 @@ class RosbagsFactory:
         kwargs = {}
         for name, desc in defs:
             if name in fields:
-                kwargs[name] = self._coerce(desc, fields[name], f"{msgtype}.{name}")
+                try:
+                    kwargs[name] = self._coerce(desc, fields[name], f"{msgtype}.{name}")
+                except (OverflowError, TypeError, ValueError) as err:
+                    if isinstance(err, MessageError):
+                        raise
+                    raise MessageError(f"{msgtype}.{name}: cannot store {type(fields[name]).__name__}: {err}") from err
             else:
                 kwargs[name] = self._default(desc)
         return cls(**kwargs)

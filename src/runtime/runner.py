@@ -184,7 +184,8 @@ def run_scenario(
 def _write_run_folder(result: RunResult, sc: Scenario, graph: Graph, sims: list[tuple[str, Any]],
                       configs: dict[str, Any], plots: bool) -> None:
     run_dir = result.run_dir
-    assert run_dir is not None
+    if run_dir is None:
+        return
     (run_dir / "params").mkdir(exist_ok=True)
     for name, cfg in configs.items():
         write_params_file(run_dir / "params" / f"{name}.yaml", {name: cfg})
