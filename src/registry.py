@@ -21,6 +21,8 @@ NODES: dict[str, str] = {
     "contact_probe": "sanqin.control.nodes:CONTACT_PROBE",
     "rehab_robot": "sanqin.rehab_robot.nodes:REHAB_ROBOT",
     "uav_bridge": "sanqin.uav_bridge.nodes:UAV_BRIDGE",
+    "mpc_planner": "sanqin.planning.nodes:MPC_PLANNER",
+    "coverage_planner": "sanqin.planning.nodes:COVERAGE_PLANNER",
     "path_driver": "sanqin.simulation.gazebo.nodes:PATH_DRIVER",
     "thermal_counts": "sanqin.simulation.gazebo.nodes:THERMAL_COUNTS",
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,9 +53,9 @@ class MpcConfig:
     corridor: bool = param(False, "enforce corridor walls around the reference path")
     corridor_left_m: float = param(1.0, "corridor wall distance left of the path, minus robot radius (m)", min=0.0)
     corridor_right_m: float = param(1.0, "corridor wall distance right of the path, minus robot radius (m)", min=0.0)
-    q: tuple[float, ...] = param((10.0, 10.0, 1.0), "state tracking weights (one per state)", min=0.0)
-    r: tuple[float, ...] = param((0.1, 0.1), "input weights (one per input)", min=0.0)
-    r_rate: tuple[float, ...] = param((1.0, 1.0), "input-rate weights (one per input)", min=0.0)
+    q: tuple[float, ...] = param((), "state tracking weights, one per state ([] = the model's defaults)", min=0.0)
+    r: tuple[float, ...] = param((), "input weights, one per input ([] = the model's defaults)", min=0.0)
+    r_rate: tuple[float, ...] = param((), "input-rate weights, one per input ([] = the model's defaults)", min=0.0)
     terminal_factor: float = param(10.0, "terminal state weight = factor · q", min=0.0)
     slack_l1: float = param(1e4, "linear price of constraint slack", min=0.0)
     slack_l2: float = param(1e3, "quadratic price of constraint slack", min=0.0)
@@ -87,6 +87,8 @@ class Mpc:
 
     def __init__(self, model: Model, config: MpcConfig) -> None:
         self.model = model
+        dq, dr, drd = DEFAULT_WEIGHTS.get(model.name, ((1.0,) * model.nx, (0.1,) * model.nu, (1.0,) * model.nu))
+        config = replace(config, q=config.q or dq, r=config.r or dr, r_rate=config.r_rate or drd)
         self.config = config
         nx, nu = model.nx, model.nu
         if len(config.q) != nx or len(config.r) != nu or len(config.r_rate) != nu:
@@ -138,6 +140,17 @@ class Mpc:
         self._passed_m = -math.inf
         if path is not None:
             path.reset()
+
+    def set_input_bounds(self, u_lb: np.ndarray, u_ub: np.ndarray) -> None:
+        """New input bounds of the same model (e.g. acceleration limits after a payload change); no rebuild."""
+        lo, hi = np.asarray(u_lb, float).reshape(-1), np.asarray(u_ub, float).reshape(-1)
+        if lo.size != self.model.nu or hi.size != self.model.nu or np.any(lo > hi) or not np.all(np.isfinite(lo + hi)):
+            raise MpcSetupError(f"input bounds must be {self.model.nu} finite pairs with lower <= upper")
+        self.model = replace(self.model, u_lb=lo, u_ub=hi)
+        for buf, v in ((self._bounds_buf[0], lo), (self._bounds_buf[1], hi)):
+            buf[self.problem.u_idx] = v
+        for arr, v in ((self.problem.lbx, lo), (self.problem.ubx, hi)):
+            arr[self.problem.u_idx] = v
 
     # -- reference -------------------------------------------------------------------------------
     def _position(self, x: np.ndarray) -> np.ndarray:
@@ -336,10 +349,8 @@ DEFAULT_WEIGHTS: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[flo
 
 
 def config_for(model: Model, **overrides: object) -> MpcConfig:
-    """An :class:`MpcConfig` with the model's default weights, plus ``overrides`` (validated)."""
+    """An :class:`MpcConfig` with ``overrides`` (validated); weights left empty take the model's defaults."""
     from sanqin.runtime.config import load_config
 
-    q, r, rd = DEFAULT_WEIGHTS.get(model.name, ((1.0,) * model.nx, (0.1,) * model.nu, (1.0,) * model.nu))
-    values: dict[str, object] = {"q": list(q), "r": list(r), "r_rate": list(rd)}
-    values.update({k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()})
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
     return load_config(MpcConfig, values, where=f"mpc config for {model.name}")

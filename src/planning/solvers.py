@@ -104,6 +104,16 @@ def compile_cached(fn: ca.Function, key: str, cache_dir: str | Path, flags: tupl
     return ca.external(fn.name(), str(lib))
 
 
+def _qp_options(qpsol: str) -> dict:
+    opts: dict = {"error_on_fail": False}
+    if qpsol == "qrqp":
+        opts.update(print_iter=False, print_header=False, print_info=False, max_iter=300)
+    elif qpsol == "osqp":
+        opts.update(osqp={"verbose": False, "eps_abs": 1e-6, "eps_rel": 1e-6, "polish": True, "max_iter": 4000},
+                    warm_start_primal=True, warm_start_dual=True)
+    return opts
+
+
 class GaussNewtonSqp:
     """Full-step Gauss-Newton SQP (``max_iter = 1`` is the real-time iteration) with a sparse QP solver."""
 
@@ -129,13 +139,11 @@ class GaussNewtonSqp:
         self._qp_data = qp_data
         if not ca.has_conic(qpsol):
             raise SolverUnavailableError(f"QP solver {qpsol!r} is not available in this CasADi build")
-        qp_opts: dict = {"error_on_fail": False}
-        if qpsol == "qrqp":
-            qp_opts.update(print_iter=False, print_header=False, print_info=False, max_iter=2000)
-        elif qpsol == "osqp":
-            qp_opts.update(osqp={"verbose": False, "eps_abs": 1e-6, "eps_rel": 1e-6, "polish": True,
-                                 "max_iter": 4000}, warm_start_primal=True, warm_start_dual=True)
-        self._qp = ca.conic("qp", qpsol, {"h": hess.sparsity(), "a": jac.sparsity()}, qp_opts)
+        self._qp = ca.conic("qp", qpsol, {"h": hess.sparsity(), "a": jac.sparsity()}, _qp_options(qpsol))
+        # an active-set QP can cycle on a degenerate active set: the same QP then goes to OSQP (ADMM)
+        self._qp_backup = (ca.conic("qp_backup", "osqp", {"h": hess.sparsity(), "a": jac.sparsity()},
+                                    _qp_options("osqp")) if qpsol != "osqp" and ca.has_conic("osqp") else None)
+        self.backup_solves = 0
         self._lbg = problem.lbg
 
     def solve(self, w0: np.ndarray, lam_g0: np.ndarray, lam_x0: np.ndarray, p: np.ndarray,
@@ -149,8 +157,13 @@ class GaussNewtonSqp:
             iters = it
             H, g, A, lba, uba, dlbx, dubx = self._qp_data.call([w, p, lbx, ubx, ubg])
             # conic inputs: h g a lba uba lbx ubx x0 lam_x0 lam_a0 q p
-            dw, _cost, lam_a, lam_xo = self._qp.call([H, g, A, lba, uba, dlbx, dubx, 0, lam_x, lam_g, 0, 0])[:4]
+            args = [H, g, A, lba, uba, dlbx, dubx, 0, lam_x, lam_g, 0, 0]
+            dw, _cost, lam_a, lam_xo = self._qp.call(args)[:4]
             stats = self._qp.stats()
+            if not stats.get("success", False) and self._qp_backup is not None:
+                dw, _cost, lam_a, lam_xo = self._qp_backup.call(args)[:4]
+                stats = self._qp_backup.stats()
+                self.backup_solves += 1
             dw = dw.full().ravel()
             if not stats.get("success", False) or not np.all(np.isfinite(dw)):
                 ok, status = False, f"qp failed: {stats.get('return_status', 'unknown')}"

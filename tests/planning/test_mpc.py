@@ -153,4 +153,4 @@ def test_infeasible_bounds_and_bad_weights_are_rejected_at_build() -> None:
     with pytest.raises(MpcSetupError, match="infeasible"):
         Mpc(bad, config_for(m))
     with pytest.raises(MpcSetupError, match="q\\[3\\]"):
-        Mpc(m, config_for(models.rail()))
+        Mpc(m, config_for(m, q=[1.0, 1.0]))
