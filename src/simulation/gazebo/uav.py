@@ -6,7 +6,8 @@ the ``ardupilot_gazebo`` package, whose ``ArduPilotPlugin`` exchanges sensor dat
 with SITL over UDP (port 9002); SITL sends MAVLink to ``udpclient:127.0.0.1:14550`` and the bridge listens
 there (``link.url: udpin:127.0.0.1:14550``, the only parameter the twin changes). The world is a ground
 plane at the scenario's home (``spherical_coordinates`` = home latitude, longitude, altitude) with the
-sprayed field drawn on it.
+sprayed field drawn on it, and — for power-line inspection plans — towers and conductors along the plan's
+waypoint track.
 
 Headless-only fault injection (radio link drop, refused missions, unacknowledged or denied commands,
 missing GPS/EKF, a battery that starts part-charged) has no ArduPilot SITL equivalent: such scenarios
@@ -15,6 +16,7 @@ get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,10 +24,16 @@ import numpy as np
 from sanqin.runtime.scenario import SimulatorEntry
 from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.mesh import obj_text
-from sanqin.simulation.gazebo.sdf import el, fields
-from sanqin.simulation.gazebo.twin import LaunchProcess, Model, Placement, Twin, material, new_model
+from sanqin.simulation.gazebo.sdf import el, fields, pose
+from sanqin.simulation.gazebo.twin import LaunchProcess, Model, Placement, Twin, geometry, material, new_model
 
 VEHICLE_MODEL = "iris_with_ardupilot"  # ardupilot_gazebo/models
+#: Mission plans that inspect a power line: the line runs along the plan's waypoint track (the corridor the
+#: mission was planned on), so the scenery follows the plan the scenario flies.
+POWER_LINE_PLANS = ("sim/missions/powerline_corridor.plan", "sim/missions/vtol_on_multicopter.plan")
+TOWER_SPACING_M = 50.0  # at most this far apart between the track's corners
+TOWER_HEIGHT_FRACTION = 0.8  # towers reach 80 % of the inspection altitude
+PHASE_OFFSETS_M = (-2.5, 0.0, 2.5)
 SITL_MAVLINK = "127.0.0.1:14550"
 #: ArduPilot's iris worlds place the vehicle 0.195 m up (its legs on the ground), yawed 90° (nose north).
 VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
@@ -58,6 +66,10 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.spherical_coordinates = (config.home_latitude_deg, config.home_longitude_deg, config.home_altitude_m)
     twin.systems.update({"imu", "navsat", "air_pressure", "magnetometer"})
     _ground(twin, config)
+    for node in twin.scenario.nodes:
+        plan = (node.params.get("mission") or {}).get("plan_file") if node.node == "uav_bridge" else None
+        if plan in POWER_LINE_PLANS:
+            _power_line(twin, config, plan)
     twin.external_models.add(VEHICLE_MODEL)
     twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
     lat, lon, alt = twin.spherical_coordinates
@@ -75,6 +87,50 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     if config.wind_east_m_s or config.wind_north_m_s or config.gust_std_m_s:
         twin.notes.append("the headless wind and gusts are not reproduced (the external vehicle model has no wind "
                           "response enabled)")
+
+
+def _power_line(twin: Twin, config: Any, plan_file: str) -> Model:
+    """Towers and three straight conductors along the plan's waypoint track (ENU about home)."""
+    from sanqin.runtime.paths import resolve_data_path
+    from sanqin.uav_bridge.geo import GeoOrigin
+    from sanqin.uav_bridge.plan_file import read_plan
+
+    plan = read_plan(resolve_data_path(plan_file))
+    origin = GeoOrigin(config.home_latitude_deg, config.home_longitude_deg, config.home_altitude_m)
+    wps = [it for it in plan.mission if it.command == 16 and (it.latitude_deg or it.longitude_deg)]  # NAV_WAYPOINT
+    track = np.array([origin.to_enu(it.latitude_deg, it.longitude_deg)[:2] for it in wps])
+    height = TOWER_HEIGHT_FRACTION * max(it.altitude_m for it in wps)
+    towers = [track[0]]
+    for a, b in zip(track, track[1:]):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / TOWER_SPACING_M)))
+        towers += [a + (b - a) * k / n for k in range(1, n + 1)]
+    name = twin.model_name("power_line")
+    root, model = new_model(name, static=True)
+    link = el(model, "link", name="line")
+    for i, p in enumerate(towers):
+        t = el(link, "visual", name=f"tower_{i + 1}_visual")
+        el(t, "pose", pose((p[0], p[1], height / 2)))
+        geometry(t, "box", size=[1.0, 1.0, height])
+        material(t, (0.5, 0.5, 0.52, 1.0))
+        c = el(link, "collision", name=f"tower_{i + 1}_collision")
+        el(c, "pose", pose((p[0], p[1], height / 2)))
+        geometry(c, "box", size=[1.0, 1.0, height])
+    for i, (a, b) in enumerate(zip(towers, towers[1:])):
+        d = b - a
+        yaw = math.atan2(d[1], d[0])
+        normal = np.array([-math.sin(yaw), math.cos(yaw)])
+        for k, off in enumerate(PHASE_OFFSETS_M):
+            mid = (a + b) / 2 + normal * off
+            v = el(link, "visual", name=f"span_{i + 1}_phase_{k + 1}_visual")
+            el(v, "pose", pose((mid[0], mid[1], height - 1.0), (0.0, math.pi / 2, yaw)))
+            geometry(v, "cylinder", radius=0.02, length=float(np.linalg.norm(d)))
+            material(v, (0.15, 0.15, 0.15, 1.0))
+    twin.placements.append(Placement(name, "power_line"))
+    twin.notes.append(f"power line along the waypoint track of {plan_file}: {len(towers)} towers of {height:g} m, "
+                      "three straight conductors (no sag); headless the line is not modelled")
+    return twin.add_model(Model(name, root, "Power line along the inspection track", {},
+                                f"Power line of scenario {twin.scenario.name}: {len(towers)} towers, "
+                                f"{len(towers) - 1} spans along {plan_file}."))
 
 
 def _ground(twin: Twin, config: Any) -> Model:

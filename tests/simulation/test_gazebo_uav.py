@@ -1,0 +1,74 @@
+"""UAV twins: ArduPilot SITL at the scenario's home and system id, the bridge on UDP, the corridor's line."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sanqin.runtime.config import load_config
+from sanqin.runtime.paths import share_dir
+from sanqin.runtime.scenario import load_scenario
+from sanqin.simulation.gazebo.errors import NoTwin
+from sanqin.simulation.gazebo.generate import build_twin
+from sanqin.simulation.multicopter.plugin import MulticopterSim
+from sanqin.uav_bridge.geo import GeoOrigin
+from sanqin.uav_bridge.plan_file import read_plan
+
+SHARE = share_dir()
+
+
+def _parse(path: Path) -> ET.Element:
+    return ET.parse(path).getroot()  # noqa: S314 - repository-owned, generated file
+
+
+@pytest.mark.parametrize("name", ["uav_spraying", "uav_corridor_inspection"])
+def test_sitl_flies_from_the_scenario_home_and_the_bridge_listens_on_udp(name: str) -> None:
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    cfg = load_config(MulticopterSim.Config, sc.simulators[0].params)
+    launch = _parse(SHARE / "launch" / f"gz_{name}.launch.xml")
+    (sitl,) = [e for e in launch.findall("executable") if e.get("name") == "ardupilot_sitl"]
+    argv = sitl.get("cmd").split()
+    assert argv[argv.index("--sysid") + 1] == str(cfg.system_id)
+    lat, lon, alt, _ = (float(v) for v in argv[argv.index("-l") + 1].split(","))
+    assert (lat, lon, alt) == pytest.approx((cfg.home_latitude_deg, cfg.home_longitude_deg, cfg.home_altitude_m))
+    assert "--serial0=udpclient:127.0.0.1:14550" in argv
+    (bridge,) = [n for n in launch.findall("node") if n.get("exec") == "uav_bridge"]
+    assert bridge.find("param[@name='link.url']").get("value") == "udpin:127.0.0.1:14550"
+    world = _parse(SHARE / "sim" / "gazebo" / "worlds" / f"{name}.sdf")
+    sc_el = world.find("world/spherical_coordinates")
+    assert float(sc_el.findtext("latitude_deg")) == pytest.approx(cfg.home_latitude_deg)
+    assert [i.findtext("uri") for i in world.findall("world/include")][-1] == "model://iris_with_ardupilot"
+
+
+def test_power_line_follows_the_plan_track() -> None:
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "uav_corridor_inspection.yaml")
+    cfg = load_config(MulticopterSim.Config, sc.simulators[0].params)
+    plan = read_plan(SHARE / "sim" / "missions" / "powerline_corridor.plan")
+    origin = GeoOrigin(cfg.home_latitude_deg, cfg.home_longitude_deg, cfg.home_altitude_m)
+    track = np.array([origin.to_enu(i.latitude_deg, i.longitude_deg)[:2] for i in plan.mission
+                      if i.command == 16 and i.latitude_deg])
+    model = _parse(SHARE / "sim" / "gazebo" / "models" / "uav_corridor_inspection_power_line" / "model.sdf")
+    towers = [np.array([float(v) for v in e.findtext("pose").split()[:2]])
+              for e in model.iter("visual") if e.get("name").startswith("tower_")]
+    assert len(towers) >= len(track)
+    def to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        t = float(np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0.0, 1.0))
+        return float(np.linalg.norm(a + t * (b - a) - p))
+
+    for p in towers:  # every tower stands on the track polyline
+        assert min(to_segment(p, a, b) for a, b in zip(track, track[1:])) < 1e-6
+    for a in track:
+        assert min(np.linalg.norm(a - p) for p in towers) < 1e-6  # a tower at every corner
+
+
+def test_headless_only_faults_get_no_twin() -> None:
+    for name in ("uav_link_loss", "uav_low_battery"):
+        with pytest.raises(NoTwin, match="does not offer"):
+            build_twin(load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml"))
+    index = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"]
+    assert index["uav_spraying"]["ardupilot_sitl"] and index["uav_spraying"]["external_models"] == [
+        "iris_with_ardupilot"]
