@@ -210,8 +210,13 @@ class SafetySupervisor:
         """Check one cycle and return the torque to apply; never raises on bad data (it stops instead)."""
         events: list[SafetyEvent] = []
         lim = self.limits
-        t = float(inp.t_s)
         n = self.robot.n_joints
+        try:
+            t = float(inp.t_s)
+            sensor_t = float(inp.sensor_time_s)
+        except (ValueError, TypeError) as err:
+            self._raise(events, SafetyState.STOP, -1.0, "clock", f"malformed time: {err}")
+            return SafetyOutput(self._fallback_tau(), self.state, events)
         try:
             q = np.asarray(inp.q, float).reshape(n)
             qd = np.asarray(inp.qd, float).reshape(n)
@@ -223,7 +228,7 @@ class SafetySupervisor:
             return SafetyOutput(self._fallback_tau(), self.state, events)
 
         # time: finite, monotonic, no jumps
-        if not math.isfinite(t) or not math.isfinite(inp.sensor_time_s):
+        if not math.isfinite(t) or not math.isfinite(sensor_t):
             self._raise(events, SafetyState.STOP, -1.0, "clock", "non-finite time")
             return SafetyOutput(self._fallback_tau(), self.state, events)
         dt = 0.0
@@ -233,7 +238,7 @@ class SafetySupervisor:
                 self._raise(events, SafetyState.STOP, t, "clock_jump",
                                           f"clock jumped by {dt:+.4f} s", dt, self.config.max_clock_jump_s)
         self._last_t = t
-        age = t - inp.sensor_time_s
+        age = t - sensor_t
         if age > self.config.sensor_timeout_s:
             self._raise(events, SafetyState.STOP, t, "sensor_timeout",
                                       f"no sensor sample for {age:.3f} s", age, self.config.sensor_timeout_s)
@@ -280,7 +285,14 @@ class SafetySupervisor:
             tau_cmd = np.zeros(n)
 
         # spasm: sudden rise of an interaction opposing the motion (or the command)
-        f_cmd = self.robot.task_force(q, tau_cmd)
+        try:
+            f_cmd = self.robot.task_force(q, tau_cmd)
+        except np.linalg.LinAlgError:
+            # a singular arm (stretched or folded — never inside a valid ROM, but a glitching encoder can report
+            # it): the command has no task-force equivalent, so nothing of it can be checked or passed on
+            self._raise(events, SafetyState.STOP, t, "singular_configuration",
+                        f"joint position {np.round(q, 4).tolist()} rad is a kinematic singularity")
+            f_cmd = np.zeros(self.robot.n_task)
         # the motion the spasm opposes: velocity low-passed over direction_filter_s, so the reference is the
         # movement *before* the disturbance (a spasm quickly bends the current velocity away from it)
         tf = self.config.direction_filter_s

@@ -160,3 +160,16 @@ def test_supervisor_refuses_a_profile_beyond_the_hardware(planar_profile) -> Non
     bad = dataclasses.replace(planar_profile, limits=lim)
     with pytest.raises(SafetyError, match="does not fit"):
         SafetySupervisor(SupervisorConfig(), make_robot("planar"), bad)
+
+
+def test_singular_arm_or_malformed_time_is_a_safe_stop_not_an_exception(planar_supervisor) -> None:
+    sup, robot = planar_supervisor, planar_supervisor.robot
+    _run(sup, robot, 3)
+    # an encoder glitch reporting the stretched arm (q = 0): Jᵀ is singular, the command has no task force
+    glitch = dataclasses.replace(planar_input(robot, 0.003, tau=(4.0, 2.0)), q=np.zeros(2))
+    out = sup.step(glitch)
+    assert out.state == SafetyState.STOP and "singular_configuration" in [e.kind for e in out.events]
+    assert np.all(np.isfinite(out.tau_nm)) and np.all(np.abs(out.tau_nm) <= sup.limits.max_joint_torque_nm)
+    sup2 = SafetySupervisor(SupervisorConfig(), robot, sup.profile)
+    out = sup2.step(dataclasses.replace(planar_input(robot, 0.0), t_s=None))
+    assert out.state == SafetyState.STOP and out.events[0].kind == "clock" and np.all(out.tau_nm == 0.0)
