@@ -36,8 +36,8 @@ class AttitudeConfig:
     )
     rest_gyro_rad_s: float = param(0.02, "at rest when the corrected gyro stays below this (rad/s)", min=0.0)
     rest_accel_m_s2: float = param(0.15, "at rest when | |a| - g | stays below this (m/s^2)", min=0.0)
-    rest_samples: int = param(50, "consecutive still samples before the bias is updated at rest", min=1)
-    rest_bias_gain: float = param(0.02, "low-pass gain of the at-rest gyro-bias update per sample", min=0.0, max=1.0)
+    rest_samples: int = param(25, "consecutive still samples before the bias is updated at rest", min=1)
+    rest_bias_gain: float = param(0.05, "low-pass gain of the at-rest gyro-bias update per sample", min=0.0, max=1.0)
     max_bias_rad_s: float = param(0.1, "bias estimates are clamped to this magnitude (rad/s)", min=0.0)
     max_dt_s: float = param(0.5, "longer gaps restart integration (time jump) (s)", min=1e-4, max=60.0)
 
@@ -81,8 +81,14 @@ class AttitudeFilter:
         p_new = p + gain * (pitch_rad - p)
         self.q_xyzw = Rotation.from_euler("xyz", [r_new, p_new, y]).as_quat()
 
-    def update(self, gyro_rad_s: np.ndarray, accel_m_s2: np.ndarray, t_s: float) -> np.ndarray:
-        """Fuse one sample; returns the bias-corrected angular rate (rad/s, body)."""
+    def update(
+        self, gyro_rad_s: np.ndarray, accel_m_s2: np.ndarray, t_s: float, at_rest: bool | None = None
+    ) -> np.ndarray:
+        """Fuse one sample; returns the bias-corrected angular rate (rad/s, body).
+
+        ``at_rest`` overrides the IMU-only rest detection when another sensor knows (wheel encoders read zero):
+        IMU-only detection cannot tell standing still from driving straight at constant speed.
+        """
         cfg = self.config
         w = np.asarray(gyro_rad_s, dtype=np.float64).reshape(3)
         a = np.asarray(accel_m_s2, dtype=np.float64).reshape(3)
@@ -110,6 +116,8 @@ class AttitudeFilter:
             self.bias_rad_s = self.bias_rad_s - cfg.ki * err * dt
         # At rest the gyro reads its bias (plus Earth rate, below gyro grade): low-pass it.
         still = np.linalg.norm(corrected) < cfg.rest_gyro_rad_s and abs(a_norm - GRAVITY_M_S2) < cfg.rest_accel_m_s2
+        if at_rest is not None:
+            still = still and at_rest
         self.still_count = self.still_count + 1 if still else 0
         if self.still_count >= cfg.rest_samples:
             self.bias_rad_s = self.bias_rad_s + cfg.rest_bias_gain * (w - self.bias_rad_s)

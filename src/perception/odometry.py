@@ -138,7 +138,10 @@ class LidarOdometry:
         if self.have_wheel:
             yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
             acc = acc - np.array([self.wheel_accel_m_s2, self.wheel_speed_m_s * yaw_rate, 0.0])
-        rate = self.attitude.update(gyro_rad_s, acc, t_s)
+        at_rest = None
+        if self.have_wheel:
+            at_rest = abs(self.wheel_speed_m_s) < 0.01 and abs(self.wheel_yaw_rate) < 0.01
+        rate = self.attitude.update(gyro_rad_s, acc, t_s, at_rest)
         roll, pitch, _ = self.attitude.roll_pitch_yaw()
         self.filter.set_attitude(roll, pitch)
         # World yaw rate from body rates at this attitude.
