@@ -14,6 +14,8 @@ One small module per concept (numpy / scipy / Open3D in, numpy / dataclasses out
   :mod:`~sanqin.perception.thermal` (cable-joint hotspots), :mod:`~sanqin.perception.inspection_log`,
   :mod:`~sanqin.perception.canopy` (crop canopy for spraying drones);
 * :mod:`~sanqin.perception.errors` — the :class:`~sanqin.perception.errors.PerceptionError` hierarchy;
+* :mod:`~sanqin.perception.components` — the stateful node components around those cores (handlers,
+  diagnostics, metrics);
 * :mod:`~sanqin.perception.nodes` — node declarations (:class:`~sanqin.runtime.node.NodeSpec`) that connect
   the cores to ROS 2 topics through the converters in :mod:`sanqin.msgs`.
 """
