@@ -19,7 +19,11 @@ Interfaces (standard messages only — an ament_python package cannot define .ms
 
 Every control cycle (``control_period_s``) the therapy controller computes a torque command from the
 latest samples and the supervisor — which reads the same raw samples itself — decides the applied torque.
-The watchdog uses the arrival time of the older of the two sensor streams. Sessions are written to
+The watchdog uses the arrival time of the older of the two sensor streams; a sample whose stamp is not
+finite, goes back or repeats the last one is refused, so it cannot keep the watchdog fed. A controller that
+raises yields a non-finite command, which the supervisor turns into a safe stop in the same cycle. The
+``estop`` topic and the ``~/estop`` service are separate e-stop inputs (releasing one never releases the
+other); a reset is refused while either is pressed. Sessions are written to
 ``<session_dir>/<patient_id>/<session_prefix>NNN.jsonl`` (append-only, checksummed, fsync'ed); a new
 session starts with the assistance gain the patient's previous session ended with.
 """
@@ -124,28 +128,31 @@ class RehabNode:
         self._published_phase = ""
         self.samples_rejected = 0
         self.cycles = 0
-        self.estop_input = False
+        self._estop_topic = False  # the estop topic (e.g. a hardware button bridge)
+        self._estop_service = False  # the ~/estop service (software)
+        self.controller_errors = 0
+
+    @property
+    def estop_input(self) -> bool:
+        """True while any e-stop source is pressed."""
+        return self._estop_topic or self._estop_service
 
     # --- inputs -----------------------------------------------------------------------------------
     def on_joint_states(self, js: JointStates, t_s: float) -> None:
         """Store the robot joints' positions/velocities (reordered by ``joint_names``)."""
         index = {n: i for i, n in enumerate(js.names)}
         missing = [n for n in self.config.joint_names if n not in index]
-        if missing or js.velocity.size == 0:
+        idx = [index[n] for n in self.config.joint_names if n in index]
+        if missing or js.velocity.size == 0 or max(idx, default=0) >= min(js.position.size, js.velocity.size):
             self.samples_rejected += 1
-            raise RehabError(f"joint_states lacks joints {missing} or velocities")
-        if js.stamp_s < self._js_stamp:
-            self.samples_rejected += 1
-            raise RehabError(f"joint_states stamp went back from {self._js_stamp:.4f} to {js.stamp_s:.4f} s")
-        idx = [index[n] for n in self.config.joint_names]
+            raise RehabError(f"joint_states lacks joints {missing} or positions/velocities for them")
+        self._check_stamp("joint_states", js.stamp_s, self._js_stamp)
         self.q, self.qd = js.position[idx].copy(), js.velocity[idx].copy()
         self._js_stamp, self.js_time = js.stamp_s, t_s
 
     def on_wrench(self, w: WrenchStamped, t_s: float) -> None:
         """Store the interaction force/torque in task coordinates."""
-        if w.stamp_s < self._w_stamp:
-            self.samples_rejected += 1
-            raise RehabError(f"wrench stamp went back from {self._w_stamp:.4f} to {w.stamp_s:.4f} s")
+        self._check_stamp("wrench", w.stamp_s, self._w_stamp)
         parts = (w.wrench.force_n, w.wrench.torque_nm)
         self.f_int = np.array([parts[p][i] for p, i in self._axes])
         self._w_stamp, self.wrench_time = w.stamp_s, t_s
@@ -161,9 +168,9 @@ class RehabNode:
             self.session.on_bci(t_s, value)
 
     def on_estop(self, pressed: bool, t_s: float) -> dict[str, Any] | None:
-        """Hardware/software e-stop input."""
-        self.estop_input = pressed
-        self.supervisor.set_estop(pressed, t_s, "e-stop input pressed")
+        """E-stop topic input (true = pressed)."""
+        self._estop_topic = bool(pressed)
+        self._apply_estop(t_s, "e-stop input pressed")
         return self._safety_outputs(t_s)
 
     def on_mode_request(self, mode: str, t_s: float) -> None:
@@ -179,12 +186,19 @@ class RehabNode:
         q, qd, f = self.q, self.qd, self.f_int
         sensor_time = min(self.js_time, self.wrench_time)
         sup = self.supervisor
-        if self.session is not None and self.session.phase not in ("done", "stopped"):
-            tau_cmd = self.session.step(t_s, RobotSample(sensor_time, q, qd, f), sup.state, sup.epoch)
-        elif np.all(np.isfinite(q)) and np.all(np.isfinite(qd)):
-            tau_cmd = self.robot.compensation(q, qd)
-        else:
-            tau_cmd = np.zeros(self.robot.n_joints)
+        try:
+            if self.session is not None and self.session.phase not in ("done", "stopped"):
+                tau_cmd = self.session.step(t_s, RobotSample(sensor_time, q, qd, f), sup.state, sup.epoch)
+            elif np.all(np.isfinite(q)) and np.all(np.isfinite(qd)):
+                tau_cmd = self.robot.compensation(q, qd)
+            else:
+                tau_cmd = np.zeros(self.robot.n_joints)
+        except (RehabError, ArithmeticError, ValueError, TypeError, IndexError) as err:
+            # a controller failure must not skip the supervisor (an effort forward controller would keep
+            # applying the last command): a non-finite command makes the supervisor stop this very cycle
+            self.controller_errors += 1
+            log.error("therapy controller failed: %r", err)
+            tau_cmd = np.full(self.robot.n_joints, np.nan)
         out = sup.step(SafetyInput(t_s, sensor_time, q, qd, f, tau_cmd))
         outputs: dict[str, Any] = {"effort_commands": out.tau_nm}
         outputs.update(self._safety_outputs(t_s) or {})
@@ -273,10 +287,17 @@ class RehabNode:
         return ServiceResult(True, f"safety reset from {ev.state_before}")
 
     def estop(self, request: bool, t_s: float) -> ServiceResult:
-        """Software e-stop: true presses, false releases (a reset is still needed)."""
-        self.estop_input = bool(request)
-        self.supervisor.set_estop(bool(request), t_s, "software e-stop (service)")
-        return ServiceResult(True, "e-stop pressed" if request else "e-stop released; reset to resume")
+        """Software e-stop: true presses, false releases it (a reset is still needed).
+
+        The software e-stop and the ``estop`` topic are separate inputs: releasing one never releases the other.
+        """
+        self._estop_service = bool(request)
+        self._apply_estop(t_s, "software e-stop (service)")
+        if request:
+            return ServiceResult(True, "e-stop pressed")
+        if self._estop_topic:
+            return ServiceResult(True, "software e-stop released; the e-stop input is still pressed")
+        return ServiceResult(True, "e-stop released; reset to resume")
 
     def _set_mode(self, mode: str, t_s: float) -> ServiceResult:
         if self.session is None:
@@ -322,6 +343,7 @@ class RehabNode:
         gains = [h["mean_assist_gain"] for h in self.history if h.get("mean_assist_gain") is not None]
         out = {
             "cycles": float(self.cycles), "samples_rejected": float(self.samples_rejected),
+            "controller_errors": float(self.controller_errors),
             "sessions_completed": float(len(self.history)), "safety_state": float(sup.state),
             "safety_events": float(len(sup.events)),
             "holds": float(sum(e.kind == "spasm" for e in sup.events)),
@@ -345,6 +367,17 @@ class RehabNode:
         return out
 
     # --- internals --------------------------------------------------------------------------------
+    def _check_stamp(self, what: str, stamp_s: float, last_s: float) -> None:
+        """Refuse a non-finite, out-of-order or repeated stamp: none of them is fresh data for the watchdog."""
+        if not math.isfinite(stamp_s) or stamp_s <= last_s:
+            self.samples_rejected += 1
+            why = "is not finite" if not math.isfinite(stamp_s) else (
+                "repeats the last sample's" if stamp_s == last_s else f"went back from {last_s:.4f} s to")
+            raise RehabError(f"{what} stamp {why} {stamp_s:.4f} s")
+
+    def _apply_estop(self, t_s: float, cause: str) -> None:
+        self.supervisor.set_estop(self.estop_input, t_s, cause)
+
     def _on_safety_event(self, ev: SafetyEvent) -> None:
         self._pending_events.append(ev)
         lvl = logging.INFO if ev.kind in ("reset", "release") else logging.WARNING

@@ -11,7 +11,7 @@ import yaml
 from sanqin.common.types import JointStates, Wrench, WrenchStamped
 from sanqin.msgs.geometry import wrench_stamped_to_msg
 from sanqin.msgs.sensors import joint_state_to_msg
-from sanqin.rehab_robot.errors import ProfileError
+from sanqin.rehab_robot.errors import ProfileError, RehabError
 from sanqin.rehab_robot.nodes import REHAB_ROBOT, RehabNode, RehabNodeConfig
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.session_log import read_session
@@ -222,3 +222,57 @@ def test_session_end_writes_a_report_and_emg_onset_starts_reaches(tmp_path) -> N
     assert rig.c.session.phase == "done" and rig.c.recorder is None
     report = rig.c.session_file.with_suffix("") / "report.md"
     assert report.is_file() and "EMG onset" in report.read_text()
+
+
+def test_software_estop_release_does_not_release_the_estop_input(tmp_path) -> None:
+    rig = Rig(tmp_path)
+    rig.run(0.02)
+    rig.g.bus.publish("/estop", rig.f.new("std_msgs/msg/Bool", data=True))  # the button is held
+    rig.run(0.002)
+    assert rig.node.call_service("~/estop", True).success
+    res = rig.node.call_service("~/estop", False)  # a therapist's screen releases its software e-stop
+    assert res.success and "still pressed" in res.message
+    res = rig.node.call_service("~/reset_safety")
+    assert not res.success and "still pressed" in res.message
+    rig.run(0.01)
+    assert rig.state() == "ESTOP" and np.all(rig.got["/effort_commands"][-1].data == 0.0)
+    rig.g.bus.publish("/estop", rig.f.new("std_msgs/msg/Bool", data=False))
+    rig.run(0.002)
+    assert rig.node.call_service("~/reset_safety").success
+
+
+def test_repeated_or_non_finite_stamps_are_not_fresh_data(tmp_path) -> None:
+    rig = Rig(tmp_path)
+    rig.run(0.02)
+    frozen = rig.t
+    for _ in range(30):  # a driver stuck re-publishing its last sample: the watchdog must still trip
+        rig.t += 0.001
+        t_now, rig.t = rig.t, frozen
+        rig.send()
+        rig.t = t_now
+        rig.g.advance_to(rig.t)
+    assert rig.state() == "STOP" and rig.c.supervisor.events[-1].kind == "sensor_timeout"
+    rejected = rig.c.samples_rejected
+    q = ROBOT.inverse(rig.x)
+    nan_stamp = JointStates(stamp_s=float("nan"), names=("r_shoulder", "r_elbow"), position=q, velocity=np.zeros(2))
+    with pytest.raises(RehabError, match="not finite"):  # a NaN stamp must not disable the ordering check
+        rig.c.on_joint_states(nan_stamp, rig.t)
+    assert rig.c.samples_rejected == rejected + 1
+
+
+def test_a_failing_controller_cannot_skip_the_supervisor(tmp_path, monkeypatch) -> None:
+    rig = Rig(tmp_path)
+    rig.run(0.02)
+    rig.node.call_service("~/start")
+    rig.run(0.02)
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("controller bug")
+
+    monkeypatch.setattr(rig.c.session, "step", broken)
+    n = len(rig.got["/effort_commands"])
+    rig.run(0.002)
+    assert len(rig.got["/effort_commands"]) == n + 2  # an effort command every cycle, decided by the supervisor
+    assert rig.state() == "STOP" and rig.c.supervisor.events[-1].kind == "non_finite_command"
+    assert all(np.all(np.isfinite(m.data)) for m in rig.got["/effort_commands"])
+    assert rig.c.metrics()["controller_errors"] == 2
