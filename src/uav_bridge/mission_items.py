@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
+
 from sanqin.common.mission import MissionItem
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.errors import InvalidMission
@@ -133,15 +136,31 @@ def _check_polygons(items: Sequence[MissionItem]) -> None:
     while i < len(items):
         it = items[i]
         if it.command in (FENCE_POLYGON_INCLUSION, FENCE_POLYGON_EXCLUSION):
+            if not math.isfinite(it.params[0]):
+                raise InvalidMission(f"fence item {i}: polygon vertex count is {it.params[0]}")
             n = int(it.params[0])
             if n < 3 or i + n > len(items):
                 raise InvalidMission(f"fence item {i}: polygon of {n} vertices does not fit the list")
             for k in range(i, i + n):
-                if items[k].command != it.command or int(items[k].params[0]) != n:
+                vk = items[k].params[0]
+                if items[k].command != it.command or not math.isfinite(vk) or int(vk) != n:
                     raise InvalidMission(f"fence item {k}: vertex does not belong to the polygon starting at {i}")
+            problem = polygon_problem([(items[k].latitude_deg, items[k].longitude_deg) for k in range(i, i + n)])
+            if problem:
+                raise InvalidMission(f"fence items {i}..{i + n - 1}: {problem}")
             i += n
         else:
             i += 1
+
+
+def polygon_problem(vertices: Sequence[tuple[float, float]]) -> str:
+    """Why ``vertices`` (lat, lon) do not make a simple polygon (self-intersecting, degenerate); "" if they do."""
+    if len(vertices) < 3:
+        return f"a polygon needs at least 3 vertices, got {len(vertices)}"
+    poly = Polygon([(lon, lat) for lat, lon in vertices])
+    if poly.is_valid and poly.area > 0:
+        return ""
+    return f"not a simple polygon ({explain_validity(poly) if not poly.is_valid else 'zero area'})"
 
 
 @dataclass(frozen=True)

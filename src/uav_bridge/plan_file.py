@@ -25,6 +25,7 @@ from sanqin.uav_bridge.mission_items import (
     FenceCircle,
     FencePolygon,
     fence_items,
+    polygon_problem,
     rally_items,
     validate_items,
 )
@@ -147,6 +148,9 @@ def _fence(doc: Any, where: str) -> tuple[list[FencePolygon], list[FenceCircle]]
             if not (math.isfinite(lat) and math.isfinite(lon)):
                 raise PlanFileError(f"{w}: vertex {k} is not finite")
             pts.append((lat, lon))
+        problem = polygon_problem(pts)
+        if problem:
+            raise PlanFileError(f"{w}: {problem}")
         polys.append(FencePolygon(tuple(pts), bool(p.get("inclusion", True))))
     for i, c in enumerate(doc.get("circles") or []):
         w = f"{where}: circles[{i}]"

@@ -19,7 +19,14 @@ from sanqin.common.mission import MissionItem
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.errors import InvalidMission
 from sanqin.uav_bridge.geo import GeoOrigin
-from sanqin.uav_bridge.mission_items import GLOBAL_FRAMES, NAV_COMMANDS, FenceCircle, FencePolygon, validate_items
+from sanqin.uav_bridge.mission_items import (
+    GLOBAL_FRAMES,
+    NAV_COMMANDS,
+    FenceCircle,
+    FencePolygon,
+    polygon_problem,
+    validate_items,
+)
 from sanqin.uav_bridge.telemetry import Telemetry
 
 ACTIONS = ("rtl", "land", "none")
@@ -55,7 +62,10 @@ def mission_fence_violations(items: Sequence[MissionItem], polygons: Sequence[Fe
         return e, n
 
     incl, excl = [], []
-    for p in polygons:
+    for k, p in enumerate(polygons):
+        problem = polygon_problem(p.vertices)
+        if problem:  # GEOS cannot intersect it, and no autopilot can enforce it
+            return [f"fence polygon {k}: {problem}"]
         (incl if p.inclusion else excl).append(Polygon([xy(*v) for v in p.vertices]))
     for c in circles:
         (incl if c.inclusion else excl).append(Point(xy(c.latitude_deg, c.longitude_deg)).buffer(c.radius_m, 64))

@@ -4,6 +4,7 @@ scripted vehicle that misbehaves (out-of-order and duplicate requests, early, de
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -111,6 +112,15 @@ def test_fence_polygon_lists_are_checked() -> None:
 
     with pytest.raises(InvalidMission, match="does not fit"):
         validate_items(broken, mavlink.MAV_MISSION_TYPE_FENCE)
+    tri = fence_items([FencePolygon(((LAT, LON), (LAT + 1e-3, LON), (LAT, LON + 1e-3)))])
+    nan_count = [replace(it, params=(math.nan, *it.params[1:])) for it in tri]
+    with pytest.raises(InvalidMission, match="vertex count"):  # not numpy/int()'s ValueError
+        validate_items(nan_count, mavlink.MAV_MISSION_TYPE_FENCE)
+    with pytest.raises(InvalidMission, match="does not belong"):
+        validate_items([tri[0], tri[1], nan_count[2]], mavlink.MAV_MISSION_TYPE_FENCE)
+    bow_tie = FencePolygon(((LAT, LON), (LAT + 1e-3, LON + 1e-3), (LAT, LON + 1e-3), (LAT + 1e-3, LON)))
+    with pytest.raises(InvalidMission, match="not a simple polygon"):
+        fence_items([bow_tie])
 
 
 def test_lossy_link_still_uploads_everything() -> None:

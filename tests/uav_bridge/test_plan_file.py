@@ -95,3 +95,15 @@ def test_nan_and_garbage_coordinates_are_rejected(tmp_path) -> None:
         read_plan(tmp_path / "broken.plan")
     with pytest.raises(PlanFileError, match="cannot read"):
         read_plan(tmp_path / "missing.plan")
+
+
+def test_self_intersecting_fence_polygon_is_rejected() -> None:
+    lat, lon = 47.3977, 8.5456
+    square = ((lat, lon), (lat + 1e-3, lon), (lat + 1e-3, lon + 1e-3), (lat, lon + 1e-3))
+    doc = plan_to_dict(Plan(mission=[MissionItem(16, lat + 5e-4, lon + 5e-4, 20)],
+                            fence_polygons=[FencePolygon(square)]))
+    assert loads_plan(json.dumps(doc)).fence_polygons == [FencePolygon(square)]
+    bow_tie = [list(square[0]), list(square[2]), list(square[1]), list(square[3])]
+    doc["geoFence"]["polygons"][0]["polygon"] = bow_tie
+    with pytest.raises(PlanFileError, match="polygons\\[0\\]: not a simple polygon"):
+        loads_plan(json.dumps(doc))

@@ -39,6 +39,15 @@ def test_plan_inside_and_outside_the_fence() -> None:
     assert mission_fence_violations(inside, [], [FenceCircle(LAT, LON, 20.0)]) != []
 
 
+def test_self_intersecting_fence_is_a_failure_not_a_geos_crash() -> None:
+    (a, b, c, d) = SQUARE.vertices
+    bow_tie = FencePolygon((a, c, b, d))
+    inside = _wps((LAT + 5e-4, LON), (LAT, LON + 5e-4))
+    for polys in ([bow_tie], [bow_tie, SQUARE], [SQUARE, bow_tie]):  # GEOS raised on the intersection
+        (msg,) = mission_fence_violations(inside, polys)
+        assert "not a simple polygon" in msg
+
+
 def test_preflight_against_the_simulator() -> None:
     with SimulatedLink() as link:
         v = link.connect()
