@@ -160,6 +160,8 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
             else:
                 prev = cell[i - 1]
                 tp = turn_path(prev.end_m, prev.heading_rad, sw.start_m, config.turn_radius_m)
+                if config.turn_radius_m <= 0 and not inside(tp, bnd):
+                    tp = router.route(prev.end_m, sw.start_m)  # a notch between the pass ends: go round it
                 pieces.append(PathPiece(tp, "turn"))
             segs = segments_for_pass(sw.start_m, sw.end_m, sprayable, config.rate_l_ha, w, config.speed_m_s,
                                      rate_zones, config.boom_sections)
@@ -176,25 +178,28 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
 
 
 def spray_strips(plan: CoveragePlan) -> list[BaseGeometry]:
-    """Areas sprayed by each boom section along unbroken runs (a boom turning at a lap corner sweeps round)."""
+    """Areas the boom sprays. Stretches with every section on are one joined strip (the boom turning at a
+    lap corner sweeps round); stretches with some sections off give one rectangle per active section."""
     w, k = plan.config.swath_m, plan.config.boom_sections
     half = w / (2 * k)
-    strips = []
+    strips: list[BaseGeometry] = []
     for p in plan.pieces:
-        for i in range(k):
-            offset = -w / 2 + (i + 0.5) * w / k
-            run: list[np.ndarray] = []
-            for s in [*p.spray, None]:
-                on = s is not None and s.sections[i] and s.length_m > 1e-6
-                if on and run and np.linalg.norm(run[-1] - s.start_m) < 1e-6:
-                    run.append(s.end_m)
-                    continue
-                if len(run) > 1:
-                    centre = LineString(run)
-                    line = centre.offset_curve(offset, join_style="round") if abs(offset) > 1e-9 else centre
-                    if not line.is_empty:
-                        strips.append(line.buffer(half, cap_style="flat", join_style="round"))
-                run = [s.start_m, s.end_m] if on else []
+        run: list[np.ndarray] = []
+        for s in [*(x for x in p.spray if x.length_m > 1e-6), None]:
+            full = s is not None and all(s.sections)
+            if full and run and np.linalg.norm(run[-1] - s.start_m) < 1e-6:
+                run.append(s.end_m)
+                continue
+            if len(run) > 1:
+                strips.append(LineString(run).buffer(w / 2, cap_style="flat", join_style="round"))
+            run = [s.start_m, s.end_m] if full else []
+            if s is not None and s.on and not full:
+                d = (s.end_m - s.start_m) / s.length_m
+                left = np.array([-d[1], d[0]])
+                for i, on in enumerate(s.sections):
+                    if on:
+                        o = (-w / 2 + (i + 0.5) * w / k) * left
+                        strips.append(LineString([s.start_m + o, s.end_m + o]).buffer(half, cap_style="flat"))
     return strips
 
 
