@@ -25,4 +25,5 @@ NODES: dict[str, str] = {
     "coverage_planner": "sanqin.planning.nodes:COVERAGE_PLANNER",
     "path_driver": "sanqin.simulation.gazebo.nodes:PATH_DRIVER",
     "thermal_counts": "sanqin.simulation.gazebo.nodes:THERMAL_COUNTS",
+    "scene_publisher": "sanqin.simulation.gazebo.nodes:SCENE_PUBLISHER",
 }

@@ -8,14 +8,20 @@ simulator moves the robot along a known path (see :mod:`.path_driver`).
 ``thermal_counts``: in ``image_in`` (sensor_msgs/Image mono16/16UC1, Gazebo's L16 thermal counts), out
 ``image_out`` (sensor_msgs/Image 32FC1 in °C, same stamp); other encodings and empty frames are rejected and
 counted (see :mod:`.thermal_counts`).
+
+``scene_publisher``: out ``path`` (nav_msgs/Path, latched, once) and ``obstacles`` (sensor_msgs/PointCloud2
+obstacle table, :mod:`sanqin.msgs.obstacles`) every ``period_s`` — the known scene a kinematic
+headless simulator gives its planner (see :mod:`.scene`).
 """
 
 from __future__ import annotations
 
-from sanqin.msgs.geometry import odometry_from_msg, twist_to_msg
+from sanqin.msgs.geometry import odometry_from_msg, path_to_msg, twist_to_msg
 from sanqin.msgs.image import frame_to_image, image_to_frame
+from sanqin.msgs.obstacles import obstacles_to_pointcloud2
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
+from sanqin.simulation.gazebo.scene import ScenePublisher, ScenePublisherConfig
 from sanqin.simulation.gazebo.thermal_counts import ThermalCounts, ThermalCountsConfig
 
 PATH_DRIVER = NodeSpec(
@@ -39,4 +45,17 @@ THERMAL_COUNTS = NodeSpec(
     outputs=(Output("image_out", "sensor_msgs/msg/Image", frame_to_image, Qos.SENSOR,
                     description="radiometric image, 32FC1 in °C"),),
     description="Gazebo thermal camera counts (mono16, K per count) to a 32FC1 °C radiometric image",
+)
+
+SCENE_PUBLISHER = NodeSpec(
+    name="scene_publisher",
+    config=ScenePublisherConfig,
+    component=ScenePublisher,
+    outputs=(
+        Output("path", "nav_msgs/msg/Path", path_to_msg, Qos.LATCHED, description="the path to follow (once)"),
+        Output("obstacles", "sensor_msgs/msg/PointCloud2", obstacles_to_pointcloud2, Qos.RELIABLE,
+               description="known obstacles as the obstacle table"),
+    ),
+    timers=(Timer("period_s", "tick"),),
+    description="publishes a scenario's known path (latched) and obstacle table (Gazebo twins)",
 )

@@ -37,6 +37,7 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.welding_cell:WeldingCellSim": "sanqin.simulation.gazebo.welding",
     "sanqin.simulation.multicopter.plugin:MulticopterSim": "sanqin.simulation.gazebo.uav",
     "sanqin.simulation.crop_field:CropFieldSim": "sanqin.simulation.gazebo.crop_field",
+    "sanqin.simulation.kinematic_robot:KinematicRobotSim": "sanqin.simulation.gazebo.kinematic",
     "sanqin.simulation.thermal_tunnel:ThermalTunnelSim": "sanqin.simulation.gazebo.thermal_tunnel",
     # Headless-only for now, each with its reason (see headless_only.REASONS):
     "sanqin.simulation.mecanum_base:MecanumBaseSim": "sanqin.simulation.gazebo.headless_only",
