@@ -261,8 +261,7 @@ class SafetySupervisor:
             self._f_filt = f_int.copy()
         else:
             self._f_filt = self._f_filt + min(1.0, max(dt, 0.0) / tc) * (f_int - self._f_filt)
-        f_mag = float(np.max(np.abs(self._f_filt))) if self.robot.name == "exoskeleton" \
-            else float(np.linalg.norm(self._f_filt))
+        f_mag = self._magnitude(self._f_filt)
         self.max_interaction_seen = max(self.max_interaction_seen, f_mag)
         beyond = float(np.max(np.maximum(lim.task_min - x, x - lim.task_max)))
         self.max_rom_excursion = max(self.max_rom_excursion, beyond)
@@ -339,14 +338,27 @@ class SafetySupervisor:
 
     # --- outputs per state --------------------------------------------------------------------------
     def _wall(self, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Soft-wall force (task) and masks of axes inside the low/high wall zones."""
+        """Soft-wall force (task) and masks of axes inside the low/high wall zones.
+
+        The spring saturates at the ROM edge (``wall_force_fraction`` of max_interaction): beyond the range of
+        motion it must not press a limb harder than the patient's interaction limit.
+        """
         lim = self.limits
         pen_lo = lim.task_min + self._zone - x
         pen_hi = x - (lim.task_max - self._zone)
         in_lo, in_hi = pen_lo > 0, pen_hi > 0
+        pen_lo, pen_hi = np.minimum(pen_lo, self._zone), np.minimum(pen_hi, self._zone)
         f = np.where(in_lo, self._k_wall * pen_lo, 0.0) - np.where(in_hi, self._k_wall * pen_hi, 0.0)
+        edge_force = self.config.wall_force_fraction * lim.max_interaction
+        mag = self._magnitude(f)
+        if mag > edge_force:  # two walls at once (a corner of the planar ROM)
+            f = f * (edge_force / mag)
         f = f - np.where((in_lo & (v < 0)) | (in_hi & (v > 0)), self._d_stop * v, 0.0)
         return f, in_lo, in_hi
+
+    def _magnitude(self, f: np.ndarray) -> float:
+        """Size of a task force as the limits measure it: handle force norm (N) or the largest cuff torque (N·m)."""
+        return float(np.max(np.abs(f))) if self.robot.name == "exoskeleton" else float(np.linalg.norm(f))
 
     def _hold_tau(self, q: np.ndarray, qd: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         hold_x = self._hold_x if self._hold_x is not None else x
@@ -366,15 +378,16 @@ class SafetySupervisor:
         elif st == SafetyState.HOLD:
             tau = self._hold_tau(q, qd, x, v) + self.robot.joint_torque(q, f_wall)
         else:
-            # remove outward command components inside the wall zones, limit the commanded force
-            f = np.where((in_lo & (f_cmd < 0)) | (in_hi & (f_cmd > 0)), 0.0, f_cmd)
-            mag = float(np.max(np.abs(f))) if self.robot.name == "exoskeleton" else float(np.linalg.norm(f))
+            # remove outward command components inside the wall zones, limit the force the robot applies
+            # (command + wall) to the patient's max interaction
+            f = np.where((in_lo & (f_cmd < 0)) | (in_hi & (f_cmd > 0)), 0.0, f_cmd) + f_wall
+            mag = self._magnitude(f)
             over_f = mag > lim.max_interaction
             if over_f:
                 f = f * (lim.max_interaction / mag)
             self._note_clamp("force_clamp", over_f, t, mag - lim.max_interaction, events,
                              f"commanded {lim.interaction_unit} above the patient's max interaction; scaled")
-            tau = self.robot.joint_torque(q, f + f_wall)
+            tau = self.robot.joint_torque(q, f)
             if self._ramp_start is not None:
                 a = (t - self._ramp_start) / self.config.release_ramp_s if self.config.release_ramp_s > 0 else 1.0
                 if a >= 1.0:

@@ -173,3 +173,16 @@ def test_singular_arm_or_malformed_time_is_a_safe_stop_not_an_exception(planar_s
     sup2 = SafetySupervisor(SupervisorConfig(), robot, sup.profile)
     out = sup2.step(dataclasses.replace(planar_input(robot, 0.0), t_s=None))
     assert out.state == SafetyState.STOP and out.events[0].kind == "clock" and np.all(out.tau_nm == 0.0)
+
+
+@pytest.mark.parametrize("x", [(0.30, 0.40), (0.20, 0.60), (0.157, 0.40)])
+def test_the_supervisor_never_presses_harder_than_max_interaction_at_the_rom_edge(planar_profile, x) -> None:
+    robot = make_robot("planar")
+    sup = SafetySupervisor(SupervisorConfig(), robot, planar_profile)
+    q = robot.inverse(np.array(x))
+    # beyond the ROM (STOP) or inside the wall zone with a large inward command (RUN)
+    tau = tuple(robot.joint_torque(q, np.array([-39.0, 0.0])))
+    out = sup.step(planar_input(robot, 0.0, x=x, tau=tau))
+    f = robot.task_force(q, out.tau_nm)
+    assert np.linalg.norm(f) <= planar_profile.limits.max_interaction + 1e-6
+    assert f[0] < 0  # still pushing back inward
