@@ -248,7 +248,10 @@ class RehabNode:
         root = Path(self.config.session_dir).expanduser()
         pid = self.profile.patient_id
         folder = session_path(root, pid, "x").parent
-        index = len(list(folder.glob(f"{self.config.session_prefix}*.jsonl"))) if folder.is_dir() else 0
+        prefix = self.config.session_prefix
+        numbers = [int(p.stem[len(prefix):]) for p in folder.glob(f"{prefix}*.jsonl")
+                   if p.stem[len(prefix):].isdigit()] if folder.is_dir() else []
+        index = max(numbers, default=-1) + 1  # after the newest: a missing older file must not cause a collision
         gain = last_assist_gain(root, pid)
         path = session_path(root, pid, f"{self.config.session_prefix}{index:03d}")
         header = {"patient_id": pid, "plan_id": self.plan.plan_id, "robot": self.config.robot,

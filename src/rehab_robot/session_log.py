@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 import zlib
@@ -81,7 +82,11 @@ class SessionWriter:
         if background_sync:
             self._thread = threading.Thread(target=self._sync_loop, name=f"fsync {self.path.name}", daemon=True)
             self._thread.start()
-        self.append({"type": "header", "format": FORMAT, "wall_time": time.time(), **header}, durable=True)
+        try:
+            self.append({"type": "header", "format": FORMAT, "wall_time": time.time(), **header}, durable=True)
+        except SessionLogError:
+            self.close()  # no leaked descriptor or sync thread behind a refused session
+            raise
 
     def append(self, record: dict[str, Any], durable: bool = False) -> int:
         """Append one record (a ``seq`` number is added); return its sequence number."""
@@ -303,9 +308,14 @@ def session_path(root: str | Path, patient_id: str, session_id: str) -> Path:
 
 
 def patient_sessions(root: str | Path, patient_id: str) -> list[SessionRead]:
-    """Every session of a patient, oldest first (by file name), each reloaded with its problems reported."""
+    """Every session of a patient, oldest first (by file name, numbers as numbers), each reloaded with its problems."""
     folder = session_path(root, patient_id, "x").parent
-    return [read_session(p) for p in sorted(folder.glob("*.jsonl"))]
+    return [read_session(p) for p in sorted(folder.glob("*.jsonl"), key=_natural_key)]
+
+
+def _natural_key(path: Path) -> list[str | int]:
+    """Sort key that orders numbered names by number (``session_999`` before ``session_1000``)."""
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", path.name)]
 
 
 def last_assist_gain(root: str | Path, patient_id: str) -> float | None:

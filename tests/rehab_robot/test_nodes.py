@@ -276,3 +276,17 @@ def test_a_failing_controller_cannot_skip_the_supervisor(tmp_path, monkeypatch) 
     assert rig.state() == "STOP" and rig.c.supervisor.events[-1].kind == "non_finite_command"
     assert all(np.all(np.isfinite(m.data)) for m in rig.got["/effort_commands"])
     assert rig.c.metrics()["controller_errors"] == 2
+
+
+def test_a_missing_older_session_file_does_not_block_new_sessions(tmp_path) -> None:
+    rig = Rig(tmp_path)
+    rig.run(0.02)
+    for _ in range(2):
+        assert rig.node.call_service("~/start").success
+        rig.run(0.01)
+        assert rig.node.call_service("~/stop").success
+    first, second = sorted(rig.c.session_file.parent.glob("*.jsonl"))
+    first.unlink()  # a therapist archived the first session
+    res = rig.node.call_service("~/start")
+    assert res.success, res.message
+    assert rig.c.session_file.name == "session_002.jsonl" and second.is_file()

@@ -111,6 +111,9 @@ def test_patient_sessions_and_assistance_carry_over(tmp_path) -> None:
             w.append({"type": "trial", "gain_after": gain})
     assert [len(s.records) for s in patient_sessions(tmp_path, "P/1")] == [2, 2]
     assert last_assist_gain(tmp_path, "P/1") == 0.6 and last_assist_gain(tmp_path, "nobody") is None
+    with SessionWriter(session_path(tmp_path, "P/1", "s1000"), {}) as w:  # past 999: still the newest
+        w.append({"type": "trial", "gain_after": 0.3})
+    assert last_assist_gain(tmp_path, "P/1") == 0.3
 
 
 def test_killing_the_process_mid_session_loses_no_acknowledged_record(tmp_path) -> None:
@@ -157,3 +160,13 @@ def test_fsync_runs_off_the_appending_thread_and_everything_is_synced_on_close(t
     inline.append({"type": "x"})
     assert inline.unsynced == 0
     inline.close()
+
+
+def test_a_refused_header_leaks_no_descriptor_or_sync_thread(tmp_path) -> None:
+    import threading
+
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(SessionLogError, match="serialisable"):
+        SessionWriter(tmp_path / "h.jsonl", {"profile": object()})
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert not any(t.name == "fsync h.jsonl" for t in threading.enumerate())
