@@ -60,13 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--headland-laps", type=int, default=1)
     c.add_argument("--turn-radius-m", type=float, default=0.0)
     c.add_argument("--heading-deg", type=float, default=-1.0, help="pass heading (CCW from east); -1 = optimize")
-    c.add_argument("--rate-l-ha", type=float, default=20.0)
+    c.add_argument("--rate-l-ha", type=float, default=20.0, help="default application rate (L/ha)")
+    c.add_argument("--prescription", help="variable-rate zones: GeoJSON polygons with a rate_l_ha property")
     c.add_argument("--speed-m-s", type=float, default=5.0)
     c.add_argument("--tank-l", type=float, default=0.0)
     c.add_argument("--endurance-s", type=float, default=0.0)
     c.add_argument("--alt-m", type=float, default=3.0, help="spraying height above ground (m)")
     c.add_argument("--home", type=float, nargs=2, metavar=("LAT", "LON"), help="take-off/refill point")
-    c.add_argument("--sprayer", choices=("sprayer", "servo"), default="sprayer")
+    c.add_argument("--sprayer", choices=("sprayer", "servo"), default="sprayer",
+                   help="DO_SPRAYER on/off, or DO_SET_SERVO per boom section (outputs 9, 10, …)")
+    c.add_argument("--pump-servo", type=int, default=0,
+                   help="servo output of the pump (PWM follows the rate); 0 = none")
     c.add_argument("--out", action="append", required=True, help="output file(s): .json, .plan, .png")
     i = sub.add_parser("inspect", help="inspection patterns for drones")
     isub = i.add_subparsers(dest="pattern", required=True)
@@ -123,8 +127,13 @@ def _coverage(a: argparse.Namespace) -> int:
         "turn_radius_m": a.turn_radius_m, "heading_deg": a.heading_deg, "rate_l_ha": a.rate_l_ha,
         "speed_m_s": a.speed_m_s, "tank_l": a.tank_l, "endurance_s": a.endurance_s}, where="sanqin plan coverage")
     home_m = fld.frame.to_local(np.array([a.home[1]]), np.array([a.home[0]]))[0] if a.home else None
-    plan = cv.plan_coverage(fld, cfg, home_m=home_m)
-    sorties = ms.coverage_sorties(plan, a.alt_m, ms.SprayerOutput(a.sprayer))
+    zones = ()
+    if a.prescription:
+        from sanqin.planning.spray import read_prescription
+
+        zones = read_prescription(a.prescription, fld.frame)
+    plan = cv.plan_coverage(fld, cfg, home_m=home_m, rate_zones=zones)
+    sorties = ms.coverage_sorties(plan, a.alt_m, ms.SprayerOutput(a.sprayer, pump_servo=a.pump_servo))
     m = plan.metrics
     print(f"{fld.name or a.boundary}: {fld.area_m2 / 1e4:.2f} ha, heading {m['heading_deg']:.1f}°, "
           f"{m['passes']:.0f} passes in {m['cells']:.0f} cells, {m['turns']:.0f} turns, "

@@ -199,6 +199,7 @@ class CoveragePlannerConfig:
     """Coverage planner node: boundary file, planner settings, mission altitude and sprayer output."""
 
     boundary_file: str = param("", "field boundary (GeoJSON/KML/GML/QGC .plan); '' = wait for the plan service")
+    prescription_file: str = param("", "variable-rate zones (GeoJSON polygons with rate_l_ha); '' = uniform rate")
     field_index: int = param(0, "which field of the file", min=0)
     coverage: CoverageConfig = nested(CoverageConfig)
     alt_m: float = param(3.0, "spraying height above ground (m)", min=0.1)
@@ -235,7 +236,12 @@ class CoveragePlanner:
         home = None
         if c.home_lat_deg != -999.0:
             home = fld.frame.to_local(np.array([c.home_lon_deg]), np.array([c.home_lat_deg]))[0]
-        plan = cv.plan_coverage(fld, c.coverage, home_m=home)
+        zones = ()
+        if c.prescription_file:
+            from sanqin.planning.spray import read_prescription
+
+            zones = read_prescription(str(resolve_data_path(c.prescription_file)), fld.frame)
+        plan = cv.plan_coverage(fld, c.coverage, home_m=home, rate_zones=zones)
         sorties = ms.coverage_sorties(plan, c.alt_m, ms.SprayerOutput(c.sprayer))
         outline = [tuple(v) for v in fld.frame.to_geo(np.asarray(fld.boundary.exterior.coords)[:-1])]
         qgc = Plan(sorties[0], [FencePolygon(tuple(outline), True)], [], [], None, c.coverage.speed_m_s,

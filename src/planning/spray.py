@@ -117,3 +117,40 @@ def segments_for_pass(start_m: np.ndarray, end_m: np.ndarray, sprayable: BaseGeo
         frac = sum(state) / sections
         out.append(SpraySegment(a + d * t0, a + d * t1, state, rate, flow_l_min(rate, width_m * frac, speed_m_s)))
     return out
+
+
+def read_prescription(path: str, frame) -> tuple[RateZone, ...]:
+    """Variable-rate zones from a GeoJSON file: polygon features with a ``rate_l_ha`` property (WGS84).
+
+    ``frame`` is the field's :class:`~sanqin.planning.boundary.LocalFrame`; a missing/negative/non-numeric
+    rate or a bad polygon raises :class:`CoverageError` naming the feature.
+    """
+    import json
+    from pathlib import Path
+
+    from sanqin.planning import boundary as bnd
+    from sanqin.planning.errors import BoundaryError
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CoverageError(f"{path}: cannot read the prescription: {err}") from err
+    feats = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else [doc]
+    zones = []
+    for i, f in enumerate(feats or []):
+        where = f"{path}: feature {i}"
+        props = (f or {}).get("properties") or {}
+        try:
+            rate = float(props.get("rate_l_ha"))
+        except (TypeError, ValueError) as err:
+            raise CoverageError(f"{where}: needs a numeric rate_l_ha property") from err
+        if not (math.isfinite(rate) and rate >= 0):
+            raise CoverageError(f"{where}: rate_l_ha must be finite and >= 0, got {rate}")
+        try:
+            for outer, holes in bnd._geojson_polygons((f or {}).get("geometry"), where):
+                zones.append(RateZone(bnd._polygon_local(outer, holes, frame, where), rate))
+        except BoundaryError as err:
+            raise CoverageError(str(err)) from err
+    if not zones:
+        raise CoverageError(f"{path}: no prescription zones")
+    return tuple(zones)

@@ -58,3 +58,21 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys, ring, args, match) -
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1
+
+
+def test_prescription_sets_rates_and_bad_prescription_is_an_error(tmp_path) -> None:
+    east = [[5.001, 52.0], [5.002, 52.0], [5.002, 52.001], [5.001, 52.001], [5.001, 52.0]]
+    rx = tmp_path / "rx.geojson"
+    zone = {"type": "Feature", "properties": {"rate_l_ha": 35.0},
+            "geometry": {"type": "Polygon", "coordinates": [east]}}
+    rx.write_text(json.dumps({"type": "FeatureCollection", "features": [zone]}))
+    out = tmp_path / "p.json"
+    argv = ["coverage", "--boundary", str(_field(tmp_path)), "--swath-m", "6", "--sprayer", "servo",
+            "--pump-servo", "13", "--prescription", str(rx), "--out", str(out)]
+    assert main(argv) == 0
+    pumps = {i["params"][1] for s in json.loads(out.read_text())["sorties"] for i in s
+             if i["command"] == 183 and i["params"][0] == 13}
+    assert len(pumps - {1100.0}) >= 2  # the pump PWM follows two different rates
+    rx.write_text(json.dumps({"type": "Feature", "properties": {"rate_l_ha": "lots"},
+                              "geometry": {"type": "Polygon", "coordinates": [east]}}))
+    assert main(argv) == 2

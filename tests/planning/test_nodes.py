@@ -101,7 +101,8 @@ def test_coverage_planner_plans_from_a_file_and_reports_errors(tmp_path) -> None
     assert broken.diagnostics()[0].level.value == 2
 
 
-@pytest.mark.parametrize("scenario, sim", [("mpc_tunnel_patrol", "robot"), ("mpc_bay_transport", "base")])
+@pytest.mark.parametrize("scenario, sim", [("mpc_tunnel_patrol", "robot"), ("mpc_bay_transport", "base"),
+                                           ("mpc_drone_offboard", "drone")])
 def test_closed_loop_scenarios_pass(tmp_path, scenario, sim) -> None:
     result = run_scenario(ROOT / "sim" / "scenarios" / f"{scenario}.yaml", tmp_path / "run", progress=False)
     assert result.passed, result.checks
