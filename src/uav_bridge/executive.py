@@ -1,5 +1,5 @@
 """The companion's flight sequence for one plan: upload fence, rally and mission, pre-flight checks,
-failsafe parameters, arm, start — then watch the flight. Any refusal stops the sequence with the
+fence enable and failsafe parameters, arm, start — then watch the flight. Any refusal stops the sequence with the
 autopilot's reason; nothing is armed before every upload was accepted and every check passed.
 """
 
@@ -128,6 +128,9 @@ class MissionExecutive:
     def _arming_queue(self) -> list[tuple[str, Callable[[], Operation[Any]]]]:
         v = self.v
         q: list[tuple[str, Callable[[], Operation[Any]]]] = []
+        if self.plan.fence_items() and v.link.status.autopilot == "ardupilot":
+            # ArduCopter ships with FENCE_ENABLE=0: an uploaded fence is not enforced until it is set
+            q.append(("set FENCE_ENABLE", lambda: v.params.set("FENCE_ENABLE", 1.0, v.now_s, 2)))
         if self.o.configure_failsafes and v.link.status.autopilot == "ardupilot":
             pol = self.o.policy
             gcs = {"rtl": 1.0, "land": 5.0, "none": 0.0}[pol.link_loss_action]

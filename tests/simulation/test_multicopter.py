@@ -105,6 +105,7 @@ def test_fence_breach_returns_and_arming_outside_fence_is_refused() -> None:
         poly = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((-20, -20), (60, -20), (60, 60), (-20, 60))))
         v = link.connect()
         link.run(v.upload(fence_items([poly]), 1))
+        link.run(v.params.set("FENCE_ENABLE", 1.0, v.now_s))  # off by default, as in ArduCopter
         _fly(link, _square(link, 100.0))  # leaves the 60 m fence
         assert link.wait_until(lambda: link.sim.autopilot.fence_breaches > 0, 60)
         assert link.sim.autopilot.mode == 6
@@ -114,10 +115,23 @@ def test_fence_breach_returns_and_arming_outside_fence_is_refused() -> None:
         far = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((100, 100), (200, 100), (200, 200))))
         v = link.connect()
         link.run(v.upload(fence_items([far]), 1))
+        link.run(v.params.set("FENCE_ENABLE", 1.0, v.now_s))
         from sanqin.uav_bridge.errors import CommandDenied
 
         with pytest.raises(CommandDenied, match="outside fence"):
             link.run(v.arm())
+
+
+def test_an_uploaded_fence_is_not_enforced_until_enabled() -> None:
+    with SimulatedLink() as link:
+        o = link.sim.origin
+        poly = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((-20, -20), (60, -20), (60, 60), (-20, 60))))
+        v = link.connect()
+        link.run(v.upload(fence_items([poly]), 1))
+        _fly(link, _square(link, 100.0))
+        assert link.wait_until(lambda: link.sim.autopilot.max_fence_violation_m > 20.0, 60)
+        m = link.sim.metrics()
+        assert m["fence_enabled"] == 0 and m["fence_breaches"] == 0 and link.sim.autopilot.mode == 3
 
 
 def test_spray_servo_and_camera_distance_records() -> None:

@@ -492,10 +492,10 @@ class Autopilot:
         if not gcs_link_ok and self.params["FS_GCS_ENABLE"] >= 1 and self.failsafe == "":
             self.failsafe = "gcs"
             self._failsafe_action(2 if int(self.params["FS_GCS_ENABLE"]) != 5 else 1, "GCS Failsafe")
-        if self.params["FENCE_ENABLE"] >= 1 and self.fence and not self.body.on_ground:
+        if self.fence and not self.body.on_ground:
             d = self.fence_violation_m(self.body.pos)
-            self.max_fence_violation_m = max(self.max_fence_violation_m, d)
-            if d > 0 and self.mode not in (MODES["RTL"], MODES["LAND"]):
+            self.max_fence_violation_m = max(self.max_fence_violation_m, d)  # measured, enforced or not
+            if self.params["FENCE_ENABLE"] >= 1 and d > 0 and self.mode not in (MODES["RTL"], MODES["LAND"]):
                 self.fence_breaches += 1
                 self._failsafe_action(2 if int(self.params["FENCE_ACTION"]) == 1 else 1, "Fence breached")
 

@@ -24,7 +24,8 @@ DEFAULTS: dict[str, tuple[float, int, float, float, str]] = {
     "BATT_FS_CRT_ACT": (1.0, INT, 0, 2, "critical-battery action: 0 none, 1 land, 2 RTL"),
     "FS_GCS_ENABLE": (1.0, INT, 0, 5, "GCS heartbeat-loss failsafe: 0 off, 1 RTL, 5 land"),
     "FS_GCS_TIMEOUT": (5.0, REAL, 2, 120, "GCS heartbeat-loss timeout (s)"),
-    "FENCE_ENABLE": (1.0, INT, 0, 1, "geofence enabled"),
+    "FENCE_ENABLE": (0.0, INT, 0, 1, "geofence enforced (off by default, as in ArduCopter: an uploaded fence "
+                                      "does nothing until this is set)"),
     "FENCE_ACTION": (1.0, INT, 0, 2, "fence breach action: 0 report, 1 RTL, 2 land"),
     "FENCE_ALT_MAX": (120.0, REAL, 0, 1000, "maximum altitude (m), 0 disables"),
     "MIS_TOTAL_MAX": (700.0, INT, 1, 10000, "mission storage (items)"),

@@ -144,6 +144,7 @@ class MulticopterSimulator:
             "distance_from_return_point_m": ret_d,
             "fence_items": float(len(ap.fence)),
             "rally_items": float(len(ap.rally)),
+            "fence_enabled": float(ap.params["FENCE_ENABLE"] >= 1),
             "fence_breaches": float(ap.fence_breaches),
             "max_fence_violation_m": ap.max_fence_violation_m,
             "photos": float(len(photos)),
