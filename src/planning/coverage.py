@@ -104,6 +104,12 @@ def _sprayable(fld: Field, margin_m: float) -> BaseGeometry:
     return fld.boundary.difference(unary_union([z.buffer(margin_m) for z in fld.no_spray]))
 
 
+def turn_reach_m(spacing_m: float, radius_m: float) -> float:
+    """How far beyond a pass end a turn-around to the neighbouring pass reaches (m), plus half a boom."""
+    path = turn_path(np.zeros(2), 0.0, np.array([0.0, spacing_m]), radius_m)
+    return float(np.max(path[:, 0])) + spacing_m / 2
+
+
 def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None = None,
                   rate_zones: tuple[RateZone, ...] = ()) -> CoveragePlan:
     """Plan the spraying route over ``fld``; raises :class:`CoverageError` when the field cannot be covered."""
@@ -117,9 +123,14 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
         raise CoverageError(f"swath width {w:g} m is wider than the field ({min_width:.1f} m at its narrowest)")
     margin = w / (2 * config.boom_sections) if config.zone_margin_m < 0 else config.zone_margin_m
     sprayable = _sprayable(fld, margin)
-    head = config.headland_width_m
+    n_laps, head = config.headland_laps, config.headland_width_m
+    if config.turn_radius_m > 0 and config.headland_m < 0:
+        # the turn-arounds run in the headland: make it (in whole sprayed laps) as deep as a turn reaches
+        reach = turn_reach_m(w, config.turn_radius_m)
+        n_laps = max(n_laps, math.ceil(reach / w - 1e-9))
+        head = n_laps * w
     region = hl.interior(bnd, head)
-    laps = hl.headland_laps(bnd, w, config.headland_laps) if config.headland_laps else []
+    laps = hl.headland_laps(bnd, w, n_laps) if n_laps else []
     turn_cost = math.pi * max(w / 2, config.turn_radius_m) if config.turn_cost_m < 0 else config.turn_cost_m
     if region.is_empty or region.area < 0.5 * w * w:
         heading = 0.0

@@ -112,3 +112,15 @@ def test_impossible_coverage_raises(outline, cfg, match) -> None:
 def test_self_intersecting_local_field_raises() -> None:
     with pytest.raises(b.BoundaryError, match="invalid polygon"):
         b.field_from_local([(0, 0), (10, 10), (10, 0), (0, 10)])
+
+
+@needs_data
+def test_ground_sprayer_turns_stay_inside_a_deeper_headland() -> None:
+    fields = b.read_fields(DATA / "nl_brp_2023_53fields.geojson")
+    fld = sorted([f for f in fields if f.properties.get("convex") is False], key=lambda f: f.area_m2)[-3]
+    plan = cv.plan_coverage(fld, cv.CoverageConfig(swath_m=6.0, turn_radius_m=6.0, boom_sections=6))
+    m = plan.metrics
+    assert m["turns"] > 5 and m["turns_outside_boundary"] == 0
+    assert m["covered_share"] >= 0.99
+    assert sum(p.kind == "lap" for p in plan.pieces) >= 3  # omega turns need about 17 m: three 6 m laps
+    assert cv.turn_reach_m(6.0, 2.0) == pytest.approx(2.0 + 3.0)  # a U-turn reaches one radius past the end
