@@ -100,6 +100,14 @@ class RehabNodeConfig:
                 f"{list(self.interaction_axes)}")
         bad = [a for a in self.interaction_axes if a not in AXES]
         require(not bad, f"interaction_axes: unknown component(s) {bad}; known: {list(AXES)}")
+        # the supervisor sees time only at the control ticks: a watchdog or clock-jump bound within two periods
+        # would stop on every ordinary tick (a node that can never run), so it is a configuration error
+        require(self.supervisor.sensor_timeout_s >= 2 * self.control_period_s,
+                f"supervisor.sensor_timeout_s {self.supervisor.sensor_timeout_s:g} s must be at least two control "
+                f"periods ({2 * self.control_period_s:g} s)")
+        require(self.supervisor.max_clock_jump_s >= 2 * self.control_period_s,
+                f"supervisor.max_clock_jump_s {self.supervisor.max_clock_jump_s:g} s must be at least two control "
+                f"periods ({2 * self.control_period_s:g} s)")
 
 
 class RehabNode:

@@ -101,7 +101,11 @@ def parse_profile(doc: Any, where: str = "profile", robot: Robot | None = None) 
     kind = doc.get("robot")
     if kind not in ROBOT_KINDS:
         raise ProfileError(f"{where}: 'robot' must be one of {list(ROBOT_KINDS)}, got {kind!r}")
-    robot = robot or make_robot(kind)
+    named = make_robot(kind)
+    if robot is not None and (robot.name, robot.n_joints) != (named.name, named.n_joints):
+        raise ProfileError(f"{where}: profile is for robot {kind!r} ({named.n_joints} joint(s)), the robot in use "
+                           f"is {robot.name!r} with {robot.n_joints} joint(s)")
+    robot = robot or named
     n, hw = robot.n_task, robot.hardware
     lo, hi = _vector(doc, "rom_min", n, where), _vector(doc, "rom_max", n, where)
     for i in range(n):

@@ -79,6 +79,15 @@ def test_bad_node_configs_are_rejected_at_load(tmp_path) -> None:
         _config(tmp_path, joint_names=["a"])
     with pytest.raises(ConfigError, match="interaction_axes"):
         _config(tmp_path, interaction_axes=["force.x", "force.w"])
+    with pytest.raises(ConfigError, match="sensor_timeout_s"):  # every tick would look like a sensor timeout
+        _config(tmp_path, control_period_s=0.015)
+    with pytest.raises(ConfigError, match="max_clock_jump_s"):
+        _config(tmp_path, **{"supervisor.max_clock_jump_s": 0.001})
+    exo = yaml.safe_load((REHAB_DATA / "profile_exo_example.yaml").read_text())
+    p = tmp_path / "exo_profile.yaml"
+    p.write_text(yaml.safe_dump(exo))
+    with pytest.raises(ProfileError, match="profile is for robot"):  # an exo profile on the planar robot
+        RehabNode(_config(tmp_path, profile_file=str(p)))
     bad = yaml.safe_load((REHAB_DATA / "profile_planar_example.yaml").read_text())
     bad["max_speed"] = 3.0
     p = tmp_path / "bad_profile.yaml"
