@@ -108,6 +108,7 @@ class MpcPlanner:
         self.last: MpcPlan | None = None
         self.solve_ms: list[float] = []
         self.rejected_paths = 0
+        self.setpoint_yaw = 0.0
 
     def on_odometry(self, odom: Odometry, t_s: float) -> None:
         """Latest state."""
@@ -172,7 +173,11 @@ class MpcPlanner:
                 PoseStamped(t_s + k * self.config.mpc.dt_s, self.frame_id, Pose(p)) for k, p in enumerate(pos)))
             if self.kind == "multirotor":
                 k = min(self.config.setpoint_lookahead, len(plan.states) - 1)
-                out["setpoint"] = PoseStamped(t_s, self.frame_id, Pose(plan.states[k, :3]))
+                v = plan.states[k, 3:5]
+                if np.hypot(*v) > 0.3:  # face the direction of travel; hover keeps the last heading
+                    self.setpoint_yaw = math.atan2(v[1], v[0])
+                q = np.array([0.0, 0.0, math.sin(self.setpoint_yaw / 2), math.cos(self.setpoint_yaw / 2)])
+                out["setpoint"] = PoseStamped(t_s, self.frame_id, Pose(plan.states[k, :3], q))
         return out
 
     def diagnostics(self) -> list[DiagnosticStatus]:

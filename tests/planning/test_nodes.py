@@ -94,6 +94,11 @@ def test_coverage_planner_plans_from_a_file_and_reports_errors(tmp_path) -> None
     g.advance_to(1.5)
     doc = json.loads(plans[-1].data)
     assert doc["fileType"] == "Plan" and len(doc["mission"]["items"]) > 10
+    from sanqin.uav_bridge.plan_file import loads_plan
+
+    staged = loads_plan(plans[-1].data)  # what the UAV bridge does with it: strict parse and validation
+    staged.validate()
+    assert len(staged.mission) == len(doc["mission"]["items"])
     assert node.component.metrics()["coverage.covered_share"] >= 0.99
     broken = CoveragePlanner(replace(cfg, boundary_file=str(tmp_path / "missing.geojson")))
     result = broken.srv_plan(None, 0.0)
