@@ -31,6 +31,12 @@ from sanqin.uav_bridge.telemetry import Telemetry
 
 ACTIONS = ("rtl", "land", "none")
 
+#: EKF_STATUS_REPORT flags a GPS mission needs: attitude, velocity, absolute horizontal and vertical position
+EKF_NEEDED = (mavlink.EKF_ATTITUDE | mavlink.EKF_VELOCITY_HORIZ | mavlink.EKF_VELOCITY_VERT
+              | mavlink.EKF_POS_HORIZ_ABS | mavlink.EKF_POS_VERT_ABS)
+#: ... and must not report: no GPS aiding (constant-position mode), not initialised, GPS glitching
+EKF_BAD = mavlink.EKF_CONST_POS_MODE | mavlink.EKF_UNINITIALIZED | mavlink.EKF_GPS_GLITCHING
+
 
 @dataclass(frozen=True)
 class PreflightLimits:
@@ -111,9 +117,11 @@ def preflight_failures(telemetry: Telemetry, mission: Sequence[MissionItem], pol
         out.append(f"{telemetry.satellites} satellites < {limits.min_satellites}")
     if limits.require_ekf:
         ahrs = mavlink.MAV_SYS_STATUS_AHRS
-        ekf_bad = telemetry.ekf_flags == 0 or (telemetry.sensors_present & ahrs and not telemetry.sensors_health & ahrs)
-        if ekf_bad or (telemetry.ekf_flags < 0 and not telemetry.sensors_present):
-            out.append("EKF/AHRS not healthy")
+        flags = telemetry.ekf_flags
+        ekf_bad = flags >= 0 and ((flags & EKF_NEEDED) != EKF_NEEDED or bool(flags & EKF_BAD))
+        ekf_bad = ekf_bad or bool(telemetry.sensors_present & ahrs and not telemetry.sensors_health & ahrs)
+        if ekf_bad or (flags < 0 and not telemetry.sensors_present):
+            out.append("EKF/AHRS not healthy" + (f" (EKF_STATUS_REPORT flags 0x{flags:x})" if flags >= 0 else ""))
     bat = telemetry.battery.percentage if telemetry.battery is not None else math.nan
     if not bat >= limits.min_battery:
         out.append(f"battery {bat:.0%} below {limits.min_battery:.0%}" if math.isfinite(bat) else "battery unknown")

@@ -66,6 +66,25 @@ def test_preflight_against_the_simulator() -> None:
         assert any("battery" in f for f in fails)
 
 
+@pytest.mark.parametrize("flags, ok", [
+    (831, True),  # ArduPilot healthy with GPS
+    (0, False),
+    (0x1 | 0x80, False),  # attitude only, constant-position mode: no GPS aiding
+    (0x3FF, False),  # every bit up to PRED_POS_HORIZ_ABS, but CONST_POS_MODE among them
+    (831 | 0x8000, False),  # GPS glitching
+    (831 | 0x400, False),  # uninitialised
+    (831 & ~0x10, False),  # no absolute horizontal position
+])
+def test_ekf_flags_must_show_an_aided_solution(flags: int, ok: bool) -> None:
+    from sanqin.common.types import BatteryState
+    from sanqin.uav_bridge.telemetry import Telemetry
+
+    t = Telemetry(gps_fix_type=3, satellites=12, ekf_flags=flags, battery=BatteryState(percentage=0.9))
+    fails = preflight_failures(t, _wps((LAT, LON)), [SQUARE], [], PreflightLimits())
+    assert (fails == []) == ok, fails
+    assert ok or any("EKF" in f for f in fails)
+
+
 def test_failsafe_monitor_decides_once() -> None:
     m = FailsafeMonitor(FailsafePolicy(battery_low=0.3, battery_action="land", link_loss_action="rtl"))
     assert m.step(0, connected=True, armed=True, mode="AUTO", battery=0.8) is None

@@ -211,7 +211,9 @@ class MavlinkServer:
             servos = [ap.payload.servos.get(i, 1500 if ap.armed and i <= 4 else 1000) for i in range(1, 17)]
             return mav.servo_output_raw_encode(int(self.now_s * 1e6), 0, *servos)
         if name == "EKF_STATUS_REPORT":
-            flags = 0x3FF if self.faults.ekf_ok else 0
+            # healthy with GPS as ArduPilot reports it (831: attitude, velocities, rel/abs position, predicted
+            # positions; not const-pos mode); unhealthy: attitude only, no GPS aiding
+            flags = 831 if self.faults.ekf_ok else C.EKF_ATTITUDE | C.EKF_CONST_POS_MODE
             return mav.ekf_status_report_encode(flags, 0.1, 0.1, 0.1, 0.1, 0.0)
         raise KeyError(name)
 
