@@ -2,8 +2,9 @@
 
 * SPARC — spectral arc length of the speed profile (Balasubramanian et al. 2015); closer to 0 is smoother
   (a minimum-jerk reach scores about −1.6; jerky, segmented reaches go below −2).
-* normalised jerk — ``sqrt(½ ∫|x⃛|² dt · T⁵ / L²)`` (Teulings et al. 1997), dimensionless; 1 is ideal-ish,
-  larger is jerkier. Derivatives come from a Savitzky–Golay filter (scipy) so sensor noise does not dominate.
+* normalised jerk — ``sqrt(½ ∫|x⃛|² dt · T⁵ / L²)`` (Teulings et al. 1997), dimensionless and independent of
+  amplitude and duration; a minimum-jerk reach (the smoothest rest-to-rest reach) scores √360 ≈ 19, larger
+  is jerkier. The jerk comes from a Savitzky–Golay filter (scipy) so sensor noise does not dominate.
 * path deviation — largest distance from the straight start→goal segment (1-D tasks: overshoot past the
   goal or the start).
 """
@@ -37,13 +38,11 @@ def sparc(speed: np.ndarray, fs_hz: float, pad_level: int = 4, fc_hz: float = 10
     return float(-np.sum(np.sqrt(df**2 + np.diff(m_sel) ** 2)))
 
 
-def _derivatives(x: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Smoothed velocity and jerk of positions ``x`` (N×d)."""
+def _jerk(x: np.ndarray, dt_s: float) -> np.ndarray:
+    """Smoothed third derivative of positions ``x`` (N×d)."""
     n = x.shape[0]
     win = min(n if n % 2 else n - 1, max(7, int(round(0.05 / dt_s)) | 1))
-    v = savgol_filter(x, win, 4 if win > 5 else win - 1, deriv=1, delta=dt_s, axis=0)
-    j = savgol_filter(x, win, 4 if win > 5 else win - 1, deriv=3, delta=dt_s, axis=0)
-    return v, j
+    return savgol_filter(x, win, 4 if win > 5 else win - 1, deriv=3, delta=dt_s, axis=0)
 
 
 def normalized_jerk(x: np.ndarray, dt_s: float) -> float:
@@ -51,7 +50,7 @@ def normalized_jerk(x: np.ndarray, dt_s: float) -> float:
     x = np.asarray(x, float).reshape(len(x), -1)
     if x.shape[0] < 9 or not np.all(np.isfinite(x)):
         return float("nan")
-    _, j = _derivatives(x, dt_s)
+    j = _jerk(x, dt_s)
     length = float(np.sum(np.linalg.norm(np.diff(x, axis=0), axis=1)))
     if length <= 1e-9:
         return float("nan")

@@ -36,6 +36,9 @@ def test_sparc_and_jerk_rank_smoothness() -> None:
     s_smooth, s_jerky = sparc(np.linalg.norm(v, axis=1), 1 / DT), sparc(np.linalg.norm(vj, axis=1), 1 / DT)
     assert -1.7 < s_smooth < -1.4 and s_jerky < s_smooth - 0.3
     assert normalized_jerk(xj, DT) > 2 * normalized_jerk(x, DT)
+    # dimensionless: a minimum-jerk reach scores √360 whatever its amplitude and duration (∫ jerk² = 720 L²/T⁵)
+    assert normalized_jerk(x, DT) == pytest.approx(np.sqrt(360), rel=0.01)
+    assert normalized_jerk(5 * x[::2], 2 * DT) == pytest.approx(np.sqrt(360), rel=0.01)
     assert np.isnan(sparc(np.zeros(50), 100.0)) and np.isnan(normalized_jerk(np.zeros((20, 2)), DT))
 
 
