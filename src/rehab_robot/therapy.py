@@ -107,6 +107,7 @@ class TherapySession:
         self._f_last_int = np.zeros(robot.n_task)
         self._f_baseline = np.zeros(robot.n_task)
         self.paused_by_therapist = False
+        self._reanchor_admittance = False
 
     # --- therapist commands -------------------------------------------------------------------------
     def start(self, t_s: float) -> None:
@@ -145,6 +146,9 @@ class TherapySession:
         else:
             self.mode_override = mode
         self._switch_pending = True
+        # entering transparent mid-phase: the admittance reference restarts where the limb is (a stale reference
+        # — the ROM centre or where the last transparent phase ended — would pull the limb there)
+        self._reanchor_admittance = self.mode == "transparent"
         self._record({"type": "mode", "t_s": t_s, "mode": self.mode})
 
     def on_emg(self, t_s: float, envelope: float) -> None:
@@ -210,6 +214,9 @@ class TherapySession:
         self._f_last_int = np.asarray(f_int, float)
         x = robot.forward(q)
         v = robot.task_velocity(q, qd)
+        if self._reanchor_admittance:
+            self.laws.reset_admittance(x)
+            self._reanchor_admittance = False
         if self.phase == "paused" and safety == SafetyState.RUN and not self.paused_by_therapist:
             self._enter("wait" if self.trial_index < self.plan.n_trials else "done", t_s, x)
 

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from sanqin.rehab_robot.errors import ControlError, SessionStateError
+from sanqin.rehab_robot.modes import ModeConfig
 from sanqin.rehab_robot.plan import parse_plan
 from sanqin.rehab_robot.robots import make_robot
 from sanqin.rehab_robot.supervisor import SafetyInput, SafetyState, SafetySupervisor, SupervisorConfig
@@ -90,6 +91,20 @@ def test_mode_switch_mid_trial_has_no_torque_jump(planar_profile) -> None:
     assert s.mode == "resistive"
     with pytest.raises(ControlError):
         s.set_mode("dance", plant.t)
+
+
+def test_switching_to_admittance_transparent_mode_holds_the_limb_where_it_is(planar_profile) -> None:
+    robot = make_robot("planar")
+    config = TherapyConfig(modes=ModeConfig(transparent_law="admittance"))
+    s = TherapySession(config, robot, planar_profile, _plan(mode="passive", trigger="force", trigger_timeout_s=10.0))
+    plant = SimplePlant(robot, x0=(0.1, 0.45))
+    s.start(0.0)
+    _loop(s, plant, 0.2)  # waiting for intent, limb at rest off the ROM centre
+    s.set_mode("transparent", plant.t)
+    taus = _loop(s, plant, 1.0)  # no interaction: nothing should move the limb
+    assert s.phase == "wait" and s.mode == "transparent"
+    assert np.linalg.norm(robot.forward(plant.q) - [0.1, 0.45]) < 1e-3
+    assert np.abs(taus).max() < 0.05
 
 
 def test_spasm_hold_aborts_the_trial_and_the_session_resumes(planar_profile) -> None:
