@@ -221,7 +221,7 @@ class UavBridgeNode:
         self._watch.append((what, op))
         return ServiceResult(True, f"{what}: sent; outcome on events")
 
-    def _check_ops(self) -> None:
+    def _check_ops(self, t_s: float) -> None:
         for what, op in list(self._watch):
             if op.done:
                 self._watch.remove((what, op))
@@ -232,6 +232,8 @@ class UavBridgeNode:
                 else:
                     self.counters["commands_failed"] += 1
                     self._event(f"{what}: FAILED: {op.error}")
+                    if what.startswith("failsafe "):  # never leave a failsafe unanswered: land instead
+                        self.failsafe.command_failed(t_s)
 
     # --- timer ------------------------------------------------------------------------------------
     def tick(self, t_s: float) -> dict[str, Any]:
@@ -248,7 +250,7 @@ class UavBridgeNode:
             self.executive.step(t_s)
             for line in self.executive.log_lines[before:]:
                 self._event(f"plan: {line}")
-        self._check_ops()
+        self._check_ops(t_s)
         self._safety(t_s)
         event = self.offboard.step(t_s, self._current_setpoint())
         if event == "hold":
@@ -284,6 +286,8 @@ class UavBridgeNode:
             self._watch.append((what, make()))
         except UavBridgeError as err:
             self._event(f"{what}: FAILED: {err}")
+            if what.startswith("failsafe "):
+                self.failsafe.command_failed(self.vehicle.now_s)
 
     def _current_setpoint(self) -> Setpoint | None:
         """Where the vehicle is now, in the local frame setpoints use (for the safe hold)."""

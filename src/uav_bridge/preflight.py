@@ -3,7 +3,8 @@
 The autopilot keeps its own failsafes; these are the checks and reactions the companion computer adds:
 refuse to start a mission the vehicle could not fly safely (no GPS fix, bad EKF, low battery, no fence,
 invalid mission or one that leaves the fence), and command RTL or LAND when the battery runs low or the
-link comes back after a loss while the vehicle was still flying the mission.
+link comes back after a loss while the vehicle was still flying the mission — and LAND when the vehicle
+refuses or never acknowledges that command.
 """
 
 from __future__ import annotations
@@ -159,23 +160,36 @@ class FailsafeMonitor:
 
     RETURNING = ("RTL", "LAND", "SMART_RTL", "AUTO_RTL")
 
-    def __init__(self, policy: FailsafePolicy) -> None:
+    def __init__(self, policy: FailsafePolicy, retry_after_s: float = 2.0) -> None:
         self.policy = policy
+        self.retry_after_s = retry_after_s
         self.active = ""
         self.link_was_lost_in_flight = False
         self.history: list[tuple[float, str, str]] = []
+        self._fallback_at_s: float | None = None
+
+    def command_failed(self, now_s: float) -> None:
+        """The vehicle did not take the last action (denied, no ACK): LAND after ``retry_after_s``, as
+        ArduPilot lands when it cannot return — unless the vehicle is returning or landing by then."""
+        if self.history:
+            self._fallback_at_s = now_s + self.retry_after_s
 
     def step(self, now_s: float, *, connected: bool, armed: bool, mode: str, battery: float) -> str | None:
         """The action to command now, if any (``None`` otherwise)."""
         if not armed:
             self.active = ""
             self.link_was_lost_in_flight = False
+            self._fallback_at_s = None
             return None
         if not connected:
             self.link_was_lost_in_flight = True
             return None
         if mode in self.RETURNING:
+            self._fallback_at_s = None
             return None
+        if self._fallback_at_s is not None and now_s >= self._fallback_at_s:
+            self._fallback_at_s = None
+            return self._fire(now_s, f"{self.history[-1][1]} (retry)", "land")
         p = self.policy
         if math.isfinite(battery) and battery < p.battery_low and self.active != "battery":
             self.active = "battery"

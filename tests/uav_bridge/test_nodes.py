@@ -186,3 +186,23 @@ def test_spray_and_capture_services_reach_the_payload() -> None:
     assert not sim.autopilot.spraying and len(sim.autopilot.payload.photos) == 1
     texts = [e.data for e in got["events"]]
     assert "spray on: ok" in texts and "spray off: ok" in texts and "capture image: ok" in texts
+
+
+def test_a_denied_failsafe_rtl_falls_back_to_land() -> None:
+    """Fault injection: the autopilot refuses RTL. The companion's low-battery failsafe must not stop at
+    the refusal (it used to fire once and give up): it lands instead."""
+    g, node, sim, got, advance = _setup(
+        "node-failsafe-denied", {"safety": {"battery_low": 0.99, "battery_action": "rtl"}},
+        {"battery_soc_start": 0.97, "deny_commands": (20,)})  # MAV_CMD_NAV_RETURN_TO_LAUNCH
+    advance(2.0)
+    for svc, arg in (("offboard", True), ("arm", True)):
+        node.call_service(svc, arg)
+        advance(1.0)
+    node.call_service("takeoff")
+    advance(5.0)
+    texts = [e.data for e in got["events"]]
+    assert any("failsafe (battery): commanding RTL" in t for t in texts), texts
+    assert any(t.startswith("failsafe rtl: FAILED") for t in texts), texts
+    assert any("failsafe (battery (retry)): commanding LAND" in t for t in texts), texts
+    assert sim.autopilot.mode == 9  # LAND
+    assert [w for _t, w, _a in node.component.failsafe.history] == ["battery", "battery (retry)"]

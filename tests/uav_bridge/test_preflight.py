@@ -103,3 +103,17 @@ def test_every_inclusion_zone_must_hold_the_mission() -> None:
     mission = _wps((LAT + 5e-4, LON))
     assert mission_fence_violations(mission, [SQUARE], [FenceCircle(LAT, LON, 100.0)]) == []
     assert mission_fence_violations(mission, [SQUARE], [FenceCircle(LAT, LON, 30.0)]) != []
+
+
+def test_failsafe_monitor_lands_when_its_command_failed() -> None:
+    m = FailsafeMonitor(FailsafePolicy(battery_low=0.3, battery_action="rtl"), retry_after_s=2.0)
+    assert m.step(0, connected=True, armed=True, mode="AUTO", battery=0.2) == "rtl"
+    m.command_failed(0.5)
+    assert m.step(1.0, connected=True, armed=True, mode="AUTO", battery=0.2) is None  # not yet
+    assert m.step(2.6, connected=True, armed=True, mode="AUTO", battery=0.2) == "land"
+    m.command_failed(3.0)
+    assert m.step(5.1, connected=True, armed=True, mode="RTL", battery=0.2) is None  # it went home after all
+    assert m.step(9.0, connected=True, armed=True, mode="AUTO", battery=0.2) is None  # pilot override stands
+    m.command_failed(9.0)
+    assert m.step(12.0, connected=True, armed=False, mode="AUTO", battery=0.2) is None  # disarmed: forgotten
+    assert m.step(13.0, connected=True, armed=True, mode="AUTO", battery=0.2) == "rtl"
