@@ -212,6 +212,7 @@ class UavBridgeNode:
         self.counters = {"commands_ok": 0, "commands_failed": 0, "failsafe_actions": 0, "plans_received": 0,
                          "plans_rejected": 0}
         self.last_failsafe = ""
+        self._autostarted = False
 
     # --- events -----------------------------------------------------------------------------------
     def _event(self, text: str) -> None:
@@ -243,8 +244,13 @@ class UavBridgeNode:
         for _t, e in v.events:
             self._event(f"link {e}")
         v.events.clear()
-        if self.executive is None and self.config.mission.autostart and self.plan is not None and v.connected:
-            self._start_executive(t_s, fly=True)
+        if self.executive is None and self.config.mission.autostart and self.plan is not None and v.connected \
+                and not self._autostarted:
+            self._autostarted = True  # once: a refused plan is reported, not retried every tick
+            try:
+                self._start_executive(t_s, fly=True)
+            except UavBridgeError as err:
+                self._event(f"plan: FAILED: {err}")
         if self.executive is not None:
             before = len(self.executive.log_lines)
             self.executive.step(t_s)
@@ -304,8 +310,9 @@ class UavBridgeNode:
             raise UavBridgeError(f"a plan is already running ({self.executive.state})")
         mc = self.config.mission
         opts = ExecutiveOptions(self.limits, mc.telemetry_wait_s, mc.configure_failsafes, self.policy, fly)
-        self.executive = MissionExecutive(self.vehicle, self.plan, opts)
-        self.executive.start(t_s)
+        executive = MissionExecutive(self.vehicle, self.plan, opts)
+        executive.start(t_s)  # validates the plan first: a refused plan must not block the next one
+        self.executive = executive
 
     # --- inputs -----------------------------------------------------------------------------------
     def on_setpoint(self, pose: PoseStamped, t_s: float) -> None:

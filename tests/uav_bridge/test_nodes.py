@@ -206,3 +206,24 @@ def test_a_denied_failsafe_rtl_falls_back_to_land() -> None:
     assert any("failsafe (battery (retry)): commanding LAND" in t for t in texts), texts
     assert sim.autopilot.mode == 9  # LAND
     assert [w for _t, w, _a in node.component.failsafe.history] == ["battery", "battery (retry)"]
+
+
+def test_a_refused_plan_does_not_block_the_next_one() -> None:
+    from dataclasses import replace
+
+    from sanqin.uav_bridge.mission_items import FencePolygon
+
+    plan = read_plan(share_dir() / "sim" / "missions" / "powerline_corridor.plan")
+    a, b, c = plan.fence_polygons[0].vertices[:3]
+    bad = replace(plan, fence_polygons=[FencePolygon((a, c, b, *plan.fence_polygons[0].vertices[3:]))])
+    g, node, sim, got, advance = _setup("node-refused-plan", {})
+    advance(0.5)
+    node.component.plan = bad  # staged by code, not through the (validating) .plan parser
+    res = node.call_service("fly")
+    assert not res.success and "not a simple polygon" in res.message
+    g.bus.publish("/uav/mission_plan", g.bus.factory.new("std_msgs/msg/String", data=json.dumps(plan_to_dict(plan))))
+    advance(0.5)
+    res = node.call_service("fly")
+    assert res.success, res.message  # was "a plan is already running (idle)" for ever
+    advance(1.0)
+    assert node.component.executive.state in ("uploading", "preflight", "arming", "flying")
