@@ -134,6 +134,31 @@ def test_an_uploaded_fence_is_not_enforced_until_enabled() -> None:
         assert m["fence_enabled"] == 0 and m["fence_breaches"] == 0 and link.sim.autopilot.mode == 3
 
 
+def test_malformed_fence_items_from_another_client_are_refused(monkeypatch) -> None:
+    """Our bridge validates fences before sending; another client may not. A NaN vertex count or radius
+    must be refused with INVALID_PARAM1, never stored (the breach check would crash on int(NaN))."""
+    from dataclasses import replace
+
+    import sanqin.uav_bridge.mission as mission_mod
+    from sanqin.uav_bridge.errors import MissionRejected
+    from sanqin.uav_bridge.mission_items import FenceCircle
+
+    monkeypatch.setattr(mission_mod, "validate_items", lambda *a, **k: None)
+    with SimulatedLink() as link:
+        o = link.sim.origin
+        poly = FencePolygon(tuple(o.to_geodetic(e, n)[:2] for e, n in ((-20, -20), (60, -20), (60, 60))))
+        v = link.connect()
+        good = fence_items([poly])
+        for bad in ([replace(it, params=(math.nan, 0.0, 0.0, 0.0)) for it in good],
+                    [replace(fence_items([], [FenceCircle(*poly.vertices[0], 50.0)])[0],
+                             params=(math.nan, 0.0, 0.0, 0.0))]):
+            with pytest.raises(MissionRejected, match="INVALID_PARAM1"):
+                link.run(v.upload(bad, 1))
+            assert link.sim.autopilot.fence == []
+        link.run(v.upload(good, 1))
+        assert len(link.sim.autopilot.fence) == 3
+
+
 def test_spray_servo_and_camera_distance_records() -> None:
     with SimulatedLink() as link:
         o = link.sim.origin

@@ -461,6 +461,13 @@ class MavlinkServer:
             return C.MAV_MISSION_UNSUPPORTED
         if mt == 1 and it.command not in FENCE_COMMANDS:
             return C.MAV_MISSION_UNSUPPORTED
+        if mt == 1 and it.command in (C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+                                      C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION):
+            if not (math.isfinite(it.params[0]) and it.params[0] >= 3):  # the vertex count
+                return C.MAV_MISSION_INVALID_PARAM1
+        if mt == 1 and it.command in (C.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, C.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION):
+            if not (math.isfinite(it.params[0]) and it.params[0] > 0):  # the radius
+                return C.MAV_MISSION_INVALID_PARAM1
         if mt == 2 and it.command != C.MAV_CMD_NAV_RALLY_POINT:
             return C.MAV_MISSION_UNSUPPORTED
         if it.frame not in GLOBAL_FRAMES and it.frame != C.MAV_FRAME_MISSION:
