@@ -415,6 +415,12 @@ class UavBridgeNode:
                   **{k: str(x) for k, x in v.commands.counters.items()},
                   **{f"mission_{k}": str(x) for k, x in v.missions.counters.items()},
                   "link_losses": str(v.link.losses), "mode": v.link.status.mode}
+        tlog = self.bridge.tlog
+        if tlog is not None:
+            values["tlog_records"], values["tlog_write_errors"] = str(tlog.records), str(tlog.write_errors)
+            if tlog.write_errors:
+                level = max(level, DiagLevel.WARN)
+                msg += f"; telemetry log failing: {tlog.last_error}"
         return [DiagnosticStatus(level, f"uav_bridge/vehicle{v.system_id}/link", msg, v.link.status.autopilot, values)]
 
     def metrics(self) -> dict[str, float]:

@@ -33,26 +33,41 @@ class TlogWriter:
         self.clock = clock
         self._last_sync = clock()
         self.records = 0
+        self.write_errors = 0
+        self.last_error = ""
 
     def write(self, frame: bytes, outgoing: bool = False) -> None:
-        """Append one frame stamped now; flushed at once, fsync'd periodically."""
+        """Append one frame stamped now; flushed at once, fsync'd periodically.
+
+        A failing disk (full, removed) costs log records, counted in ``write_errors``, never the link: this
+        runs inside the connection's send and receive paths."""
         if self._f.closed:
             return
         now = self.clock()
-        self._f.write(struct.pack(">Q", int(now * 1e6)) + frame)
-        self._f.flush()
+        try:
+            self._f.write(struct.pack(">Q", int(now * 1e6)) + frame)
+            self._f.flush()
+            if now - self._last_sync >= self.sync_period_s:
+                os.fsync(self._f.fileno())
+                self._last_sync = now
+        except OSError as err:
+            self.write_errors += 1
+            self.last_error = err.strerror or str(err)
+            return
         self.records += 1
-        if now - self._last_sync >= self.sync_period_s:
-            os.fsync(self._f.fileno())
-            self._last_sync = now
 
     def close(self) -> None:
         """Flush, fsync and close."""
         if self._f.closed:
             return
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
+        try:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+        except OSError as err:
+            self.write_errors += 1
+            self.last_error = err.strerror or str(err)
+        finally:
+            self._f.close()
 
 
 def read_tlog(path: str | Path) -> Iterator[tuple[float, Any]]:

@@ -45,3 +45,35 @@ def test_truncated_and_damaged_logs_are_read_up_to_the_damage(tmp_path) -> None:
     (tmp_path / "bad.tlog").write_bytes(bytes(damaged))
     assert len(list(read_tlog(tmp_path / "bad.tlog"))) == 9
     w.write(b"after close is ignored")
+
+
+def test_a_failing_disk_costs_log_records_not_the_link(tmp_path) -> None:
+    import errno
+
+    path = tmp_path / "flight.tlog"
+    with SimulatedLink(MulticopterConfig(), BridgeOptions(tlog_path=str(path))) as link:
+        v = link.connect()
+        tlog = link.bridge.tlog
+
+        class FullDisk:
+            closed = False
+
+            def write(self, data: bytes) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def flush(self) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def fileno(self) -> int:
+                return -1
+
+            def close(self) -> None:
+                self.closed = True
+
+        real, tlog._f = tlog._f, FullDisk()
+        before = tlog.records
+        link.run(v.set_mode("GUIDED"))  # the link keeps working
+        link.advance(1.0)
+        assert link.sim.autopilot.mode == 4 and v.connected
+        assert tlog.records == before and tlog.write_errors > 10 and "No space" in tlog.last_error
+        real.close()
