@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -50,6 +50,7 @@ class CoverageConfig:
     endurance_s: float = param(0.0, "battery endurance (s); 0 = unlimited", min=0.0)
     reserve_fraction: float = param(0.2, "battery reserve kept for the return", min=0.0, max=0.9)
     decompose: bool = param(True, "split concave fields into boustrophedon cells")
+    fill_gaps: bool = param(True, "add passes over areas the laps and passes missed (larger than a swath square)")
 
     def __post_init__(self) -> None:
         require(self.headland_m == -1.0 or self.headland_m >= 0, "headland_m must be -1 or >= 0")
@@ -147,10 +148,21 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
     pieces: list[PathPiece] = []
     pos = start.copy()
 
+    fine: list[TransitRouter] = []
+
+    def route(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        path = router.route(a, b)
+        if len(path) == 2 and not inside(path, bnd) and bnd.covers(Point(a)) and bnd.covers(Point(b)):
+            # a neck narrower than the coarse graph's margins: a finer graph, built only when needed
+            if not fine:
+                fine.append(TransitRouter(bnd, simplify_m=0.05, margin_m=0.01))
+            path = fine[0].route(a, b)
+        return path
+
     def transit_to(p: np.ndarray) -> None:
         nonlocal pos
         if np.linalg.norm(p - pos) > 1e-6:
-            pieces.append(PathPiece(router.route(pos, p), "transit"))
+            pieces.append(PathPiece(route(pos, p), "transit"))
         pos = p
 
     for ring in laps:
@@ -164,23 +176,53 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
                                           config.boom_sections))
         pieces.append(PathPiece(pts, "lap", tuple(segs)))
         pos = pts[-1]
-    for cell in order_cells(cells, pos):
-        for i, sw in enumerate(cell):
-            if i == 0:
-                transit_to(sw.start_m)
-            else:
-                prev = cell[i - 1]
-                tp = turn_path(prev.end_m, prev.heading_rad, sw.start_m, config.turn_radius_m)
-                if config.turn_radius_m <= 0 and not inside(tp, bnd):
-                    tp = router.route(prev.end_m, sw.start_m)  # a notch between the pass ends: go round it
-                pieces.append(PathPiece(tp, "turn"))
-            segs = segments_for_pass(sw.start_m, sw.end_m, sprayable, config.rate_l_ha, w, config.speed_m_s,
-                                     rate_zones, config.boom_sections)
-            pieces.append(PathPiece(np.vstack([sw.start_m, sw.end_m]), "pass", tuple(segs)))
-            pos = sw.end_m
+    def drive(cell_list: list[list[Swath]]) -> None:
+        nonlocal pos
+        for cell in order_cells(cell_list, pos):
+            for i, sw in enumerate(cell):
+                if i == 0:
+                    transit_to(sw.start_m)
+                else:
+                    prev = cell[i - 1]
+                    tp = turn_path(prev.end_m, prev.heading_rad, sw.start_m, config.turn_radius_m)
+                    if config.turn_radius_m <= 0 and not inside(tp, bnd):
+                        tp = route(prev.end_m, sw.start_m)  # a notch between the pass ends: go round it
+                    pieces.append(PathPiece(tp, "turn"))
+                segs = segments_for_pass(sw.start_m, sw.end_m, sprayable, config.rate_l_ha, w, config.speed_m_s,
+                                         rate_zones, config.boom_sections)
+                pieces.append(PathPiece(np.vstack([sw.start_m, sw.end_m]), "pass", tuple(segs)))
+                pos = sw.end_m
+
+    drive(cells)
+    n_cells = len(cells)
+    if config.fill_gaps:
+        # what laps and passes missed (narrow necks, slivers between a hole's lap and the passes): cover
+        # every gap larger than a swath square with passes of its own, at its own best heading
+        probe = CoveragePlan(fld, config, heading, pieces, n_cells)
+        target = _sprayable(fld, 0.0)
+        missed = target.difference(shapely.union_all(spray_strips(probe), grid_size=1e-3))
+        gaps = [g for g in getattr(missed, "geoms", [missed]) if isinstance(g, Polygon) and g.area > w * w]
+        extra = []
+        inner = bnd.buffer(-0.05)
+        for gap in gaps:
+            h = best_heading(gap, w, turn_cost, config.heading_step_deg)
+            clipped = []
+            for sw in swath_lines(gap, h, w, min_piece_m2=0.0):
+                # a gap along the edge: keep the pass centre inside the field (its strip may not be)
+                part = LineString([sw.start_m, sw.end_m]).intersection(inner)
+                for ln in [part] if isinstance(part, LineString) else list(getattr(part, "geoms", [])):
+                    if isinstance(ln, LineString) and ln.length > 0.5:
+                        a, b = (np.asarray(c, float) for c in (ln.coords[0], ln.coords[-1]))
+                        if np.dot(b - a, sw.end_m - sw.start_m) < 0:
+                            a, b = b, a
+                        clipped.append(Swath(a, b, sw.line, sw.heading_rad))
+            extra.extend(decompose(clipped))
+        if extra:
+            drive(extra)
+            n_cells += len(extra)
     if home_m is not None:
         transit_to(np.asarray(home_m, float))
-    plan = CoveragePlan(fld, config, heading, pieces, len(cells), home_m=None if home_m is None else start)
+    plan = CoveragePlan(fld, config, heading, pieces, n_cells, home_m=None if home_m is None else start)
     if config.tank_l > 0 or config.endurance_s > 0:
         plan.refills = plan_refills(plan.legs(), start, config.speed_m_s, config.tank_l or math.inf,
                                     config.endurance_s or math.inf, config.reserve_fraction)
