@@ -230,6 +230,19 @@ def _drive(sim: LidarSimulator, pose, n: int, speed_at, seed: int):
         yield t, cloud.points, times, imu, wheel, pose_to_matrix(pose(t)), pose_to_matrix(pose(0.0))
 
 
+def _distance(t: float, speed: float, accel_s: float = 1.0) -> float:
+    """Path length at ``t``: stand still for REST_S, reach ``speed`` in ``accel_s`` (no infinite jerk), cruise."""
+    tm = max(t - REST_S, 0.0)
+    if tm < accel_s:
+        return speed * tm * tm / (2 * accel_s)
+    return speed * (tm - accel_s / 2)
+
+
+def _speed(t: float, speed: float, accel_s: float = 1.0) -> float:
+    tm = max(t - REST_S, 0.0)
+    return speed * min(tm / accel_s, 1.0)
+
+
 def _lidar_64k() -> LidarConfig:
     return LidarConfig(pattern="uniform", channels=32, vertical_fov_min_deg=-25.0, vertical_fov_max_deg=15.0,
                        horizontal_resolution_deg=0.18, mount_xyz_m=(0.2, 0.0, 0.75), max_range_m=60.0)
@@ -244,12 +257,12 @@ def tunnel_sequence(length_m: float, speed: float, seed: int = 1):
     s0 = 3.0
 
     def pose(t):
-        s = s0 + speed * max(t - REST_S, 0.0)
+        s = s0 + _distance(t, speed)
         q = Rotation.from_euler("ZY", [float(world.heading(s)), -float(np.arctan(world.grade(s)))]).as_quat()
         return Pose(world.to_world(s, 0.0, 0.0), q)
 
-    n = int((length_m / speed + REST_S) / 0.1)
-    yield from _drive(sim, pose, n, lambda t: speed if t > REST_S else 0.0, seed)
+    n = int((length_m / speed + REST_S + 0.5) / 0.1)
+    yield from _drive(sim, pose, n, lambda t: _speed(t, speed), seed)
 
 
 def bay_sequence(length_m: float, speed: float, seed: int = 2):
@@ -261,12 +274,12 @@ def bay_sequence(length_m: float, speed: float, seed: int = 2):
     radius = 40.0
 
     def pose(t):
-        th = speed * max(t - REST_S, 0.0) / radius
+        th = _distance(t, speed) / radius
         xy = (-20.0 + radius * np.sin(th), -12.0 + radius * (1.0 - np.cos(th)))
         return Pose([xy[0], xy[1], 0.0], Rotation.from_euler("z", th).as_quat())
 
-    n = int((length_m / speed + REST_S) / 0.1)
-    yield from _drive(sim, pose, n, lambda t: speed if t > REST_S else 0.0, seed)
+    n = int((length_m / speed + REST_S + 0.5) / 0.1)
+    yield from _drive(sim, pose, n, lambda t: _speed(t, speed), seed)
 
 
 def bench_odometry(sequence, title: str) -> dict[str, float]:

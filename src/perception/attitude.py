@@ -82,12 +82,18 @@ class AttitudeFilter:
         self.q_xyzw = Rotation.from_euler("xyz", [r_new, p_new, y]).as_quat()
 
     def update(
-        self, gyro_rad_s: np.ndarray, accel_m_s2: np.ndarray, t_s: float, at_rest: bool | None = None
+        self,
+        gyro_rad_s: np.ndarray,
+        accel_m_s2: np.ndarray,
+        t_s: float,
+        at_rest: bool | None = None,
+        use_accel: bool = True,
     ) -> np.ndarray:
         """Fuse one sample; returns the bias-corrected angular rate (rad/s, body).
 
         ``at_rest`` overrides the IMU-only rest detection when another sensor knows (wheel encoders read zero):
-        IMU-only detection cannot tell standing still from driving straight at constant speed.
+        IMU-only detection cannot tell standing still from driving straight at constant speed. With
+        ``use_accel`` false the sample only propagates the gyro (the caller knows the body accelerates).
         """
         cfg = self.config
         w = np.asarray(gyro_rad_s, dtype=np.float64).reshape(3)
@@ -110,7 +116,7 @@ class AttitudeFilter:
             return w - self.bias_rad_s
         corrected = w - self.bias_rad_s
         err = np.zeros(3)
-        if a_norm > 1e-6 and abs(a_norm - GRAVITY_M_S2) <= cfg.accel_tolerance_m_s2:
+        if use_accel and a_norm > 1e-6 and abs(a_norm - GRAVITY_M_S2) <= cfg.accel_tolerance_m_s2:
             up_body = self.rotation.inv().apply([0.0, 0.0, 1.0])
             err = np.cross(a / a_norm, up_body)
             self.bias_rad_s = self.bias_rad_s - cfg.ki * err * dt

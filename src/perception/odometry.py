@@ -50,6 +50,9 @@ class OdometryConfig:
     max_input_points: int = param(300000, "larger clouds are thinned with a fixed stride first", min=1000)
     min_points: int = param(100, "scans with fewer usable points are skipped", min=10)
     deskew: bool = param(True, "correct the motion during the sweep")
+    steady_accel_m_s2: float = param(
+        0.3, "the accelerometer corrects roll/pitch only while the wheel acceleration is below this (m/s^2)", min=0.0
+    )
     tilt_gain: float = param(
         0.3, "fraction of the roll/pitch difference to the registered scan applied to the attitude", min=0.0, max=1.0
     )
@@ -132,16 +135,18 @@ class LidarOdometry:
         """An IMU sample (body FLU); raises :class:`ImuSampleError` for non-finite values."""
         if not self.fused:
             return
-        # Remove the motion the wheels measure (forward acceleration, centripetal) from the specific force,
-        # so the attitude filter sees gravity only: otherwise braking or a bend tilts roll/pitch.
+        # Remove the centripetal acceleration the wheels imply from the specific force, and let the attitude
+        # filter trust the accelerometer only while the wheels say the speed is steady: braking or speeding
+        # up would tilt roll/pitch (the differentiated wheel speed is too noisy and late to subtract).
         acc = np.asarray(accel_m_s2, dtype=np.float64).reshape(3)
+        at_rest = None
+        steady = True
         if self.have_wheel:
             yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
-            acc = acc - np.array([self.wheel_accel_m_s2, self.wheel_speed_m_s * yaw_rate, 0.0])
-        at_rest = None
-        if self.have_wheel:
+            acc = acc - np.array([0.0, self.wheel_speed_m_s * yaw_rate, 0.0])
             at_rest = abs(self.wheel_speed_m_s) < 0.01 and abs(self.wheel_yaw_rate) < 0.01
-        rate = self.attitude.update(gyro_rad_s, acc, t_s, at_rest)
+            steady = abs(self.wheel_accel_m_s2) < self.config.steady_accel_m_s2
+        rate = self.attitude.update(gyro_rad_s, acc, t_s, at_rest, use_accel=steady)
         roll, pitch, _ = self.attitude.roll_pitch_yaw()
         self.filter.set_attitude(roll, pitch)
         # World yaw rate from body rates at this attitude.
@@ -162,7 +167,7 @@ class LidarOdometry:
                 yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
                 v = self.wheel_speed_m_s
                 self.filter.predict(v * dt, 0.0, yaw_rate * dt, dt)
-                alpha = min(1.0, dt / 0.1)  # 0.1 s low-pass of the differentiated wheel speed
+                alpha = min(1.0, dt / 0.3)  # 0.3 s low-pass of the differentiated (noisy) wheel speed
                 self.wheel_accel_m_s2 += alpha * ((float(forward_m_s) - v) / dt - self.wheel_accel_m_s2)
         self.last_wheel_t = t_s
         self.wheel_speed_m_s = float(forward_m_s)
