@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("coverage", help="spraying coverage plan over a field boundary")
     c.add_argument("--boundary", required=True, help="GeoJSON, KML, GML or QGC .plan file")
     c.add_argument("--field-index", type=int, default=0, help="which field of the file")
-    c.add_argument("--swath-m", type=float, required=True, help="swath width (m)")
+    sw = c.add_mutually_exclusive_group(required=True)
+    sw.add_argument("--swath-m", type=float, help="swath width (m)")
+    sw.add_argument("--boom", type=float, nargs=2, metavar=("NOZZLES", "SPACING_M"),
+                    help="swath from the boom: nozzle count and spacing (m)")
+    c.add_argument("--boom-overlap", type=float, default=0.0, help="wanted pass-to-pass overlap (0..1) with --boom")
     c.add_argument("--sections", type=int, default=1, help="independently switched boom sections")
     c.add_argument("--headland-laps", type=int, default=1)
     c.add_argument("--turn-radius-m", type=float, default=0.0)
@@ -122,6 +126,12 @@ def _write_plan_files(path: Path, sorties: list[list[MissionItem]], home: tuple[
 
 def _coverage(a: argparse.Namespace) -> int:
     fld = bnd.read_field(a.boundary, a.field_index)
+    if a.boom is not None:
+        from sanqin.planning.swaths import boom_swath_width
+
+        if a.boom[0] != int(a.boom[0]):
+            raise PlanningError(f"nozzle count must be a whole number, got {a.boom[0]}")
+        a.swath_m = boom_swath_width(int(a.boom[0]), a.boom[1], a.boom_overlap)
     cfg = load_config(cv.CoverageConfig, {
         "swath_m": a.swath_m, "boom_sections": a.sections, "headland_laps": a.headland_laps,
         "turn_radius_m": a.turn_radius_m, "heading_deg": a.heading_deg, "rate_l_ha": a.rate_l_ha,

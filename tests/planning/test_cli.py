@@ -31,6 +31,8 @@ def test_coverage_outputs_round_trip_through_the_uav_bridge_reader(tmp_path, cap
     plan = read_plan(outs[1])
     assert len(plan.mission) == len(doc["sorties"][0])
     assert "covered" in capsys.readouterr().out
+    assert main(["coverage", "--boundary", str(f), "--boom", "24", "0.5", "--out", str(outs[0])]) == 0
+    assert json.loads(outs[0].read_text())["config"]["swath_m"] == 12.0
 
 
 def test_inspection_subcommands(tmp_path) -> None:
