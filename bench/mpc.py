@@ -130,9 +130,9 @@ def closed_loop(case: Case, horizon: int, solver: str, steps: int, *, naive: boo
                      robot_radius_m=case.robot_radius_m, time_budget_s=1.0, **extra)
     ctrl = Mpc(m, cfg)
     if naive:
-        lay = ctrl.problem.layout
-        mx = build_problem(m, horizon, DT, Weights(np.array(cfg.q), np.array(cfg.r), np.array(cfg.r_rate),
-                                                   cfg.terminal_factor, cfg.slack_l1, cfg.slack_l2),
+        lay, rc = ctrl.problem.layout, ctrl.config  # the config with the model's weights filled in
+        mx = build_problem(m, horizon, DT, Weights(np.array(rc.q), np.array(rc.r), np.array(rc.r_rate),
+                                                   rc.terminal_factor, rc.slack_l1, rc.slack_l2),
                            max_obstacles=lay.max_obstacles, corridor=lay.corridor, symbolic="MX")
         ctrl.backend = NaiveOptiBackend(ctrl.problem, mx)
         ctrl._cold = None
