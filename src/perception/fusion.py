@@ -1,11 +1,12 @@
 """Pose filter fusing wheel odometry, IMU and LiDAR registration (an EKF on x, y, z, yaw).
 
 Roll and pitch come from the IMU attitude filter (gravity makes them observable); the filter state is the
-base_link position in ``odom`` and its yaw, ``s = [x, y, z, ψ]`` with covariance ``P``.
+base_link position in ``odom``, its yaw and the wheel scale factor, ``s = [x, y, z, ψ, k]`` with
+covariance ``P``.
 
-* **Prediction** (wheel + IMU): the wheel's forward speed is rotated by the full attitude (ramps and
-  slopes move the robot in z) and the yaw integrates the IMU yaw rate. Process noise is a random walk in
-  the distance driven (variance ∝ distance: scale error, slip) plus the gyro noise.
+* **Prediction** (wheel + IMU): the wheel's forward speed, times the scale ``k``, is rotated by the full
+  attitude (ramps and slopes move the robot in z) and the yaw integrates the IMU yaw rate. Process noise
+  is a random walk in the distance driven (variance ∝ distance: scale error, slip) plus the gyro noise.
 * **Correction** (LiDAR): a registered pose with its information matrix from the ICP Hessian, in which
   degenerate directions carry no information (see :mod:`sanqin.perception.registration`). The update is
   done in information form, ``P⁺ = (P⁻¹ + I)⁻¹``, so along the axis of a featureless tunnel the estimate
@@ -48,6 +49,11 @@ class FusionConfig:
         min=1, max=1000,
     )
     reset_std_m: float = param(1.0, "position std the covariance is inflated to after max_rejections (m)", min=0.01)
+    estimate_wheel_scale: bool = param(True, "estimate the wheel distance scale factor as a filter state")
+    wheel_scale_std: float = param(0.03, "initial std of the wheel scale factor (-)", min=1e-6, max=0.5)
+    wheel_scale_rw_per_sqrt_m: float = param(
+        2e-4, "random walk of the wheel scale factor (tyre wear, load) per sqrt(m)", min=0.0, max=0.1
+    )
     initial_std_m: float = param(0.01, "initial position std (m)", min=1e-6)
     initial_yaw_std_rad: float = param(0.01, "initial yaw std (rad)", min=1e-6)
 
@@ -79,12 +85,18 @@ class CorrectionResult:
 
 
 class PoseFilter:
-    """EKF over ``[x, y, z, yaw]`` of base_link in odom; roll/pitch supplied by the attitude filter."""
+    """EKF over ``[x, y, z, yaw, k]`` of base_link in odom (k: wheel scale); roll/pitch from the attitude filter.
+
+    The wheel scale factor ``k`` (true distance / wheel distance) is observable whenever the LiDAR
+    constrains the direction of travel (junctions, equipment, bends); along a degenerate stretch the
+    prediction then uses the calibrated scale, which is what keeps the drift along a tunnel axis small.
+    """
 
     def __init__(self, config: FusionConfig) -> None:
         self.config = config
-        self.s = np.zeros(4)
-        self.p = np.diag([config.initial_std_m**2] * 3 + [config.initial_yaw_std_rad**2])
+        self.s = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+        k_var = config.wheel_scale_std**2 if config.estimate_wheel_scale else 0.0
+        self.p = np.diag([config.initial_std_m**2] * 3 + [config.initial_yaw_std_rad**2, k_var])
         self.roll = 0.0
         self.pitch = 0.0
         self.distance_m = 0.0
@@ -95,7 +107,8 @@ class PoseFilter:
         """Back to a state (default the origin) with the initial covariance."""
         self.__init__(self.config)  # type: ignore[misc]
         if s is not None:
-            self.s = np.asarray(s, float).copy()
+            given = np.asarray(s, float).reshape(-1)
+            self.s[: given.size] = given
 
     def set_attitude(self, roll: float, pitch: float) -> None:
         """Roll and pitch (rad) from the attitude filter."""
@@ -113,14 +126,16 @@ class PoseFilter:
         cfg = self.config
         yaw_mid = self.s[3] + 0.5 * dyaw_rad
         rot = rot_rpy(self.roll, self.pitch, yaw_mid)
-        d = rot @ np.array([forward_m, lateral_m, 0.0])
+        k = self.s[4]
+        d = rot @ np.array([k * forward_m, k * lateral_m, 0.0])
         self.s[:3] += d
         self.s[3] = wrap(self.s[3] + dyaw_rad)
         dist = float(np.hypot(forward_m, lateral_m))
         self.distance_m += dist
-        f = np.eye(4)
+        f = np.eye(5)
         f[0, 3] = -d[1]
         f[1, 3] = d[0]
+        f[:3, 4] = rot @ np.array([forward_m, lateral_m, 0.0])
         g = rot[:, :3]
         tilt2 = (cfg.attitude_std_rad * dist) ** 2  # a pitch/roll error moves the robot vertically
         qb = np.diag(
@@ -130,9 +145,11 @@ class PoseFilter:
                 cfg.vertical_noise_m_per_sqrt_m**2 * dist + tilt2 + 1e-12,
             ]
         )
-        q = np.zeros((4, 4))
+        q = np.zeros((5, 5))
         q[:3, :3] = g @ qb @ g.T
         q[3, 3] = cfg.gyro_noise_rad_s**2 * max(dt_s, 0.0) + 1e-12
+        if cfg.estimate_wheel_scale:
+            q[4, 4] = cfg.wheel_scale_rw_per_sqrt_m**2 * dist
         self.p = f @ self.p @ f.T + q
 
     def correct(self, measured: np.ndarray, information6: np.ndarray) -> CorrectionResult:
@@ -153,27 +170,31 @@ class PoseFilter:
         lam_eff = lam / (1.0 + lam * f2)
         observable = lam_eff > 1e-6 * lam_eff.max(initial=0.0) if lam_eff.size else np.zeros(0, bool)
         lam_eff = np.where(observable, lam_eff, 0.0)
-        info = (vec * lam_eff) @ vec.T
+        info = np.zeros((5, 5))
+        info[:4, :4] = (vec * lam_eff) @ vec.T  # the scale factor is not measured, only correlated
         yaw_meas = float(np.arctan2(measured[1, 0], measured[0, 0]))
-        e = np.concatenate([measured[:3, 3] - self.s[:3], [wrap(yaw_meas - self.s[3])]])
+        e = np.concatenate([measured[:3, 3] - self.s[:3], [wrap(yaw_meas - self.s[3]), 0.0]])
         # Innovation test in the observable subspace: S = H P H^T + R with R = I^-1 on that subspace.
         vo = vec[:, observable]
         if vo.shape[1] == 0:
             return CorrectionResult(False, 0.0, 0)
-        eo = vo.T @ e
-        s_mat = vo.T @ self.p @ vo + np.diag(1.0 / lam_eff[observable])
+        eo = vo.T @ e[:4]
+        s_mat = vo.T @ self.p[:4, :4] @ vo + np.diag(1.0 / lam_eff[observable])
         chi2 = float(eo @ np.linalg.solve(s_mat, eo))
         if not np.isfinite(chi2) or chi2 > cfg.gate_chi2:
             self.rejections += 1
             if self.rejections < cfg.max_rejections or not np.isfinite(chi2):
                 return CorrectionResult(False, chi2, int(observable.sum()))
             # The LiDAR has disagreed for a while: the prediction is what is wrong (slip, a tilt error).
-            self.p = self.p + np.diag([cfg.reset_std_m**2] * 3 + [(cfg.reset_std_m / 10.0) ** 2])
+            self.p = self.p + np.diag([cfg.reset_std_m**2] * 3 + [(cfg.reset_std_m / 10.0) ** 2, 0.0])
             self.recoveries += 1
         self.rejections = 0
-        p_inv = np.linalg.inv(self.p)
-        p_new = np.linalg.inv(p_inv + info)
-        self.s = self.s + p_new @ info @ e
+        # Information form; a scale factor that is not estimated has zero variance and stays out of the inverse.
+        n = 5 if self.p[4, 4] > 0 else 4
+        p_inv = np.linalg.inv(self.p[:n, :n])
+        p_new = np.linalg.inv(p_inv + info[:n, :n])
+        self.s[:n] = self.s[:n] + p_new @ info[:n, :n] @ e[:n]
         self.s[3] = wrap(self.s[3])
-        self.p = 0.5 * (p_new + p_new.T)
+        self.p[:n, :n] = 0.5 * (p_new + p_new.T)
+        self.s[4] = float(np.clip(self.s[4], 0.5, 1.5))
         return CorrectionResult(True, chi2, int(observable.sum()))

@@ -54,7 +54,7 @@ class OdometryConfig:
         0.3, "the accelerometer corrects roll/pitch only while the wheel acceleration is below this (m/s^2)", min=0.0
     )
     tilt_gain: float = param(
-        0.3, "fraction of the roll/pitch difference to the registered scan applied to the attitude", min=0.0, max=1.0
+        0.0, "fraction of the roll/pitch difference to the registered scan applied to the attitude", min=0.0, max=1.0
     )
     sweep_start_azimuth_rad: float = param(-3.141592653589793, "azimuth of the first column of a sweep (rad)")
     sweep_period_s: float = param(0.1, "duration of one sweep (s)", min=0.001, max=10.0)
