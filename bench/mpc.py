@@ -195,10 +195,14 @@ def main() -> int:
             print(_row("rti (qrqp, codegen)", ours, base))
             if case.name == "differential_drive" and n == 20:
                 conv = closed_loop(case, n, "sqp", steps, max_iter=100, tol=1e-10)
+                jit = {"codegen": True, "cache_dir": cache}
                 for label, solver, extra in (("rti (qrqp, interpreted)", "rti", {}),
                                              ("sqp_qrqp (casadi sqpmethod)", "sqp_qrqp", {}),
+                                             ("sqp_qrqp (jit)", "sqp_qrqp", jit),
                                              ("fatrop", "fatrop", {"max_iter": 100}),
-                                             ("ipopt warm (primal+dual)", "ipopt", {"max_iter": 100})):
+                                             ("fatrop (jit)", "fatrop", {"max_iter": 100, **jit}),
+                                             ("ipopt warm (primal+dual)", "ipopt", {"max_iter": 100}),
+                                             ("ipopt warm (jit)", "ipopt", {"max_iter": 100, **jit})):
                     print(_row(label, closed_loop(case, n, solver, steps, **extra), base))
                 print(_row("sqp converged (reference)", conv, base))
                 k = min(len(conv["xs"]), len(ours["xs"]))
