@@ -14,7 +14,7 @@ from typing import Any
 
 from sanqin.uav_bridge.connection import MavConnection, SigningConfig, load_signing_key, open_transport
 from sanqin.uav_bridge.errors import LinkLost, UavBridgeError
-from sanqin.uav_bridge.heartbeat import ROLES, own_component_id, own_heartbeat
+from sanqin.uav_bridge.heartbeat import ROLES, own_component_id, own_heartbeat, own_system_id
 from sanqin.uav_bridge.operation import Operation, run_until_done
 from sanqin.uav_bridge.tlog import TlogWriter
 from sanqin.uav_bridge.vehicle import Vehicle, VehicleOptions
@@ -25,7 +25,7 @@ class BridgeOptions:
     """Link-level settings: our identity, heartbeat rate, accepted vehicles, signing, telemetry log."""
 
     role: str = "onboard"  # onboard (companion computer) | gcs
-    system_id: int = 1  # ours: a companion shares the vehicle's system id; a GCS usually uses 255
+    system_id: int = 0  # ours; 0: by role — 255 as gcs (ArduPilot's SYSID_MYGCS default), the vehicle's id onboard
     heartbeat_hz: float = 1.0
     vehicles: tuple[int, ...] = (1,)  # accepted vehicle system ids; () accepts the first autopilot heard
     signing_key_file: str = ""
@@ -36,6 +36,10 @@ class BridgeOptions:
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise UavBridgeError(f"role must be one of {ROLES}, got {self.role!r}")
+        if not 0 <= self.system_id <= 255:
+            raise UavBridgeError(f"system_id must be 0 (by role) or 1..255, got {self.system_id}")
+        resolved = own_system_id(self.role, self.system_id, self.vehicles[0] if self.vehicles else 1)
+        object.__setattr__(self, "system_id", resolved)  # frozen: resolve "by role" once, here
 
 
 class Bridge:

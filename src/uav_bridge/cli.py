@@ -292,7 +292,7 @@ def cmd_fly(args: argparse.Namespace) -> int:
     try:
         v = bridge.wait_connected(args.sysid, args.timeout)
         limits = PreflightLimits(min_battery=args.min_battery, require_fence=not args.no_fence)
-        ex = MissionExecutive(v, plan, ExecutiveOptions(limits=limits), log=lambda t: _say(f"  {t}"))
+        ex = MissionExecutive(v, plan, ExecutiveOptions(limits=limits, role="gcs"), log=lambda t: _say(f"  {t}"))
         ex.start(time.monotonic())
         next_status = 0.0
         deadline = time.monotonic() + args.max_flight_s
@@ -353,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     def link_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--connect", required=True, help="connection URL, e.g. udpin:127.0.0.1:14550")
         sp.add_argument("--sysid", type=int, default=1, help="vehicle system id")
-        sp.add_argument("--gcs-sysid", type=int, default=255, help="our system id")
+        sp.add_argument("--gcs-sysid", type=int, default=255,
+                        help="our system id (fly sets the vehicle's SYSID_MYGCS to it for the GCS failsafe)")
         sp.add_argument("--signing-key", help="MAVLink 2 signing key file")
         sp.add_argument("--tlog", help="append the session to this .tlog")
         sp.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the vehicle")

@@ -1,6 +1,16 @@
 """The companion's flight sequence for one plan: upload fence, rally and mission, pre-flight checks,
 fence enable and failsafe parameters, arm, start — then watch the flight. Any refusal stops the sequence with the
 autopilot's reason; nothing is armed before every upload was accepted and every check passed.
+
+Link loss depends on our role, as ArduPilot's GCS failsafe counts only heartbeats from system id SYSID_MYGCS:
+
+* ``gcs`` (a ground station, system id 255 by default): before arming, SYSID_MYGCS is set to our system id and
+  FS_GCS_ENABLE to the link-loss action, so the autopilot itself returns or lands when our link goes silent for
+  FS_GCS_TIMEOUT — whether or not we can still talk to it.
+* ``onboard`` (a companion sharing the vehicle's system id): the autopilot's GCS failsafe belongs to the ground
+  station and is left alone; it never watches the companion link. The companion's own policy
+  (:class:`~sanqin.uav_bridge.preflight.FailsafeMonitor`) commands the link-loss action when the autopilot link
+  returns after a loss in flight; while it is down, the vehicle goes on with its mission under its own failsafes.
 """
 
 from __future__ import annotations
@@ -12,12 +22,14 @@ from typing import Any
 
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.errors import PreflightFailed, UavBridgeError
+from sanqin.uav_bridge.heartbeat import ROLES
 from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.plan_file import Plan
 from sanqin.uav_bridge.preflight import FailsafePolicy, PreflightLimits, preflight_failures
 from sanqin.uav_bridge.vehicle import Vehicle
 
 STATES = ("idle", "uploading", "preflight", "arming", "starting", "flying", "done", "failed")
+PARAM_INT8, PARAM_INT16 = mavlink.MAV_PARAM_TYPE_INT8, mavlink.MAV_PARAM_TYPE_INT16  # ArduPilot's AP_Int8 / AP_Int16
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,11 @@ class ExecutiveOptions:
     configure_failsafes: bool = True
     policy: FailsafePolicy = FailsafePolicy()
     fly: bool = True  # False: upload and check only
+    role: str = "onboard"  # ours on the link: gcs (the autopilot's GCS failsafe can watch us) | onboard (it cannot)
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise UavBridgeError(f"role must be one of {ROLES}, got {self.role!r}")
 
 
 class MissionExecutive:
@@ -130,13 +147,22 @@ class MissionExecutive:
         q: list[tuple[str, Callable[[], Operation[Any]]]] = []
         if self.plan.fence_items() and v.link.status.autopilot == "ardupilot":
             # ArduCopter ships with FENCE_ENABLE=0: an uploaded fence is not enforced until it is set
-            q.append(("set FENCE_ENABLE", lambda: v.params.set("FENCE_ENABLE", 1.0, v.now_s, 2)))
+            q.append(("set FENCE_ENABLE", lambda: v.params.set("FENCE_ENABLE", 1.0, v.now_s, PARAM_INT8)))
+        pol = self.o.policy
         if self.o.configure_failsafes and v.link.status.autopilot == "ardupilot":
-            pol = self.o.policy
-            gcs = {"rtl": 1.0, "land": 5.0, "none": 0.0}[pol.link_loss_action]
             bat = {"rtl": 2.0, "land": 1.0, "none": 0.0}[pol.battery_action]
-            q.append(("set FS_GCS_ENABLE", lambda: v.params.set("FS_GCS_ENABLE", gcs, v.now_s, 2)))
-            q.append(("set BATT_FS_LOW_ACT", lambda: v.params.set("BATT_FS_LOW_ACT", bat, v.now_s, 2)))
+            if self.o.role == "gcs":
+                # ArduCopter's GCS failsafe counts only heartbeats from SYSID_MYGCS (default 255): make that us,
+                # else FS_GCS_ENABLE would watch another ground station (or none) and never notice our link
+                me = float(v.mav.srcSystem)
+                gcs = {"rtl": 1.0, "land": 5.0, "none": 0.0}[pol.link_loss_action]
+                q.append(("set SYSID_MYGCS", lambda: v.params.set("SYSID_MYGCS", me, v.now_s, PARAM_INT16)))
+                q.append(("set FS_GCS_ENABLE", lambda: v.params.set("FS_GCS_ENABLE", gcs, v.now_s, PARAM_INT8)))
+            q.append(("set BATT_FS_LOW_ACT", lambda: v.params.set("BATT_FS_LOW_ACT", bat, v.now_s, PARAM_INT8)))
+        if self.o.role == "onboard":
+            self.say(f"link loss: the autopilot's GCS failsafe watches its ground station (SYSID_MYGCS), not this "
+                     f"companion; after a loss in flight the companion commands {pol.link_loss_action.upper()} when "
+                     "the autopilot link returns")
         q.append(("set mode GUIDED", lambda: v.set_mode("GUIDED")))
         q.append(("arm", lambda: v.arm(True)))
         q.append(("start mission", lambda: v.start_mission()))

@@ -9,6 +9,17 @@ from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.modes import autopilot_kind, mode_name
 
 ROLES = ("onboard", "gcs")
+#: A ground station's usual system id, and ArduPilot's SYSID_MYGCS default: the only system whose heartbeats the
+#: autopilot's GCS failsafe (FS_GCS_ENABLE) watches.
+GCS_SYSTEM_ID = 255
+
+
+def own_system_id(role: str, requested: int, vehicle_system_id: int) -> int:
+    """Our system id: ``requested`` unless 0, else by role — 255 for a ground station (what ArduPilot's GCS
+    failsafe watches by default), the vehicle's own id for an onboard companion (MAVLink's convention)."""
+    if requested:
+        return int(requested)
+    return GCS_SYSTEM_ID if role == "gcs" else int(vehicle_system_id)
 
 
 def own_heartbeat(mav: Any, role: str) -> Any:

@@ -55,7 +55,8 @@ class LinkConfig:
 
     url: str = param("udpin:127.0.0.1:14550", "connection URL (udpin/udpout/tcp/tcpin/serial/mem)")
     role: str = param("onboard", "our HEARTBEAT: onboard companion computer or gcs", choices=("onboard", "gcs"))
-    system_id: int = param(1, "our MAVLink system id (a companion shares the vehicle's)", min=1, max=255)
+    system_id: int = param(0, "our MAVLink system id; 0: by role — 255 as gcs (what ArduPilot's GCS failsafe "
+                              "watches, SYSID_MYGCS), the vehicle's id onboard", min=0, max=255)
     vehicle_system_id: int = param(1, "the vehicle's system id; other system ids are ignored", min=1, max=255)
     heartbeat_hz: float = param(1.0, "our heartbeat rate (Hz)", min=0.2, max=10.0)
     link_timeout_s: float = param(3.0, "heartbeat silence that counts as link loss (s)", min=0.5, max=60.0)
@@ -101,7 +102,8 @@ class MissionConfig:
     autostart: bool = param(False, "fly the staged plan as soon as the vehicle is connected")
     takeoff_alt_m: float = param(10.0, "altitude of the ~/takeoff service (m above home)", min=1.0, max=500.0)
     telemetry_wait_s: float = param(10.0, "how long pre-flight waits for good telemetry (s)", min=0.0, max=300.0)
-    configure_failsafes: bool = param(True, "set the autopilot's GCS/battery failsafe actions to the policy")
+    configure_failsafes: bool = param(True, "before arming, set the autopilot's battery failsafe action to the "
+                                            "policy, and as gcs also its GCS failsafe (FS_GCS_ENABLE, SYSID_MYGCS)")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,10 @@ class SafetyConfig:
     require_fence: bool = param(True, "a geofence is required and the mission must stay inside it")
     battery_low: float = param(0.25, "battery fraction that triggers battery_action", min=0.0, max=1.0)
     battery_action: str = param("rtl", "on low battery", choices=("rtl", "land", "none"))
-    link_loss_action: str = param("rtl", "when the link returns after a loss in flight",
+    link_loss_action: str = param("rtl", "on a link loss in flight. role gcs: the autopilot's GCS failsafe "
+                                         "(FS_GCS_ENABLE, set before arming with SYSID_MYGCS = our id) acts on its "
+                                         "own; role onboard: the autopilot does not watch a companion, so the "
+                                         "companion commands it when the autopilot link returns",
                                   choices=("rtl", "land", "none"))
 
 
@@ -309,7 +314,8 @@ class UavBridgeNode:
         if self.executive is not None and not self.executive.finished:
             raise UavBridgeError(f"a plan is already running ({self.executive.state})")
         mc = self.config.mission
-        opts = ExecutiveOptions(self.limits, mc.telemetry_wait_s, mc.configure_failsafes, self.policy, fly)
+        opts = ExecutiveOptions(self.limits, mc.telemetry_wait_s, mc.configure_failsafes, self.policy, fly,
+                                self.config.link.role)
         executive = MissionExecutive(self.vehicle, self.plan, opts)
         executive.start(t_s)  # validates the plan first: a refused plan must not block the next one
         self.executive = executive

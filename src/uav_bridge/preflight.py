@@ -5,6 +5,12 @@ refuse to start a mission the vehicle could not fly safely (no GPS fix, bad EKF,
 invalid mission or one that leaves the fence), and command RTL or LAND when the battery runs low or the
 link comes back after a loss while the vehicle was still flying the mission — and LAND when the vehicle
 refuses or never acknowledges that command.
+
+The link-loss reaction is the companion's own: ArduPilot's GCS failsafe counts only heartbeats from its ground
+station (SYSID_MYGCS), never an onboard companion's, so onboard nothing on the vehicle notices a lost companion
+link and this monitor acts once the link is back. As a ground station the bridge has the autopilot's GCS
+failsafe watch it as well (see :mod:`sanqin.uav_bridge.executive`); the monitor then finds the vehicle already
+returning and does not command again.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from sanqin.runtime.errors import ConfigError
 from sanqin.simulation.multicopter import MulticopterConfig
 from sanqin.simulation.multicopter.dynamics import AirframeParams, Battery, BatteryParams, Multicopter, cell_ocv_v
 from sanqin.simulation.multicopter.harness import SimulatedLink
+from sanqin.uav_bridge.bridge import BridgeOptions
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.mission_items import FencePolygon, fence_items
 
@@ -79,14 +81,47 @@ def test_auto_mission_flies_and_lands_home() -> None:
         assert link.vehicle.missions.progress.reached[-1] == 5
 
 
+def _gcs_link_loss(options: BridgeOptions, params: dict[str, float]) -> SimulatedLink:
+    cfg = MulticopterConfig(link_down_start_s=15.0, link_down_end_s=200.0, param_names=tuple(params),
+                            param_values=tuple(params.values()))
+    link = SimulatedLink(cfg, replace(options, vehicles=(cfg.system_id,)))
+    _fly(link, _square(link, 200.0))
+    return link
+
+
 def test_gcs_heartbeat_loss_triggers_rtl() -> None:
-    cfg = MulticopterConfig(link_down_start_s=15.0, link_down_end_s=200.0)
-    with SimulatedLink(cfg) as link:
-        _fly(link, _square(link, 200.0))
+    """A ground station on system id 255 (ArduPilot's SYSID_MYGCS default) goes silent: RTL."""
+    with _gcs_link_loss(BridgeOptions(role="gcs"), {"FS_GCS_ENABLE": 1.0}) as link:
+        assert link.bridge.options.system_id == 255
         assert link.wait_until(lambda: link.sim.autopilot.failsafe == "gcs", 30)
         assert link.sim.autopilot.mode == 6  # RTL
         assert link.wait_until(lambda: not link.sim.autopilot.armed, 200)
         assert link.sim.metrics()["distance_from_home_m"] < 1.5
+
+
+@pytest.mark.parametrize("options", [BridgeOptions(role="onboard"), BridgeOptions(role="gcs", system_id=200)],
+                         ids=["companion-on-the-vehicle-id", "gcs-not-SYSID_MYGCS"])
+def test_only_heartbeats_from_sysid_mygcs_feed_the_gcs_failsafe(options: BridgeOptions) -> None:
+    """As in ArduPilot: a companion's heartbeats (the vehicle's own system id) or a ground station other than
+    SYSID_MYGCS keep nothing alive, so losing them never fires the GCS failsafe — the mission goes on."""
+    with _gcs_link_loss(options, {"FS_GCS_ENABLE": 1.0}) as link:
+        link.advance(40.0)  # 25 s into the outage, five times FS_GCS_TIMEOUT
+        ap = link.sim.autopilot
+        assert ap.failsafe == "" and ap.mode == 3 and ap.armed  # still AUTO
+        assert link.sim.server.counters["gcs_heartbeats"] == 0 and link.sim.server.counters["other_heartbeats"] > 0
+
+
+def test_gcs_failsafe_watches_the_ground_station_sysid_mygcs_names() -> None:
+    with _gcs_link_loss(BridgeOptions(role="gcs", system_id=200), {"FS_GCS_ENABLE": 5.0, "SYSID_MYGCS": 200.0}) as link:
+        assert link.wait_until(lambda: link.sim.autopilot.failsafe == "gcs", 30)
+        assert link.sim.autopilot.mode == 9  # FS_GCS_ENABLE 5: LAND
+
+
+def test_gcs_failsafe_is_off_by_default_as_in_arducopter() -> None:
+    with _gcs_link_loss(BridgeOptions(role="gcs"), {}) as link:
+        link.advance(30.0)
+        assert link.sim.autopilot.failsafe == "" and link.sim.autopilot.mode == 3
+        assert link.sim.server.counters["gcs_heartbeats"] > 0
 
 
 def test_low_battery_triggers_rtl_then_critical_lands() -> None:

@@ -29,9 +29,48 @@ def test_powerline_corridor_photos(tmp_path) -> None:
     assert m["vehicle.photo_spacing_mean_m"] == pytest.approx(20.0, abs=1.0)
 
 
-def test_link_loss_returns_home(tmp_path) -> None:
+def test_companion_link_loss_is_not_the_autopilots_gcs_failsafe(tmp_path) -> None:
+    """Onboard (the vehicle's system id): ArduPilot's GCS failsafe ignores our heartbeats, so the vehicle flies
+    on through the outage and the companion commands RTL when the link returns."""
     m = _run("uav_link_loss", tmp_path)
-    assert m["vehicle.failsafe_gcs"] == 1 and m["nodes.uav_bridge.link_losses"] == 1
+    assert m["vehicle.failsafe_gcs"] == 0 and m["vehicle.gcs_heartbeats"] == 0
+    assert m["vehicle.items_reached_link_down"] >= 1 and m["nodes.uav_bridge.failsafe_actions"] == 1
+    assert m["vehicle.final_mode"] == 6 and m["nodes.uav_bridge.link_losses"] == 1
+
+
+def test_ground_station_link_loss_fires_the_autopilots_gcs_failsafe(tmp_path) -> None:
+    """Role gcs (system id 255): the bridge set SYSID_MYGCS/FS_GCS_ENABLE, the autopilot returns by itself."""
+    m = _run("uav_gcs_link_loss", tmp_path)
+    assert m["vehicle.failsafe_gcs"] == 1 and m["vehicle.gcs_heartbeats"] > 0
+    assert m["nodes.uav_bridge.failsafe_actions"] == 0 and m["nodes.uav_bridge.link_losses"] == 1
+
+
+def test_ground_station_without_failsafe_setup_is_not_protected(tmp_path) -> None:
+    """Fault injection: a ground station on a system id other than SYSID_MYGCS, with the bridge told not to
+    configure failsafes. FS_GCS_ENABLE is on but watches system 255, so the outage passes unnoticed by the
+    autopilot; the bridge's own policy still commands RTL when the link returns."""
+    import yaml
+
+    from sanqin.runtime.scenario import parse_scenario
+
+    doc = yaml.safe_load((SCENARIOS / "uav_gcs_link_loss.yaml").read_text())
+    doc["simulators"][0]["params"].update({"param_names": ["FS_GCS_ENABLE"], "param_values": [1.0],
+                                           "link_down_start_s": 30.0, "link_down_end_s": 90.0})
+    doc["nodes"][0]["params"]["link"]["system_id"] = 200
+    doc["nodes"][0]["params"]["mission"]["configure_failsafes"] = False
+    doc["criteria"] = [
+        {"metric": "vehicle.failsafe_gcs", "op": "==", "value": 0},
+        {"metric": "vehicle.gcs_heartbeats", "op": "==", "value": 0},
+        {"metric": "vehicle.items_reached_link_down", "op": ">=", "value": 1},
+        {"metric": "nodes.uav_bridge.failsafe_actions", "op": "==", "value": 1},
+        {"metric": "vehicle.mission_complete", "op": "==", "value": 0},
+        {"metric": "vehicle.distance_from_home_m", "op": "<=", "value": 2.0},
+        {"metric": "vehicle.landed", "op": "==", "value": 1},
+    ]
+    sc = parse_scenario(doc, "ground station not SYSID_MYGCS")
+    sc = type(sc)(**{**sc.__dict__, "path": SCENARIOS / "uav_gcs_link_loss.yaml"})
+    result = run_scenario(sc, out_dir=tmp_path / "unprotected")
+    assert result.passed, "\n".join(text for ok, text in result.checks if not ok)
 
 
 def test_low_battery_returns(tmp_path) -> None:
@@ -42,28 +81,3 @@ def test_low_battery_returns(tmp_path) -> None:
 def test_rejected_mission_flies_nothing(tmp_path) -> None:
     m = _run("uav_mission_rejected", tmp_path)
     assert m["vehicle.armed_s"] == 0 and m["vehicle.mission_items"] == 0
-
-
-def test_link_loss_without_autopilot_failsafe_companion_commands_rtl(tmp_path) -> None:
-    """With the autopilot's GCS failsafe off, the vehicle keeps flying its mission through the outage;
-    when the link returns, the companion's link-loss policy commands RTL."""
-    import yaml
-
-    from sanqin.runtime.scenario import parse_scenario
-
-    doc = yaml.safe_load((SCENARIOS / "uav_link_loss.yaml").read_text())
-    doc["simulators"][0]["params"].update({"param_names": ["FS_GCS_ENABLE"], "param_values": [0.0],
-                                           "link_down_start_s": 40.0, "link_down_end_s": 55.0})
-    doc["nodes"][0]["params"]["mission"]["configure_failsafes"] = False
-    doc["criteria"] = [
-        {"metric": "vehicle.failsafe_gcs", "op": "==", "value": 0},
-        {"metric": "nodes.uav_bridge.failsafe_actions", "op": "==", "value": 1},
-        {"metric": "nodes.uav_bridge.link_losses", "op": "==", "value": 1},
-        {"metric": "vehicle.mission_complete", "op": "==", "value": 0},
-        {"metric": "vehicle.distance_from_home_m", "op": "<=", "value": 2.0},
-        {"metric": "vehicle.landed", "op": "==", "value": 1},
-    ]
-    sc = parse_scenario(doc, "link loss, companion policy")
-    sc = type(sc)(**{**sc.__dict__, "path": SCENARIOS / "uav_link_loss.yaml"})
-    result = run_scenario(sc, out_dir=tmp_path / "companion")
-    assert result.passed, "\n".join(text for ok, text in result.checks if not ok)

@@ -3,8 +3,9 @@
 Modes follow ArduCopter's numbering and behaviour where it matters to a companion computer:
 STABILIZE (the disarmed default; holds position here since no pilot flies it), GUIDED (takeoff, reposition,
 offboard setpoints), AUTO (runs the mission), LOITER, RTL (climb to RTL_ALT, fly home or to the nearest
-rally point, land, disarm), LAND (descend, disarm). Failsafes: GCS heartbeat loss, low/critical battery and
-fence breach, each with its ArduPilot-style action parameter. Positions are ENU metres from home inside.
+rally point, land, disarm), LAND (descend, disarm). Failsafes: GCS heartbeat loss (only the ground station
+SYSID_MYGCS counts, as in ArduPilot), low/critical battery and fence breach, each with its ArduPilot-style action
+parameter. Positions are ENU metres from home inside.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ NAV_COMMANDS = frozenset({
     C.MAV_CMD_NAV_LAND, C.MAV_CMD_NAV_TAKEOFF, C.MAV_CMD_NAV_DELAY,
 })
 GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})
+#: FS_GCS_ENABLE → action (0 none, 1 land, 2 RTL, 3 brake). Without a SmartRTL path or a DO_LAND_START sequence,
+#: ArduCopter's "SmartRTL or RTL" and "DO_LAND_START or RTL" are RTL and "SmartRTL or land" lands.
+GCS_FAILSAFE_ACTIONS = {1: 2, 2: 2, 3: 2, 4: 1, 5: 1, 6: 2, 7: 3}
 POLY_IN = C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
 POLY_OUT = C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
 
@@ -489,9 +493,10 @@ class Autopilot:
         elif v_low and not self.failsafe.startswith("battery"):
             self.failsafe = "battery_low"
             self._failsafe_action(int(self.params["BATT_FS_LOW_ACT"]), "Battery 1 is low")
-        if not gcs_link_ok and self.params["FS_GCS_ENABLE"] >= 1 and self.failsafe == "":
+        fs_gcs = int(self.params["FS_GCS_ENABLE"])
+        if not gcs_link_ok and fs_gcs >= 1 and self.failsafe == "":
             self.failsafe = "gcs"
-            self._failsafe_action(2 if int(self.params["FS_GCS_ENABLE"]) != 5 else 1, "GCS Failsafe")
+            self._failsafe_action(GCS_FAILSAFE_ACTIONS.get(fs_gcs, 2), "GCS Failsafe")
         if self.fence and not self.body.on_ground:
             d = self.fence_violation_m(self.body.pos)
             self.max_fence_violation_m = max(self.max_fence_violation_m, d)  # measured, enforced or not
@@ -500,7 +505,7 @@ class Autopilot:
                 self._failsafe_action(2 if int(self.params["FENCE_ACTION"]) == 1 else 1, "Fence breached")
 
     def _failsafe_action(self, action: int, text: str) -> None:
-        """ArduPilot action numbers: 0 none, 1 land, 2 RTL."""
+        """ArduPilot battery action numbers: 0 none, 1 land, 2 RTL; 3 here: brake (hold position)."""
         self.failsafe_events.append((self.t_s, text))
         self.say(C.MAV_SEVERITY_CRITICAL, text)
         if action == 2 and self.mode != MODES["LAND"]:
@@ -508,6 +513,8 @@ class Autopilot:
                 self.set_mode(MODES["RTL"])
         elif action == 1:
             self.set_mode(MODES["LAND"])
+        elif action == 3 and self.mode not in (MODES["RTL"], MODES["LAND"]):
+            self.set_mode(MODES["BRAKE"])
 
     def rtl_destination(self) -> np.ndarray:
         """Where RTL lands: home or the nearest rally point (ENU, ground)."""

@@ -22,8 +22,13 @@ DEFAULTS: dict[str, tuple[float, int, float, float, str]] = {
     "BATT_LOW_TIMER": (10.0, REAL, 0, 120, "voltage must stay below a threshold this long to trigger (s)"),
     "BATT_FS_LOW_ACT": (2.0, INT, 0, 2, "low-battery action: 0 none, 1 land, 2 RTL"),
     "BATT_FS_CRT_ACT": (1.0, INT, 0, 2, "critical-battery action: 0 none, 1 land, 2 RTL"),
-    "FS_GCS_ENABLE": (1.0, INT, 0, 5, "GCS heartbeat-loss failsafe: 0 off, 1 RTL, 5 land"),
+    "FS_GCS_ENABLE": (0.0, INT, 0, 7, "GCS failsafe when the heartbeats of SYSID_MYGCS stop for FS_GCS_TIMEOUT: "
+                                       "0 off (ArduCopter's default), 1 RTL, 2 RTL (legacy), 3 SmartRTL or RTL, "
+                                       "4 SmartRTL or land, 5 land, 6 DO_LAND_START or RTL, 7 brake or land (no "
+                                       "SmartRTL path or landing sequence here: 3 and 6 are RTL, 4 lands)"),
     "FS_GCS_TIMEOUT": (5.0, REAL, 2, 120, "GCS heartbeat-loss timeout (s)"),
+    "SYSID_MYGCS": (255.0, INT, 1, 255, "system id of our ground station: as in ArduPilot, only its heartbeats feed "
+                                        "the GCS failsafe (a companion's or another GCS's do not)"),
     "FENCE_ENABLE": (0.0, INT, 0, 1, "geofence enforced (off by default, as in ArduCopter: an uploaded fence "
                                       "does nothing until this is set)"),
     "FENCE_ACTION": (1.0, INT, 0, 2, "fence breach action: 0 report, 1 RTL, 2 land"),

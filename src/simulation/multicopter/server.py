@@ -77,7 +77,7 @@ class MavlinkServer:
         self.photos_sent = 0
         self.last_mission_current: tuple[int, int] | None = None
         self.counters = {"commands": 0, "mission_uploads_ok": 0, "mission_uploads_failed": 0, "item_rerequests": 0,
-                         "gcs_heartbeats": 0}
+                         "gcs_heartbeats": 0, "other_heartbeats": 0}
 
     # --- I/O --------------------------------------------------------------------------------------
     def send(self, msg: Any) -> None:
@@ -117,7 +117,8 @@ class MavlinkServer:
                 self.next_due[name] = max(self.next_due[name] + interval, now_s)
 
     def gcs_link_ok(self) -> bool:
-        """False when a GCS/companion was heard and then went silent for FS_GCS_TIMEOUT."""
+        """False when the ground station SYSID_MYGCS was heard and then went silent for FS_GCS_TIMEOUT
+        (never heard: no GCS failsafe, as in ArduCopter's failsafe_gcs_check)."""
         last = self.ap.last_gcs_heartbeat_s
         return last is None or self.now_s - last < self.params["FS_GCS_TIMEOUT"]
 
@@ -231,9 +232,14 @@ class MavlinkServer:
         if target not in (None, 0, self.mav.srcSystem):
             return
         if mtype == "HEARTBEAT":
-            if m.type in (C.MAV_TYPE_GCS, C.MAV_TYPE_ONBOARD_CONTROLLER):
+            # as ArduPilot (GCS_MAVLINK::handle_heartbeat): only heartbeats from system id SYSID_MYGCS feed the GCS
+            # failsafe, whatever their MAV_TYPE — a companion on the vehicle's own system id, or a second ground
+            # station, keeps nothing alive
+            if m.get_srcSystem() == int(self.params["SYSID_MYGCS"]):
                 self.ap.last_gcs_heartbeat_s = self.now_s
                 self.counters["gcs_heartbeats"] += 1
+            else:
+                self.counters["other_heartbeats"] += 1
             return
         fn = getattr(self, "_on_" + mtype.lower(), None)
         if fn is not None:

@@ -92,6 +92,7 @@ class MulticopterSimulator:
         self.min_soc = self.battery.soc
         self.armed_s = 0.0
         self.link_down_s = 0.0
+        self.items_reached_link_down = 0
 
     def link_up(self, t_s: float) -> bool:
         """Whether the simulated radio link passes traffic at ``t_s``."""
@@ -105,12 +106,15 @@ class MulticopterSimulator:
         if not up:
             self.link_down_s += max(0.0, t_s - self.t_s)
         self.server.step(t_s, link_up=up)
+        reached_before = len(self.autopilot.reached)
         while self.t_s + 1e-9 < t_s:
             h = min(dt, t_s - self.t_s)
             self.t_s += h
             self.autopilot.step(self.t_s, h, self.server.faults.gps_ok, self.server.gcs_link_ok())
             if self.autopilot.armed:
                 self.armed_s += h
+        if not up:  # the mission goes on (or not) while nobody can talk to the vehicle
+            self.items_reached_link_down += max(0, len(self.autopilot.reached) - reached_before)
         pos = self.body.pos
         self.max_alt_m = max(self.max_alt_m, float(pos[2]))
         self.min_soc = min(self.min_soc, self.battery.soc)
@@ -154,10 +158,12 @@ class MulticopterSimulator:
             "spray_switches": float(len(ap.spray_log)),
             "failsafe_events": float(len(ap.failsafe_events)),
             "failsafe_gcs": float(any("GCS" in e for _, e in ap.failsafe_events)),
+            "gcs_heartbeats": float(self.server.counters["gcs_heartbeats"]),  # from SYSID_MYGCS only
             "failsafe_battery": float(any("Battery" in e for _, e in ap.failsafe_events)),
             "battery_min_soc": self.min_soc,
             "battery_voltage_v": self.battery.voltage_v,
             "link_down_s": self.link_down_s,
+            "items_reached_link_down": float(self.items_reached_link_down),
             "final_mode": float(ap.mode),
             "mission_uploads_ok": float(self.server.counters["mission_uploads_ok"]),
             "mission_uploads_failed": float(self.server.counters["mission_uploads_failed"]),
