@@ -299,7 +299,9 @@ class ThermalInspectorConfig:
 
     detection: HotspotConfig = nested(HotspotConfig)
     tracking: TrackerLocationConfig = nested(TrackerLocationConfig)
-    log_path: str = param("inspection_log.jsonl", "append-only JSON-lines inspection log ('' disables)")
+    log_path: str = param(
+        "~/.ros/sanqin/thermal_inspection.jsonl", "append-only JSON-lines inspection log ('' disables)"
+    )
     station_offset_m: float = param(0.0, "tunnel station where odometry starts (the dock) (m)")
     odom_timeout_s: float = param(1.0, "images without odometry this recent are not located (s)", min=0.0)
     hardware_id: str = param("thermal_camera", "hardware id in the diagnostics")

@@ -46,9 +46,10 @@ def _collect(graph: Graph, topic: str, msgtype: str) -> list:
 
 
 @pytest.mark.parametrize("name", SPECS)
-def test_node_builds_from_its_shipped_params(name: str) -> None:
+def test_node_builds_from_its_shipped_params(name: str, tmp_path: Path) -> None:
     g = Graph()
-    node = _node(g, name)
+    # The shipped thermal log lives under ~/.ros; a test must not write there.
+    node = _node(g, name, **({"log_path": str(tmp_path / "log.jsonl")} if name == "thermal_inspector" else {}))
     assert node.host.diagnostics()[0].level == 0
 
 
