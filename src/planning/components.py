@@ -160,10 +160,14 @@ class MpcPlanner:
         """One control cycle: step the MPC (stale or missing odometry → brake) and publish."""
         fresh = self.odom is not None and t_s - self.odom_t <= self.config.odom_timeout_s
         x = state_from_odometry(self.kind, self.odom) if fresh else np.full(self.model.nx, np.nan)
+        # without a usable measurement the MPC brakes from its dead-reckoned state: take it before the step
+        # (the step advances it by this command)
+        x_est = self.mpc._x_valid
         plan = self.mpc.step(x, self.obstacles)
         self.last = plan
         self.solve_ms.append(plan.solve_time_s * 1e3)
-        x_now = x if fresh else (self.mpc._x_valid if self.mpc._x_valid is not None else np.zeros(self.model.nx))
+        valid = plan.source == "solver" or bool(np.all(np.isfinite(x)))
+        x_now = x if valid else (x_est if x_est is not None else np.zeros(self.model.nx))
         out: dict[str, Any] = {"cmd_vel": self._command(plan, x_now)}
         if plan.states is not None:
             pos = plan.states[:, :3] if self.kind == "multirotor" else np.column_stack(

@@ -38,6 +38,8 @@ def fallback_command(model: Model, buffer: PlanBuffer, x_now: np.ndarray, u_prev
     if buffer.inputs is not None and buffer.shifts + 1 <= min(max_shifts, len(buffer.inputs) - 1):
         buffer.shifts += 1
         j = buffer.shifts
-        return buffer.inputs[j].copy(), buffer.states[j:].copy(), buffer.inputs[j:].copy(), "shifted"
+        # clipped: the plan may predate new input bounds (a payload change lowers the acceleration limits)
+        u = np.clip(buffer.inputs[j], model.u_lb, model.u_ub)
+        return u, buffer.states[j:].copy(), buffer.inputs[j:].copy(), "shifted"
     u_brake = np.clip(model.brake(x_now, u_prev, dt_s), model.u_lb, model.u_ub)
     return np.asarray(u_brake, float), None, None, "brake"

@@ -332,6 +332,12 @@ class Mpc:
             x_now = np.zeros(self.model.nx)
         u, states, inputs, source = fallback_command(self.model, self.buffer, x_now, self._u_prev, self.config.dt_s,
                                                      self.config.max_shifts)
+        if x is None:
+            # no measurement: dead-reckon the last state with the command, so the brake law (which works from
+            # the state's velocities for mecanum, rail and multirotor) drives them to zero instead of
+            # repeating one braking step from the same stale state forever
+            nxt = self.model.simulate(x_now, u, self.config.dt_s, 1)
+            self._x_valid = nxt if np.all(np.isfinite(nxt)) else x_now
         if source == "brake":
             self._w = None
         self._u_prev = u

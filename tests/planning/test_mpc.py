@@ -8,6 +8,7 @@ import pytest
 from sanqin.common.obstacles import Obstacle, ObstacleList
 from sanqin.planning import models
 from sanqin.planning.errors import MpcSetupError
+from sanqin.planning.fallback import PlanBuffer, fallback_command
 from sanqin.planning.mpc import Mpc, config_for
 from sanqin.planning.reference import ReferencePath, StopPoint
 from sanqin.planning.solvers import SolveResult
@@ -154,3 +155,12 @@ def test_infeasible_bounds_and_bad_weights_are_rejected_at_build() -> None:
         Mpc(bad, config_for(m))
     with pytest.raises(MpcSetupError, match="q\\[3\\]"):
         Mpc(m, config_for(m, q=[1.0, 1.0]))
+
+
+def test_shifted_plan_respects_input_bounds_lowered_after_it_was_solved() -> None:
+    """A payload change lowers the acceleration limits; the stored plan's inputs predate them."""
+    buf = PlanBuffer()
+    buf.store(np.zeros((6, 6)), np.full((5, 3), 0.9))
+    heavy = models.mecanum(payload_mass_kg=400.0)  # a_max halves: 1.0 → 0.5 m/s²
+    u, _, _, source = fallback_command(heavy, buf, np.zeros(6), np.zeros(3), 0.1, 3)
+    assert source == "shifted" and np.all(u <= heavy.u_ub + 1e-12) and u[0] == pytest.approx(0.5)

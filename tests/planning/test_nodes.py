@@ -73,6 +73,29 @@ def test_bad_inputs_are_contained() -> None:
         bay.on_payload(-5.0, 0.0)
 
 
+@pytest.mark.parametrize("name", ["bay_mpc", "tunnel_mpc", "drone_mpc"])
+def test_lost_odometry_brakes_velocity_commands_to_zero(name) -> None:
+    """Velocity-commanding planners brake from a dead-reckoned state: the command decays to zero and stays
+    finite (a NaN odometry must not leak into the twist; a stale state once repeated one braking step forever)."""
+    cfg = load_node_config(MpcPlannerConfig, ROOT / "config" / f"{name}.yaml", name)
+    planner = MpcPlanner(cfg)
+    moving = Odometry(0.0, "odom", "base_link", Pose(np.zeros(3)), Twist(np.array([0.6, 0.0, 0.0])))
+    planner.on_odometry(moving, 0.0)
+    planner.tick(0.0)
+    nan_odom = Odometry(0.1, "odom", "base_link", Pose(np.zeros(3)), Twist(np.array([np.nan, 0.0, 0.0])))
+    planner.on_odometry(nan_odom, 0.1)
+    out = planner.tick(0.1)
+    assert np.all(np.isfinite(out["cmd_vel"].linear_m_s))
+    speeds = []
+    for k in range(2, 80):  # the NaN odometry goes stale too: no measurement for ~8 s
+        out = planner.tick(0.1 * k)
+        assert np.all(np.isfinite(out["cmd_vel"].linear_m_s))
+        speeds.append(float(np.linalg.norm(out["cmd_vel"].linear_m_s)))
+    assert planner.last.source == "brake"
+    assert speeds[-1] == pytest.approx(0.0, abs=1e-9)
+    assert max(speeds[-20:]) <= max(speeds[:5]) + 1e-9
+
+
 def test_multirotor_state_from_body_twist() -> None:
     odom = Odometry(0.0, "odom", "base_link", Pose(np.array([1, 2, 3.0]), np.array([0, 0, np.sin(np.pi / 4),
                                                                                      np.cos(np.pi / 4)])),
