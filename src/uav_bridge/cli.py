@@ -33,7 +33,7 @@ from sanqin.uav_bridge.mission_items import GLOBAL_FRAMES, NAV_COMMANDS, FencePo
 from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.payload import SprayConfig, corridor_mission, spray_mission, spray_segments
 from sanqin.uav_bridge.plan_file import Plan, read_plan, write_plan
-from sanqin.uav_bridge.preflight import PreflightLimits, mission_fence_violations
+from sanqin.uav_bridge.preflight import PreflightLimits, mission_fence_violations, return_leg_violations
 
 OUT = sys.stdout
 
@@ -230,14 +230,27 @@ def _read_line(path: str) -> list[tuple[float, float]]:
     return pts
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a plan: readable, valid items, inside its fence."""
-    plan = read_plan(args.plan)
+def plan_problems(plan: Plan) -> list[str]:
+    """What makes a plan unflyable offline: the mission leaving its fence, no fence, and — from the plan's
+    planned home — the outbound leg, the RTL return to home or the nearest rally point, and the return points."""
     problems = mission_fence_violations(plan.mission, plan.fence_polygons, plan.fence_circles)
     if not plan.fence_polygons and not plan.fence_circles:
         problems.append("no geofence in the plan")
+    elif plan.planned_home is not None:
+        problems += return_leg_violations(plan.mission, plan.fence_polygons, plan.fence_circles, plan.planned_home,
+                                          plan.rally_points, landing_margin_m=PreflightLimits().landing_margin_m)
+    return problems
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a plan: readable, valid items, inside its fence."""
+    plan = read_plan(args.plan)
+    problems = plan_problems(plan)
     _say(f"{args.plan}: {len(plan.mission)} mission items, {len(plan.fence_polygons)} fence polygons, "
          f"{len(plan.fence_circles)} fence circles, {len(plan.rally_points)} rally points")
+    if plan.planned_home is None and (plan.fence_polygons or plan.fence_circles):
+        _say("  note: no planned home — the legs from home and the RTL return are checked against the vehicle's "
+             "home at fly time")
     for p in problems:
         _say(f"  problem: {p}")
     if args.png:

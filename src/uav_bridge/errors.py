@@ -80,6 +80,16 @@ class PreflightFailed(UavBridgeError):
         self.failures = list(failures)
 
 
+class ReturnOutsideFence(PreflightFailed):
+    """Pre-flight failed because the flight to or from the mission leaves the geofence: the outbound leg from
+    home, the RTL return after the mission (to home or the nearest rally point), or a point RTL lands at.
+    ``return_failures`` names those; ``failures`` every failed check."""
+
+    def __init__(self, failures: list[str], return_failures: list[str]) -> None:
+        super().__init__(failures)
+        self.return_failures = list(return_failures)
+
+
 class ModeError(UavBridgeError, ValueError):
     """A flight mode name or number is unknown for this autopilot."""
 

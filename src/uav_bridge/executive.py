@@ -21,11 +21,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sanqin.uav_bridge.enums import mavlink
-from sanqin.uav_bridge.errors import PreflightFailed, UavBridgeError
+from sanqin.uav_bridge.errors import PreflightFailed, ReturnOutsideFence, UavBridgeError
 from sanqin.uav_bridge.heartbeat import ROLES
 from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.plan_file import Plan
-from sanqin.uav_bridge.preflight import FailsafePolicy, PreflightLimits, preflight_failures
+from sanqin.uav_bridge.preflight import (
+    FailsafePolicy,
+    PreflightLimits,
+    predicted_home,
+    preflight_failures,
+    return_leg_violations,
+)
 from sanqin.uav_bridge.vehicle import Vehicle
 
 STATES = ("idle", "uploading", "preflight", "arming", "starting", "flying", "done", "failed")
@@ -121,8 +127,17 @@ class MissionExecutive:
                 self.state = "done"
                 self.say("uploaded (not flying)")
         elif self.state == "preflight":
-            fails = preflight_failures(v.telemetry, self.plan.mission, self.plan.fence_polygons,
-                                       self.plan.fence_circles, self.o.limits, connected=v.connected)
+            plan = self.plan
+            fails = preflight_failures(v.telemetry, plan.mission, plan.fence_polygons, plan.fence_circles,
+                                       self.o.limits, connected=v.connected, rally_points=plan.rally_points,
+                                       planned_home=plan.planned_home)
+            home = predicted_home(v.telemetry, plan.planned_home)
+            if fails and home is not None:  # a return outside the fence cannot improve by waiting: refuse at once
+                ret = return_leg_violations(plan.mission, plan.fence_polygons, plan.fence_circles, home,
+                                            plan.rally_points, landing_margin_m=self.o.limits.landing_margin_m)
+                if ret:
+                    self._fail(ReturnOutsideFence(fails, ret))
+                    return
             if not fails:
                 self.say("pre-flight checks passed")
                 self._queue = self._arming_queue()

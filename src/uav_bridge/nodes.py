@@ -115,6 +115,8 @@ class SafetyConfig:
     min_battery: float = param(0.5, "minimum battery to start (fraction)", min=0.0, max=1.0)
     require_ekf: bool = param(True, "EKF/AHRS must be healthy")
     require_fence: bool = param(True, "a geofence is required and the mission must stay inside it")
+    landing_fence_margin_m: float = param(2.0, "home and rally points (where RTL lands) must be this far inside "
+                                               "the fence (m; ArduPilot's FENCE_MARGIN is 2 m)", min=0.0, max=100.0)
     battery_low: float = param(0.25, "battery fraction that triggers battery_action", min=0.0, max=1.0)
     battery_action: str = param("rtl", "on low battery", choices=("rtl", "land", "none"))
     link_loss_action: str = param("rtl", "on a link loss in flight. role gcs: the autopilot's GCS failsafe "
@@ -202,7 +204,7 @@ class UavBridgeNode:
         self.vehicle: Vehicle = self.bridge.vehicle(config.link.vehicle_system_id)
         sf = config.safety
         self.limits = PreflightLimits(sf.min_fix_type, sf.min_satellites, sf.min_battery, sf.require_ekf,
-                                      sf.require_fence)
+                                      sf.require_fence, sf.landing_fence_margin_m)
         self.policy = FailsafePolicy(sf.battery_low, sf.battery_action, sf.link_loss_action)
         self.failsafe = FailsafeMonitor(self.policy)
         self.offboard = OffboardStreamer(self.bridge.conn.mav, self.bridge.conn.send, config.link.vehicle_system_id,
@@ -399,7 +401,8 @@ class UavBridgeNode:
         """Run the pre-flight checks now against the staged plan."""
         plan = self.plan or Plan()
         fails = preflight_failures(self.vehicle.telemetry, plan.mission, plan.fence_polygons, plan.fence_circles,
-                                   self.limits, connected=self.vehicle.connected)
+                                   self.limits, connected=self.vehicle.connected, rally_points=plan.rally_points,
+                                   planned_home=plan.planned_home)
         return ServiceResult(not fails, "; ".join(fails) if fails else "all pre-flight checks passed")
 
     def srv_offboard(self, request: bool, t_s: float) -> ServiceResult:

@@ -2,7 +2,8 @@
 
 The autopilot keeps its own failsafes; these are the checks and reactions the companion computer adds:
 refuse to start a mission the vehicle could not fly safely (no GPS fix, bad EKF, low battery, no fence,
-invalid mission or one that leaves the fence), and command RTL or LAND when the battery runs low or the
+invalid mission or one that leaves the fence — on its own legs, on the way out from home, or on the RTL
+return to home or a rally point after it), and command RTL or LAND when the battery runs low or the
 link comes back after a loss while the vehicle was still flying the mission — and LAND when the vehicle
 refuses or never acknowledges that command.
 
@@ -54,6 +55,7 @@ class PreflightLimits:
     min_battery: float = 0.5  # fraction 0..1
     require_ekf: bool = True
     require_fence: bool = True
+    landing_margin_m: float = 2.0  # home and rally points at least this far inside the fence (FENCE_MARGIN)
 
 
 def _positions(items: Sequence[MissionItem]) -> list[tuple[int, float, float]]:
@@ -62,59 +64,181 @@ def _positions(items: Sequence[MissionItem]) -> list[tuple[int, float, float]]:
             and (it.latitude_deg, it.longitude_deg) != (0, 0)]
 
 
+class _FenceGeometry:
+    """A fence in local metres about ``origin``: where the vehicle may be (``inside``: every inclusion zone, less
+    ``margin_m``) and may not (``forbidden``: any exclusion zone, plus ``margin_m``); ``problem`` if unusable."""
+
+    def __init__(self, origin: GeoOrigin, polygons: Sequence[FencePolygon], circles: Sequence[FenceCircle],
+                 margin_m: float = 0.0) -> None:
+        self.origin = origin
+        self.problem = ""
+        incl, excl = [], []
+        for k, p in enumerate(polygons):
+            problem = polygon_problem(p.vertices)
+            if problem:  # GEOS cannot intersect it, and no autopilot can enforce it
+                self.problem = f"fence polygon {k}: {problem}"
+                break
+            (incl if p.inclusion else excl).append(Polygon([self.xy(*v) for v in p.vertices]))
+        for c in circles:
+            (incl if c.inclusion else excl).append(Point(self.xy(c.latitude_deg, c.longitude_deg)).buffer(c.radius_m,
+                                                                                                         64))
+        self.zones = (incl, excl)
+        self.inside = None
+        self.forbidden = None
+        if incl:  # as ArduPilot: inside every inclusion zone (the intersection), outside every exclusion zone
+            inside = incl[0]
+            for zone in incl[1:]:
+                inside = inside.intersection(zone)
+            self.inside = inside.buffer(-margin_m) if margin_m else inside
+        if excl:
+            self.forbidden = unary_union(excl).buffer(margin_m) if margin_m else unary_union(excl)
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        """Local east, north (m)."""
+        e, n, _ = self.origin.to_enu(lat, lon)
+        return e, n
+
+    def with_margin(self, margin_m: float) -> _FenceGeometry:
+        """The same fence, ``margin_m`` stricter on every side."""
+        out = _FenceGeometry.__new__(_FenceGeometry)
+        out.origin, out.problem, out.zones = self.origin, self.problem, self.zones
+        out.inside = self.inside.buffer(-margin_m) if self.inside is not None else None
+        out.forbidden = self.forbidden.buffer(margin_m) if self.forbidden is not None else None
+        return out
+
+    def point_problem(self, p: tuple[float, float]) -> str:
+        """'' inside; else how the point is out."""
+        pt = Point(p)
+        if self.inside is not None and not self.inside.covers(pt):
+            return f"{pt.distance(self.inside):.1f} m outside the inclusion fence"
+        if self.forbidden is not None and self.forbidden.contains(pt):
+            return "inside an exclusion zone"
+        return ""
+
+    def leg_problems(self, a: tuple[float, float], b: tuple[float, float]) -> list[str]:
+        """How a straight leg leaves the fence (empty when it stays inside)."""
+        if a == b:
+            return []
+        leg = LineString([a, b])
+        out = []
+        if self.inside is not None and not self.inside.covers(leg):
+            n = max(2, int(leg.length) + 1)  # the farthest point out, to a metre
+            worst = max(self.inside.distance(leg.interpolate(k / (n - 1), normalized=True)) for k in range(n))
+            out.append(f"leaves the inclusion fence (up to {worst:.1f} m out)")
+        if self.forbidden is not None and leg.intersects(self.forbidden):
+            out.append("crosses an exclusion zone")
+        return out
+
+
+def _fence_for(items: Sequence[MissionItem], polygons: Sequence[FencePolygon], circles: Sequence[FenceCircle],
+               margin_m: float = 0.0, ref: tuple[float, float] | None = None) -> _FenceGeometry | None:
+    pos = _positions(items)
+    if (not pos and ref is None) or (not polygons and not circles):
+        return None
+    origin = GeoOrigin(*(ref if ref is not None else pos[0][1:]))
+    return _FenceGeometry(origin, polygons, circles, margin_m)
+
+
 def mission_fence_violations(items: Sequence[MissionItem], polygons: Sequence[FencePolygon],
                              circles: Sequence[FenceCircle] = (), margin_m: float = 0.0) -> list[str]:
     """Waypoints outside the fence and legs that cross it (empty when the mission stays inside)."""
-    pos = _positions(items)
-    if not pos or (not polygons and not circles):
+    fence = _fence_for(items, polygons, circles, margin_m)
+    if fence is None:
         return []
-    origin = GeoOrigin(pos[0][1], pos[0][2])
-
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        e, n, _ = origin.to_enu(lat, lon)
-        return e, n
-
-    incl, excl = [], []
-    for k, p in enumerate(polygons):
-        problem = polygon_problem(p.vertices)
-        if problem:  # GEOS cannot intersect it, and no autopilot can enforce it
-            return [f"fence polygon {k}: {problem}"]
-        (incl if p.inclusion else excl).append(Polygon([xy(*v) for v in p.vertices]))
-    for c in circles:
-        (incl if c.inclusion else excl).append(Point(xy(c.latitude_deg, c.longitude_deg)).buffer(c.radius_m, 64))
-    inside = None
-    if incl:  # as ArduPilot: inside every inclusion zone (the intersection), outside every exclusion zone
-        inside = incl[0]
-        for zone in incl[1:]:
-            inside = inside.intersection(zone)
-        inside = inside.buffer(-margin_m)
-    forbidden = unary_union(excl).buffer(margin_m) if excl else None
+    if fence.problem:
+        return [fence.problem]
     out = []
     bad: set[int] = set()
-    pts = [(i, xy(lat, lon)) for i, lat, lon in pos]
+    pts = [(i, fence.xy(lat, lon)) for i, lat, lon in _positions(items)]
     for i, p in pts:
-        pt = Point(p)
-        if inside is not None and not inside.covers(pt):
-            out.append(f"item {i} is {pt.distance(inside):.1f} m outside the inclusion fence")
-            bad.add(i)
-        elif forbidden is not None and forbidden.contains(pt):
-            out.append(f"item {i} is inside an exclusion zone")
+        problem = fence.point_problem(p)
+        if problem:
+            out.append(f"item {i} is {problem}")
             bad.add(i)
     for (i, a), (j, b) in zip(pts, pts[1:]):
-        if a == b or i in bad or j in bad:
+        if i in bad or j in bad:
             continue
-        leg = LineString([a, b])
-        if inside is not None and not inside.covers(leg):
-            out.append(f"leg {i}→{j} leaves the inclusion fence")
-        if forbidden is not None and leg.intersects(forbidden):
-            out.append(f"leg {i}→{j} crosses an exclusion zone")
+        out += [f"leg {i}→{j} {p}" for p in fence.leg_problems(a, b)]
     return out
+
+
+def _return_start(items: Sequence[MissionItem]) -> int | None:
+    """The item the return after the mission starts from: the last positioned nav item before the first
+    NAV_RETURN_TO_LAUNCH (or the end); ``None`` when the mission ends by landing (no return leg)."""
+    last_nav = None
+    for i, it in enumerate(items):
+        if it.command == mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH:
+            break
+        if it.command in NAV_COMMANDS:
+            last_nav = i
+    if last_nav is not None and items[last_nav].command == mavlink.MAV_CMD_NAV_LAND:
+        return None
+    positioned = [i for i, _lat, _lon in _positions(items) if last_nav is not None and i <= last_nav]
+    return positioned[-1] if positioned else None
+
+
+def return_leg_violations(items: Sequence[MissionItem], polygons: Sequence[FencePolygon],
+                          circles: Sequence[FenceCircle], home: tuple[float, ...] | None,
+                          rally_points: Sequence[tuple[float, ...]] = (), *,
+                          landing_margin_m: float = 2.0) -> list[str]:
+    """Where the flight around the mission would leave the fence (empty when it stays inside).
+
+    Checked, with ``home`` (lat, lon[, alt]) and the rally points: the outbound leg (home → the first waypoint),
+    the return after the mission (its last waypoint → home or the nearest rally point, as RTL chooses with
+    RALLY_INCL_HOME; none when the mission ends by landing), and every point RTL may land at, which must be at
+    least ``landing_margin_m`` inside the fence (ArduPilot's FENCE_MARGIN is 2 m).
+    """
+    if not polygons and not circles:
+        return []
+    if home is None:
+        return ["home position unknown: the legs to and from the mission cannot be checked against the fence"]
+    fence = _fence_for(items, polygons, circles, ref=(home[0], home[1]))
+    if fence is None:
+        return []
+    if fence.problem:
+        return [fence.problem]
+    out = []
+    landing = fence.with_margin(landing_margin_m) if landing_margin_m > 0 else fence
+    points = [("home", fence.xy(home[0], home[1]))]
+    points += [(f"rally point {k}", fence.xy(r[0], r[1])) for k, r in enumerate(rally_points)]
+    for name, p in points:
+        problem = fence.point_problem(p)
+        if problem:
+            out.append(f"{name} is {problem}")
+        elif landing_margin_m > 0 and landing.point_problem(p):
+            out.append(f"{name} is closer than the {landing_margin_m:g} m landing margin to the fence")
+    pos = _positions(items)
+    if pos:
+        i, lat, lon = pos[0]
+        out += [f"outbound leg home→item {i} {p}" for p in fence.leg_problems(points[0][1], fence.xy(lat, lon))]
+    k = _return_start(items)
+    if k is not None:
+        start = fence.xy(items[k].latitude_deg, items[k].longitude_deg)
+        name, dest = min(points, key=lambda np_: Point(np_[1]).distance(Point(start)))  # RTL's nearest point
+        out += [f"return leg item {k}→{name} {p}" for p in fence.leg_problems(start, dest)]
+    return out
+
+
+def predicted_home(telemetry: Telemetry, planned_home: tuple[float, float, float] | None = None
+                   ) -> tuple[float, float] | None:
+    """Where home will be once armed: the vehicle's position (ArduCopter sets home there at arming), else its
+    HOME_POSITION, else the plan's planned home; ``None`` when none is known."""
+    if math.isfinite(telemetry.latitude_deg) and math.isfinite(telemetry.longitude_deg) and \
+            telemetry.gps_fix_type >= 3:
+        return telemetry.latitude_deg, telemetry.longitude_deg
+    if telemetry.home is not None and all(math.isfinite(v) for v in telemetry.home[:2]):
+        return telemetry.home[0], telemetry.home[1]
+    if planned_home is not None and all(math.isfinite(v) for v in planned_home[:2]):
+        return planned_home[0], planned_home[1]
+    return None
 
 
 def preflight_failures(telemetry: Telemetry, mission: Sequence[MissionItem], polygons: Sequence[FencePolygon],
                        circles: Sequence[FenceCircle], limits: PreflightLimits, *, connected: bool = True,
-                       fence_on_vehicle: bool | None = None) -> list[str]:
-    """Every reason not to fly now (empty list: go)."""
+                       fence_on_vehicle: bool | None = None, rally_points: Sequence[tuple[float, ...]] = (),
+                       planned_home: tuple[float, float, float] | None = None) -> list[str]:
+    """Every reason not to fly now (empty list: go); the legs to and from the mission are checked from
+    :func:`predicted_home` (see :func:`return_leg_violations`)."""
     out = []
     if not connected:
         out.append("no heartbeat from the vehicle")
@@ -144,6 +268,9 @@ def preflight_failures(telemetry: Telemetry, mission: Sequence[MissionItem], pol
         out.append(f"mission invalid: {err}")
     else:
         out += mission_fence_violations(mission, polygons, circles)
+        if mission:
+            out += return_leg_violations(mission, polygons, circles, predicted_home(telemetry, planned_home),
+                                         rally_points, landing_margin_m=limits.landing_margin_m)
     return out
 
 

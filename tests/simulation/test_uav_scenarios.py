@@ -64,7 +64,7 @@ def test_ground_station_without_failsafe_setup_is_not_protected(tmp_path) -> Non
         {"metric": "vehicle.items_reached_link_down", "op": ">=", "value": 1},
         {"metric": "nodes.uav_bridge.failsafe_actions", "op": "==", "value": 1},
         {"metric": "vehicle.mission_complete", "op": "==", "value": 0},
-        {"metric": "vehicle.distance_from_home_m", "op": "<=", "value": 2.0},
+        {"metric": "vehicle.distance_from_return_point_m", "op": "<=", "value": 2.0},
         {"metric": "vehicle.landed", "op": "==", "value": 1},
     ]
     sc = parse_scenario(doc, "ground station not SYSID_MYGCS")

@@ -39,6 +39,25 @@ def test_plan_spray_from_a_real_field_and_validate(tmp_path, out) -> None:
     assert p.fence_polygons and sum(1 for it in p.mission if it.command == 183) >= 4
 
 
+def test_validate_checks_the_return_from_the_planned_home(tmp_path, out) -> None:
+    from sanqin.runtime.paths import share_dir
+    from sanqin.uav_bridge.plan_file import plan_to_dict
+
+    missions = share_dir() / "sim" / "missions"
+    for name in ("spray_field.plan", "powerline_corridor.plan"):  # the shipped plans return inside their fences
+        assert cli.main(["validate", str(missions / name)]) == 0, out.getvalue()
+    doc = plan_to_dict(read_plan(missions / "powerline_corridor.plan"))
+    doc["rallyPoints"]["points"] = []  # RTL would fly straight home across the corridor's bend
+    bad = tmp_path / "no_rally.plan"
+    bad.write_text(json.dumps(doc))
+    assert cli.main(["validate", str(bad)]) == 1
+    assert "problem: return leg item 6→home leaves the inclusion fence (up to 19.1 m out)" in out.getvalue()
+    doc["mission"]["plannedHomePosition"] = None
+    bad.write_text(json.dumps(doc))
+    assert cli.main(["validate", str(bad)]) == 0  # no home to check from: said, and checked at fly time
+    assert "checked against the vehicle's home at fly time" in out.getvalue()
+
+
 def test_plan_corridor_and_validate_problems(tmp_path, out) -> None:
     line = tmp_path / "line.geojson"
     line.write_text(json.dumps({"type": "LineString", "coordinates": [[5.163, 52.087], [5.166, 52.088],

@@ -62,3 +62,45 @@ def test_system_id_by_role_and_bad_values() -> None:
         BridgeOptions(system_id=300)
     with pytest.raises(UavBridgeError):
         ExecutiveOptions(role="pilot")
+
+
+def test_a_plan_whose_return_leaves_the_fence_is_refused_before_arming() -> None:
+    """The corridor without its far-end rally point: RTL after the last waypoint flies straight home and cuts
+    19 m outside the corridor fence. Refused with the typed error at once (no wait for telemetry), not armed."""
+    from dataclasses import replace
+
+    from sanqin.uav_bridge.errors import ReturnOutsideFence
+
+    with SimulatedLink() as link:
+        v = link.connect()
+        link.advance(6.0)  # position and HOME_POSITION known
+        ex = MissionExecutive(v, replace(read_plan(PLAN), rally_points=[]), ExecutiveOptions())
+        ex.start(link.t_s)
+        t0 = link.t_s
+        assert link.wait_until(lambda: (ex.step(link.t_s), ex.state)[1] in ("failed", "arming", "flying"), 30)
+        assert ex.state == "failed" and isinstance(ex.error, ReturnOutsideFence)
+        assert link.t_s - t0 < 5.0  # the uploads, then the refusal: no telemetry_wait_s
+        (why,) = ex.error.return_failures
+        assert why.startswith("return leg item 6→home leaves the inclusion fence (up to 19.") and why in str(ex.error)
+        assert not link.sim.autopilot.armed and link.sim.armed_s == 0
+        assert not any(line.startswith("arm") for line in ex.log_lines)
+
+
+def test_a_rally_point_outside_the_fence_is_refused() -> None:
+    from dataclasses import replace
+
+    from sanqin.uav_bridge.errors import ReturnOutsideFence
+    from sanqin.uav_bridge.geo import GeoOrigin
+
+    plan = read_plan(share_dir() / "sim" / "missions" / "spray_field.plan")
+    o = GeoOrigin(52.0870, 5.1630)
+    bad = replace(plan, rally_points=[(*o.to_geodetic(-5.0, 40.0)[:2], 15.0)])  # the rally point shipped before
+    with SimulatedLink() as link:
+        v = link.connect()
+        link.advance(6.0)
+        ex = MissionExecutive(v, bad, ExecutiveOptions())
+        ex.start(link.t_s)
+        assert link.wait_until(lambda: (ex.step(link.t_s), ex.state)[1] in ("failed", "arming", "flying"), 30)
+        assert isinstance(ex.error, ReturnOutsideFence), ex.log_lines
+        assert ex.error.return_failures[0] == "rally point 0 is 1.0 m outside the inclusion fence"
+        assert not link.sim.autopilot.armed
