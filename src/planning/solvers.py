@@ -76,19 +76,30 @@ def default_cache_dir() -> Path:
     return Path(root) / "mpc"
 
 
-def compile_cached(fn: ca.Function, key: str, cache_dir: str | Path, flags: tuple[str, ...]) -> ca.Function:
+def cached_library_path(fn: ca.Function, key: str, cache_dir: str | Path, flags: tuple[str, ...], cc: str) -> Path:
+    """Where :func:`compile_cached` keeps the library of ``fn`` built by compiler ``cc`` with ``flags``."""
+    h = hashlib.sha256("|".join([key, ca.__version__, cc, *flags]).encode())
+    h.update(fn.serialize().encode())
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    return folder / f"{fn.name()}_{h.hexdigest()[:20]}.so"
+
+
+def compile_cached(fn: ca.Function, key: str, cache_dir: str | Path, flags: tuple[str, ...], *,
+                   rebuilt: bool = False) -> ca.Function:
     """``fn`` as C compiled with gcc into ``<cache_dir>/<name>_<hash>.so`` (reused when present), loaded.
 
-    The hash covers ``key`` (the problem digest), the CasADi version and the flags. Raises
-    :class:`SolverUnavailableError` when gcc is missing or compilation fails.
+    The hash covers ``key`` (the problem digest), the serialized function itself (so anything that changes
+    the generated code — e.g. the Hessian's regularisation, which the problem digest does not see — gets a
+    new library), the CasADi version, the compiler and the flags. A cached library that does not load
+    (truncated, foreign) is rebuilt once. Raises :class:`SolverUnavailableError` when gcc is missing or
+    compilation fails.
     """
     cc = shutil.which("gcc") or shutil.which("cc")
     if cc is None:
         raise SolverUnavailableError("code generation needs gcc (or cc) on PATH")
-    digest = hashlib.sha256("|".join([key, ca.__version__, *flags]).encode()).hexdigest()[:20]
-    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    lib = cached_library_path(fn, key, cache_dir, flags, cc)
+    folder = lib.parent
     folder.mkdir(parents=True, exist_ok=True)
-    lib = folder / f"{fn.name()}_{digest}.so"
     if not lib.exists():
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             src = Path(tmp) / f"{fn.name()}.c"
@@ -101,7 +112,13 @@ def compile_cached(fn: ca.Function, key: str, cache_dir: str | Path, flags: tupl
             if proc.returncode != 0:
                 raise SolverUnavailableError(f"gcc failed for {fn.name()}: {proc.stderr.strip()[:500]}")
             os.replace(out, lib)  # atomic: a concurrent builder never sees a half-written file
-    return ca.external(fn.name(), str(lib))
+    try:
+        return ca.external(fn.name(), str(lib))
+    except RuntimeError:
+        if rebuilt:
+            raise SolverUnavailableError(f"compiled library {lib} does not load") from None
+        lib.unlink(missing_ok=True)  # corrupt cache entry: build it again
+        return compile_cached(fn, key, cache_dir, flags, rebuilt=True)
 
 
 def _qp_options(qpsol: str) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import casadi as ca
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from sanqin.planning.errors import MpcSetupError
 from sanqin.planning.mpc import Mpc, config_for
 from sanqin.planning.nmpc import Weights, build_problem
 from sanqin.planning.reference import ReferencePath
-from sanqin.planning.solvers import BACKENDS, SolverOptions, make_backend
+from sanqin.planning.solvers import BACKENDS, SolverOptions, cached_library_path, compile_cached, make_backend
 
 
 def _first_move(solver: str, **extra) -> np.ndarray:
@@ -50,3 +51,19 @@ def test_codegen_compiles_once_and_reuses_the_cached_library(tmp_path) -> None:
     m = models.differential_drive()
     Mpc(m, config_for(m, horizon=9, max_obstacles=0, **opts))  # another problem → another library
     assert len(list(tmp_path.glob("*.so"))) == 2
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_codegen_cache_is_keyed_by_the_generated_function_and_survives_a_corrupt_library(tmp_path) -> None:
+    x = ca.SX.sym("x", 2)
+    f1 = ca.Function("cached_fn", [x], [ca.sumsqr(x)])
+    f2 = ca.Function("cached_fn", [x], [ca.sumsqr(x) + 1e-4 * x[0]])  # same name and key, other code
+    g1 = compile_cached(f1, "same-key", tmp_path, ("-O0",))
+    g2 = compile_cached(f2, "same-key", tmp_path, ("-O0",))
+    assert float(g1([1.0, 2.0])) == pytest.approx(5.0)
+    assert float(g2([1.0, 2.0])) == pytest.approx(5.0001)  # not the stale library of f1
+    assert len(list(tmp_path.glob("*.so"))) == 2
+    f3 = ca.Function("cached_fn", [x], [ca.sumsqr(x) + 2.0])
+    lib = cached_library_path(f3, "same-key", tmp_path, ("-O0",), shutil.which("gcc") or shutil.which("cc"))
+    lib.write_bytes(b"not a shared object")  # e.g. left by a crashed or foreign build
+    assert float(compile_cached(f3, "same-key", tmp_path, ("-O0",))([1.0, 2.0])) == pytest.approx(7.0)
