@@ -152,24 +152,28 @@ def find_hotspots(image_c: np.ndarray, config: HotspotConfig) -> list[Hotspot]:
     areas = np.bincount(labels.ravel(), minlength=n + 1)
     out: list[Hotspot] = []
     gap = ndimage.generate_binary_structure(2, 2)
-    for lab in range(1, n + 1):
-        if areas[lab] < config.min_area_px:
+    pad = config.ring_px + config.ring_gap_px + 1
+    # One pass for every region's bounding box; per-region work stays inside its (padded) window, so a
+    # frame with thousands of hot specks (a sensor glitch) costs thousands of small windows, not full frames.
+    for lab, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None or areas[lab] < config.min_area_px:
             continue
-        region = labels == lab
-        sl = ndimage.find_objects((region).astype(np.int32))[0]
-        pad = config.ring_px + config.ring_gap_px + 1
         r0, r1 = max(sl[0].start - pad, 0), min(sl[0].stop + pad, img.shape[0])
         c0, c1 = max(sl[1].start - pad, 0), min(sl[1].stop + pad, img.shape[1])
-        reg = region[r0:r1, c0:c1]
-        inner = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px) if config.ring_gap_px else reg
-        outer = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px + config.ring_px)
-        ring = outer & ~inner & warm[r0:r1, c0:c1] & ~hot[r0:r1, c0:c1]
-        use_ring = config.reference == "ring" and ring.sum() >= config.min_ring_pixels
-        t2 = float(np.median(img[r0:r1, c0:c1][ring])) if use_ring else normal
-        vals = np.where(region, img, -np.inf)
-        peak = np.unravel_index(int(np.argmax(vals)), img.shape)
+        reg = labels[r0:r1, c0:c1] == lab
+        win = img[r0:r1, c0:c1]
+        t2 = normal
+        if config.reference == "ring":
+            inner = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px) if config.ring_gap_px else reg
+            outer = ndimage.binary_dilation(reg, gap, iterations=config.ring_gap_px + config.ring_px)
+            ring = outer & ~inner & warm[r0:r1, c0:c1] & ~hot[r0:r1, c0:c1]
+            if ring.sum() >= config.min_ring_pixels:
+                t2 = float(np.median(win[ring]))
+        pr, pc = np.unravel_index(int(np.argmax(np.where(reg, win, -np.inf))), win.shape)
+        peak = (int(pr) + r0, int(pc) + c0)
         t1 = float(img[peak])
-        rows, cols = np.nonzero(region)
+        rows, cols = np.nonzero(reg)
+        rows, cols = rows + r0, cols + c0
         delta, g = grade(t1, t2, t0, config)
         out.append(
             Hotspot(

@@ -122,3 +122,18 @@ def test_inspection_log_in_an_unwritable_place_raises_a_typed_error(tmp_path) ->
     blocker.write_text("x")
     with pytest.raises(InspectionLogError, match="cannot open"):
         InspectionLog(blocker / "sub" / "log.jsonl")
+
+
+def test_a_frame_full_of_hot_specks_is_graded_speck_by_speck() -> None:
+    # A glitching sensor (fixed-pattern noise) can light up thousands of small regions; each is found and
+    # graded in its own window (this frame took ~13 s when every region scanned the whole image).
+    rng = np.random.default_rng(3)
+    img = 20.0 + rng.normal(0, 0.2, (512, 640))
+    img[100:400, :] = 35.0
+    for dr in range(3):
+        for dc in range(2):
+            img[dr::5, dc::5] = 60.0
+    hotspots = find_hotspots(img.astype(np.float32), CFG)
+    assert len(hotspots) == 102 * 128  # a 3×2 speck every 5 rows and columns (the cut-off last row is too small)
+    assert {h.area_px for h in hotspots} == {6} and {h.grade for h in hotspots} == {1}
+    assert all(h.t1_c == pytest.approx(60.0) for h in hotspots)
