@@ -205,20 +205,22 @@ def _inspect(a: argparse.Namespace) -> int:
         line = frame.to_local(lonlat[:, 0], lonlat[:, 1])
         passes = corridor_scan(line, a.alt_m, tuple(a.offsets_m), cam, a.frontal, a.line_height_m)
         wp = np.vstack([p.waypoints_m for p in passes])
-        items = ms.inspection_items(frame, wp, trigger_distance_m=passes[0].trigger_distance_m,
-                                    gimbal_pitch_deg=passes[0].gimbal_pitch_deg, speed_m_s=a.speed_m_s,
-                                    takeoff_alt_m=a.alt_m)
+        pitch = np.concatenate([np.full(len(p.waypoints_m), p.gimbal_pitch_deg) for p in passes])
+        gyaw = np.concatenate([np.full(len(p.waypoints_m), p.gimbal_yaw_deg) for p in passes])
+        trig = min(p.trigger_distance_m for p in passes)  # the nearest pass needs the densest photos
+        items = ms.inspection_items(frame, wp, trigger_distance_m=trig, gimbal_pitch_deg=pitch,
+                                    gimbal_yaw_deg=gyaw, speed_m_s=a.speed_m_s, takeoff_alt_m=a.alt_m)
         outline = [line]
-        summary = f"{len(passes)} passes, {len(wp)} waypoints, trigger every {passes[0].trigger_distance_m:.1f} m"
+        summary = f"{len(passes)} passes, {len(wp)} waypoints, trigger every {trig:.1f} m"
     elif a.pattern == "structure":
         from sanqin.planning.structure_scan import structure_scan
 
         frame = bnd.LocalFrame(a.center[0], a.center[1])
         pts = structure_scan((0.0, 0.0), a.radius_m, a.standoff_m, a.bottom_m, a.top_m, cam, a.frontal, a.side)
         wp = np.array([p.position_m for p in pts])
-        items = ms.inspection_items(frame, wp, gimbal_pitch_deg=pts[0].gimbal_pitch_deg,
+        items = ms.inspection_items(frame, wp, gimbal_pitch_deg=np.array([p.gimbal_pitch_deg for p in pts]),
                                     yaw_rad=np.array([p.yaw_rad for p in pts]), speed_m_s=a.speed_m_s,
-                                    takeoff_alt_m=a.bottom_m)
+                                    takeoff_alt_m=a.bottom_m, photo_each_waypoint=True)
         triggers = wp
         outline = [np.array([[a.radius_m * math.cos(t), a.radius_m * math.sin(t)]
                              for t in np.linspace(0, 2 * math.pi, 60)])]

@@ -24,9 +24,13 @@ MAV_CMD_NAV_TAKEOFF = 22
 MAV_CMD_CONDITION_YAW = 115
 MAV_CMD_DO_CHANGE_SPEED = 178
 MAV_CMD_DO_SET_SERVO = 183
+MAV_CMD_DO_DIGICAM_CONTROL = 203
 MAV_CMD_DO_MOUNT_CONTROL = 205
 MAV_CMD_DO_SET_CAM_TRIGG_DIST = 206
 MAV_CMD_DO_SPRAYER = 216
+#: MAV_MOUNT_MODE_MAVLINK_TARGETING: param 7 of DO_MOUNT_CONTROL (0 would be MAV_MOUNT_MODE_RETRACT, which PX4
+#: obeys in a mission; ArduPilot ignores param 7 there).
+MAV_MOUNT_MODE_MAVLINK_TARGETING = 2
 
 
 @dataclass(frozen=True)
@@ -120,13 +124,41 @@ def coverage_sorties(plan, alt_m: float, output: SprayerOutput | None = None) ->
     return sorties
 
 
+def _per_point(value: float | np.ndarray | None, n: int, name: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    arr = np.broadcast_to(np.asarray(value, float), (n,)) if np.ndim(value) == 0 else np.asarray(value, float)
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise PlanningError(f"{name} must be one finite value or one per waypoint ({n})")
+    return arr
+
+
+def mount_control(pitch_deg: float, yaw_deg: float = 0.0) -> MissionItem:
+    """``MAV_CMD_DO_MOUNT_CONTROL``: pitch (deg, negative down), roll 0, yaw (deg, body frame, positive right)."""
+    return MissionItem(MAV_CMD_DO_MOUNT_CONTROL, 0.0, 0.0, float(MAV_MOUNT_MODE_MAVLINK_TARGETING),
+                       (float(pitch_deg), 0.0, float(yaw_deg), 0.0), MAV_FRAME_MISSION)
+
+
 def inspection_items(frame: LocalFrame, waypoints_m: np.ndarray, *, trigger_distance_m: float | None = None,
-                     gimbal_pitch_deg: float | None = None, yaw_rad: np.ndarray | None = None,
-                     speed_m_s: float | None = None, takeoff_alt_m: float | None = None) -> list[MissionItem]:
-    """Waypoints (n, 3) local m with camera trigger distance, gimbal pitch and per-point yaw (ENU rad)."""
+                     gimbal_pitch_deg: float | np.ndarray | None = None, yaw_rad: np.ndarray | None = None,
+                     speed_m_s: float | None = None, takeoff_alt_m: float | None = None,
+                     gimbal_yaw_deg: float | np.ndarray | None = None, photo_each_waypoint: bool = False
+                     ) -> list[MissionItem]:
+    """Waypoints (n, 3) local m with camera trigger distance, gimbal attitude and per-point yaw (ENU rad).
+
+    ``gimbal_pitch_deg``/``gimbal_yaw_deg`` are one value or one per waypoint; a ``DO_MOUNT_CONTROL`` follows
+    the first waypoint and every waypoint where the attitude changes. ``photo_each_waypoint`` takes one photo
+    (``DO_DIGICAM_CONTROL``, shoot) at every waypoint (photo stations, e.g. a structure scan).
+    """
     wp = np.asarray(waypoints_m, float)
     if wp.ndim != 2 or wp.shape[1] != 3 or not len(wp) or not np.all(np.isfinite(wp)):
         raise PlanningError("inspection waypoints must be a finite (n, 3) array")
+    pitch = _per_point(gimbal_pitch_deg, len(wp), "gimbal_pitch_deg")
+    gyaw = _per_point(gimbal_yaw_deg, len(wp), "gimbal_yaw_deg")
+    if gyaw is not None and pitch is None:
+        pitch = np.zeros(len(wp))
+    if yaw_rad is not None:
+        yaw_rad = _per_point(yaw_rad, len(wp), "yaw_rad")
     items: list[MissionItem] = []
     if takeoff_alt_m is not None:
         items.append(MissionItem(MAV_CMD_NAV_TAKEOFF, 0.0, 0.0, float(takeoff_alt_m), (0.0, 0.0, 0.0, float("nan"))))
@@ -135,15 +167,20 @@ def inspection_items(frame: LocalFrame, waypoints_m: np.ndarray, *, trigger_dist
     for i, p in enumerate(wp):
         lat, lon = frame.to_geo(p[:2])[0]
         items.append(MissionItem(MAV_CMD_NAV_WAYPOINT, float(lat), float(lon), float(p[2])))
-        if i == 0:
-            if gimbal_pitch_deg is not None:
-                items.append(_cmd(MAV_CMD_DO_MOUNT_CONTROL, gimbal_pitch_deg, 0, 0, 0))
-            if trigger_distance_m is not None:
-                items.append(_cmd(MAV_CMD_DO_SET_CAM_TRIGG_DIST, trigger_distance_m, 0, 1, 0))
+        if pitch is not None:
+            yaw_i = 0.0 if gyaw is None else gyaw[i]
+            if i == 0 or pitch[i] != pitch[i - 1] or (gyaw is not None and gyaw[i] != gyaw[i - 1]):
+                items.append(mount_control(pitch[i], yaw_i))
+        if i == 0 and trigger_distance_m is not None:
+            items.append(_cmd(MAV_CMD_DO_SET_CAM_TRIGG_DIST, trigger_distance_m, 0, 1, 0))
         if yaw_rad is not None:
             # ENU yaw (CCW from east) → compass heading (CW from north), absolute
             heading = (90.0 - math.degrees(float(yaw_rad[i]))) % 360.0
             items.append(_cmd(MAV_CMD_CONDITION_YAW, heading, 0, 0, 0))
+        if photo_each_waypoint:
+            # DO_DIGICAM_CONTROL: param 5 (x) = 1 shoots one photo; params 1..4 (session, zoom, focus) unchanged
+            items.append(MissionItem(MAV_CMD_DO_DIGICAM_CONTROL, 1.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0),
+                                     MAV_FRAME_MISSION))
     if trigger_distance_m is not None:
         items.append(_cmd(MAV_CMD_DO_SET_CAM_TRIGG_DIST, 0, 0, 0, 0))
     items.append(_cmd(MAV_CMD_NAV_RETURN_TO_LAUNCH))

@@ -41,6 +41,11 @@ def test_corridor_scan_flies_both_sides_facing_the_line() -> None:
     assert np.all(right.waypoints_m[:2, 1] == pytest.approx(-20.0)) and right.waypoints_m[0, 0] == pytest.approx(0)
     assert left.waypoints_m[0, 0] > 250  # second pass flies back
     assert right.gimbal_pitch_deg == pytest.approx(-45.0)
+    # the right-hand pass flies along the line with it on its left; the left-hand pass flies back, line on its left
+    assert right.gimbal_yaw_deg == -90.0 and left.gimbal_yaw_deg == -90.0
+    flipped = corridor_scan(line, 40.0, offsets_m=(20.0, -20.0), camera=CAM, line_height_m=20.0)
+    assert [p.gimbal_yaw_deg for p in flipped] == [90.0, 90.0]
+    assert corridor_scan(line, 40.0, offsets_m=(0.0,), camera=CAM)[0].gimbal_yaw_deg == 0.0
     dist = math.hypot(20.0, 20.0)
     assert right.trigger_distance_m == pytest.approx(CAM.footprint_m(dist)[1] * 0.3)
     with pytest.raises(InspectionError):
@@ -86,6 +91,18 @@ def test_inspection_and_spraying_mission_items() -> None:
     assert items[2].latitude_deg == pytest.approx(52.0) and items[2].longitude_deg == pytest.approx(5.0)
     with pytest.raises(PlanningError):
         ms.inspection_items(frame, np.array([[0, 0, np.nan]]))
+    mount = next(i for i in items if i.command == ms.MAV_CMD_DO_MOUNT_CONTROL)
+    assert mount.params[:3] == (-45.0, 0.0, 0.0) and mount.altitude_m == ms.MAV_MOUNT_MODE_MAVLINK_TARGETING
+    # per-waypoint gimbal attitude: a mount command where it changes; photo stations shoot at each waypoint
+    wp3 = np.array([[0, 0, 30.0], [50, 0, 30.0], [100, 0, 30.0]])
+    items = ms.inspection_items(frame, wp3, gimbal_pitch_deg=np.array([-30.0, -30.0, -60.0]),
+                                gimbal_yaw_deg=np.array([90.0, 90.0, -90.0]), photo_each_waypoint=True)
+    mounts = [(i.params[0], i.params[2]) for i in items if i.command == ms.MAV_CMD_DO_MOUNT_CONTROL]
+    assert mounts == [(-30.0, 90.0), (-60.0, -90.0)]
+    shots = [i for i in items if i.command == ms.MAV_CMD_DO_DIGICAM_CONTROL]
+    assert len(shots) == 3 and all(i.latitude_deg == 1.0 for i in shots)  # param 5 = 1: shoot
+    with pytest.raises(PlanningError, match="gimbal_pitch_deg"):
+        ms.inspection_items(frame, wp3, gimbal_pitch_deg=np.array([-30.0, np.nan, -60.0]))
 
     fld = b.field_from_local([(0, 0), (120, 0), (120, 60), (0, 60)], origin_lat_lon_deg=(52.0, 5.0))
     plan = cv.plan_coverage(fld, cv.CoverageConfig(swath_m=6.0, tank_l=5.0, boom_sections=2),
