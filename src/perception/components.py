@@ -27,7 +27,7 @@ from sanqin.perception.canopy import (
     prescription,
     vegetation_rgb,
 )
-from sanqin.perception.errors import ImageInputError, InspectionLogError
+from sanqin.perception.errors import ImageInputError, InspectionLogError, OdometryError
 from sanqin.perception.inspection_log import InspectionLog
 from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig
 from sanqin.perception.odometry import LidarOdometry, OdometryConfig, OdometryEstimate, pose_to_xyz_quat
@@ -35,13 +35,18 @@ from sanqin.perception.thermal import GRADE_NAMES, HotspotConfig, HotspotTracker
 from sanqin.runtime.config import nested, param, require
 
 
+def _orientation(pose: Pose) -> Rotation:
+    """The pose's rotation; a non-finite or zero quaternion or position is an :class:`OdometryError`."""
+    q = np.asarray(pose.orientation_xyzw, float).reshape(-1)
+    n = float(np.linalg.norm(q)) if q.size == 4 else 0.0
+    if not (q.size == 4 and np.all(np.isfinite(q)) and n > 1e-9 and np.all(np.isfinite(pose.position_m))):
+        raise OdometryError(f"unusable pose: position {pose.position_m}, orientation xyzw {q}")
+    return Rotation.from_quat(q / n)
+
+
 def _pose_matrix(pose: Pose) -> np.ndarray:
     m = np.eye(4)
-    q = np.asarray(pose.orientation_xyzw, float)
-    n = float(np.linalg.norm(q))
-    if not (np.all(np.isfinite(q)) and n > 1e-9 and np.all(np.isfinite(pose.position_m))):
-        raise ValueError("non-finite pose")
-    m[:3, :3] = Rotation.from_quat(q / n).as_matrix()
+    m[:3, :3] = _orientation(pose).as_matrix()
     m[:3, 3] = pose.position_m
     return m
 
@@ -348,16 +353,20 @@ class ThermalInspector:
             self.log_error = str(err)
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
-        """Robot pose; the station is ``station_offset_m`` plus the path length driven (m)."""
+        """Robot pose; the station is ``station_offset_m`` plus the signed distance driven along base_link x.
+
+        Reversing (a rail robot shuttling back) brings the station back, and pose jitter while standing at
+        a joint cancels out instead of adding up as path length would. A pose with a non-finite or zero
+        quaternion or position is an :class:`OdometryError` and changes nothing.
+        """
+        rot = _orientation(odom.pose)
         xyz = np.asarray(odom.pose.position_m, float)
-        if not np.all(np.isfinite(xyz)):
-            return
+        forward = rot.apply([1.0, 0.0, 0.0])
         if self._last_xyz is not None:
-            self.station_m += float(np.linalg.norm(xyz - self._last_xyz))
+            self.station_m += float(np.dot(xyz - self._last_xyz, forward))
         self._last_xyz = xyz
         self.pose = xyz
-        q = np.asarray(odom.pose.orientation_xyzw, float)
-        self.heading = float(Rotation.from_quat(q / np.linalg.norm(q)).as_euler("ZYX")[0])
+        self.heading = float(rot.as_euler("ZYX")[0])
         self.odom_stamp = odom.stamp_s
 
     def on_image(self, frame: ImageFrame, t_s: float) -> dict[str, Any] | None:
@@ -585,7 +594,8 @@ class CanopyMapper:
         self.thresholds: list[float] = []
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
-        """Drone pose in the field frame."""
+        """Drone pose in the field frame; an unusable one (non-finite, zero quaternion) is an OdometryError."""
+        _orientation(odom.pose)
         self.pose = odom
 
     def on_image(self, frame: ImageFrame, t_s: float) -> None:
@@ -596,8 +606,7 @@ class CanopyMapper:
         if p is None or abs(frame.stamp_s - p.stamp_s) > self.config.odom_timeout_s:
             self.unposed += 1
             return
-        q = np.asarray(p.pose.orientation_xyzw, float)
-        yaw, pitch, roll = Rotation.from_quat(q / np.linalg.norm(q)).as_euler("ZYX")
+        yaw, pitch, roll = _orientation(p.pose).as_euler("ZYX")
         x, y, z = (float(v) for v in p.pose.position_m)
         if self.grid.add(mask, x, y, z, float(yaw), float(roll), float(pitch)):
             self.thresholds.append(thr)

@@ -236,3 +236,37 @@ def test_camera_lidar_fusion_colors_points_and_rejects_mismatched_calibration_an
     assert len(out) == 1
     assert node.host.counters["domain_errors"] == 2
     assert "CameraInfo says 320×240" in node.host.last_problem or "mono16" in node.host.last_problem
+
+
+def test_thermal_station_follows_signed_progress_and_bad_poses_change_nothing() -> None:
+    from sanqin.perception.components import ThermalInspector, ThermalInspectorConfig
+    from sanqin.perception.errors import OdometryError
+
+    insp = ThermalInspector(ThermalInspectorConfig(log_path="", station_offset_m=5.0))
+    rng = np.random.default_rng(0)
+    yaw90 = [0.0, 0.0, np.sqrt(0.5), np.sqrt(0.5)]  # the tunnel runs along odom +y here
+    for k in range(200):  # standing at a joint with 2 cm pose jitter: path length would add ~3 m
+        insp.on_odom(Odometry(stamp_s=0.05 * k, pose=Pose([*rng.normal(0, 0.02, 2), 0.0], yaw90)), 0.0)
+    assert insp.station_m == pytest.approx(5.0, abs=0.1)
+    for k in range(1, 11):  # 10 m forward along +y, then 4 m reversing (a rail robot shuttling back)
+        insp.on_odom(Odometry(stamp_s=10 + k, pose=Pose([0.0, float(k), 0.0], yaw90)), 0.0)
+    for k in range(1, 5):
+        insp.on_odom(Odometry(stamp_s=20 + k, pose=Pose([0.0, 10.0 - k, 0.0], yaw90)), 0.0)
+    assert insp.station_m == pytest.approx(11.0, abs=0.1)
+    assert insp.heading == pytest.approx(np.pi / 2)
+    for bad in (Pose([0.0, 99.0, 0.0], [0.0, 0.0, 0.0, 0.0]), Pose([np.nan, 0.0, 0.0]), Pose([0, 0, 0], [np.nan] * 4)):
+        with pytest.raises(OdometryError):
+            insp.on_odom(Odometry(stamp_s=30.0, pose=bad), 0.0)
+    assert insp.station_m == pytest.approx(11.0, abs=0.1) and insp.odom_stamp == 24.0
+
+
+def test_perception_nodes_report_unusable_poses_as_domain_errors() -> None:
+    g = Graph()
+    detector = _node(g, "obstacle_detector")
+    canopy = _node(g, "canopy_mapper")
+    f = g.bus.factory
+    zero_q = odometry_to_msg(Odometry(stamp_s=0.1, pose=Pose([1.0, 2.0, 5.0], [0.0, 0.0, 0.0, 0.0])), f)
+    g.bus.publish("/odom", zero_q)
+    g.advance_to(0.2)
+    assert detector.host.counters["domain_errors"] == 1 and detector.component.odom_pose is None
+    assert canopy.host.counters["domain_errors"] == 1 and canopy.component.pose is None
