@@ -10,13 +10,13 @@ PYTHON="${PYTHON:-python3}"
 # System libraries: open3d needs libusb-1.0 (and libGL/libgomp on minimal images); venv needs python3-venv
 # on Debian's system Python.
 need=()
-ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
-ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1' || need+=(libgomp1)
-ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need+=(libgl1)
-ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1' || need+=(libegl1)
+ldconfig -p 2>/dev/null | grep 'libusb-1.0.so.0' >/dev/null || need+=(libusb-1.0-0)
+ldconfig -p 2>/dev/null | grep 'libgomp.so.1' >/dev/null || need+=(libgomp1)
+ldconfig -p 2>/dev/null | grep 'libGL.so.1' >/dev/null || need+=(libgl1)
+ldconfig -p 2>/dev/null | grep 'libEGL.so.1' >/dev/null || need+=(libegl1)
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv python3-dev)
 # The Gazebo-twin tests parse the generated SDF with the real SDFormat library (a small C++ checker).
-{ command -v g++ >/dev/null && command -v pkg-config >/dev/null && pkg-config --list-all 2>/dev/null | grep -q '^sdformat'; } \
+{ command -v g++ >/dev/null && command -v pkg-config >/dev/null && pkg-config --list-all 2>/dev/null | grep '^sdformat' >/dev/null; } \
   || need+=(g++ pkg-config libsdformat-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
