@@ -12,9 +12,12 @@ Publishes ``/thermal/image`` (sensor_msgs/Image 32FC1) at ``rate_hz`` and ``/odo
 ground truth with optional along-track noise) at 20 Hz.
 
 Scores ``/hotspot_alarms`` (diagnostic_msgs/DiagnosticArray from the thermal inspector): each joint's
-expected grade comes from the DL/T 664 criteria on (peak, cable, ambient); a joint with grade ≥ 1 is a
-defect. An alarm within ``match_distance_m`` of a defective joint finds it (recall); other alarms are false
-alarms; the alarm's grade is compared with the expected one.
+expected grade is given (``joint_grades``, derived by hand from the DL/T 664 criteria on T1 = peak,
+T2 = cable, T0 = ambient; with the defaults, 35 °C cables on a 20 °C wall: 37 and 38 °C are normal
+(ΔT 2–3 K, δt 12–17 %), 52 °C general (ΔT 17 K ≥ 15 K), 44 °C general (δt 37.5 % ≥ 35 %), 60 °C general
+(δt 62.5 %), 85 °C serious (T1 ≥ 80 °C), 95 °C serious (δt 80 %), 120 °C critical (T1 ≥ 110 °C)); a joint
+with grade ≥ 1 is a defect. An alarm within ``match_distance_m`` of a defective joint finds it (recall);
+other alarms are false alarms; the alarm's grade is compared with the expected one.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sanqin.common.types import ImageFrame, Odometry, Pose, Twist
 from sanqin.msgs.diagnostics import diagnostics_from_msg
 from sanqin.msgs.geometry import odometry_to_msg
 from sanqin.msgs.image import frame_to_image
-from sanqin.perception.thermal import GRADE_NAMES, HotspotConfig, grade
+from sanqin.perception.thermal import GRADE_NAMES
 from sanqin.runtime.config import param, require
 
 
@@ -56,6 +59,13 @@ class ThermalTunnelConfig:
     joint_peak_c: tuple[float, ...] = param(
         (37.0, 52.0, 85.0, 120.0, 60.0, 38.0, 95.0, 44.0), "hot-spot temperature of each joint (°C)"
     )
+    joint_grades: tuple[int, ...] = param(
+        (0, 1, 2, 3, 1, 0, 2, 1),
+        "expected DL/T 664 grade of each joint (0 normal .. 3 critical): the scoring's ground truth, worked out "
+        "by hand from T1 = peak, T2 = cable, T0 = ambient, not by the grading code under test",
+        min=0,
+        max=3,
+    )
     joint_sigma_m: float = param(0.08, "width of a joint's hot spot along the cable (m)", min=0.005)
     reflection_times_s: tuple[float, ...] = param((30.0, 77.0), "times of one-frame reflections (s)", min=0.0)
     reflection_c: float = param(90.0, "temperature of a reflection (°C)")
@@ -65,7 +75,10 @@ class ThermalTunnelConfig:
 
     def __post_init__(self) -> None:
         n = len(self.joint_stations_m)
-        require(len(self.joint_tiers) == n and len(self.joint_peak_c) == n, "joint lists must have equal length")
+        require(
+            len(self.joint_tiers) == n and len(self.joint_peak_c) == n and len(self.joint_grades) == n,
+            "joint lists must have equal length",
+        )
         require(all(t < len(self.tier_rows_px) for t in self.joint_tiers), "a joint is on a tier that does not exist")
         require(self.end_station_m > self.start_station_m, "end_station_m must exceed start_station_m")
 
@@ -83,8 +96,7 @@ class ThermalTunnelSim:
         self._next_odom = 0.0
         self._frame = 0
         self._reflect_frames = {int(round(t * config.rate_hz)) for t in config.reflection_times_s}
-        det = HotspotConfig()
-        self.expected = [grade(p, config.cable_c, config.ambient_c, det)[1] for p in config.joint_peak_c]
+        self.expected = list(config.joint_grades)
         self.alarms: list[tuple[float, int]] = []
         self.images = 0
         ctx.graph.bus.advertise("/thermal/image", "sensor_msgs/msg/Image")
