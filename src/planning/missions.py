@@ -2,8 +2,10 @@
 
 Spraying: one sortie per tank/battery: take-off, speed, route waypoints with the sprayer switched at
 every on/off change (``MAV_CMD_DO_SPRAYER``, or ``MAV_CMD_DO_SET_SERVO`` per boom section plus a pump
-channel whose PWM follows the prescribed flow), return to launch. Inspection: camera trigger distance
-(``MAV_CMD_DO_SET_CAM_TRIGG_DIST``), gimbal attitude (``MAV_CMD_DO_MOUNT_CONTROL``) and yaw
+channel whose PWM follows the prescribed flow), return to launch. ``DO_SPRAYER`` switches the whole boom, so
+it sprays only where every section of the plan is on; a sectioned boom wants the servo method.
+Inspection: camera trigger distance (``MAV_CMD_DO_SET_CAM_TRIGG_DIST``) or a photo per station
+(``MAV_CMD_DO_DIGICAM_CONTROL``), gimbal attitude (``MAV_CMD_DO_MOUNT_CONTROL``) and yaw
 (``MAV_CMD_CONDITION_YAW``) facing the structure. The UAV bridge turns these into MISSION_ITEM_INT.
 """
 
@@ -63,7 +65,9 @@ def _wp(frame: LocalFrame, xy_m: np.ndarray, alt_m: float) -> MissionItem:
 
 def _spray_cmds(state: tuple[bool, ...], flow_l_min: float, out: SprayerOutput) -> list[MissionItem]:
     if out.method == "sprayer":
-        return [_cmd(MAV_CMD_DO_SPRAYER, 1.0 if any(state) else 0.0)]
+        # one switch for the whole boom: on only where every section may spray — a section the plan switches
+        # off (over a no-spray zone's margin or outside the field) must not be sprayed by the others' switch
+        return [_cmd(MAV_CMD_DO_SPRAYER, 1.0 if state and all(state) else 0.0)]
     items = [_cmd(MAV_CMD_DO_SET_SERVO, out.section_servo_first + i, out.section_pwm_on if on else out.section_pwm_off)
              for i, on in enumerate(state)]
     if out.pump_servo:
@@ -111,6 +115,8 @@ def coverage_sorties(plan, alt_m: float, output: SprayerOutput | None = None) ->
                 state, last_xy = off, None
             if last_xy is None or np.linalg.norm(a - last_xy) > 1e-6:
                 items.append(_wp(frame, a, alt_m))
+            if out.method == "sprayer":
+                sec = (all(sec),) * len(sec)  # what the single switch can do (see _spray_cmds)
             if sec != state or (any(sec) and abs(fl - flow) > 1e-6):
                 items.extend(_spray_cmds(sec, fl, out))
                 state, flow = sec, fl

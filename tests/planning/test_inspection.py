@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from shapely.geometry import Polygon
+from shapely.geometry import LineString, Polygon
 
 from sanqin.planning import boundary as b
 from sanqin.planning import coverage as cv
@@ -114,6 +114,27 @@ def test_inspection_and_spraying_mission_items() -> None:
         sprays = [i.params[0] for i in s if i.command == ms.MAV_CMD_DO_SPRAYER]
         assert sprays and sprays[0] == 1.0 and sprays[-1] == 0.0  # every sortie ends with the sprayer off
     servo = ms.coverage_sorties(plan, 3.0, ms.SprayerOutput("servo", pump_servo=13))
+    # a no-spray zone beside a pass switches one of two sections off: the single DO_SPRAYER switch must be off
+    # there (spraying the whole boom would wet the zone), the servo method keeps the other section on
+    zoned = b.field_from_local([(0, 0), (120, 0), (120, 60), (0, 60)], no_spray=[[(50, 27), (70, 27), (70, 60),
+                                                                                  (50, 60)]],
+                               origin_lat_lon_deg=(52.0, 5.0))
+    zplan = cv.plan_coverage(zoned, cv.CoverageConfig(swath_m=6.0, boom_sections=2, heading_deg=0.0,
+                                                      headland_laps=0, fill_gaps=False))
+    partial = [s for p in zplan.pieces for s in p.spray if s.on and not all(s.sections)]
+    assert partial  # the plan does have half-boom stretches
+    frame_z = zoned.frame
+    for sortie in ms.coverage_sorties(zplan, 3.0):
+        on, pos = False, None
+        for it in sortie:
+            if it.command == ms.MAV_CMD_DO_SPRAYER:
+                on = it.params[0] == 1.0
+            elif it.command == ms.MAV_CMD_NAV_WAYPOINT:
+                nxt = frame_z.to_local(np.array([it.longitude_deg]), np.array([it.latitude_deg]))[0]
+                if on and pos is not None:  # a sprayed leg: the whole 6 m boom stays off the zone
+                    strip = LineString([pos, nxt]).buffer(3.0, cap_style="flat")
+                    assert strip.intersection(zoned.no_spray[0]).area < 1e-3
+                pos = nxt
     assert {int(i.params[0]) for s in servo for i in s if i.command == ms.MAV_CMD_DO_SET_SERVO} == {9, 10, 13}
     path = ms.to_path(plan.pieces[1].points_m, "map")
     assert len(path.poses) == len(plan.pieces[1].points_m)
