@@ -295,7 +295,10 @@ def register(
         # Solve in balanced coordinates on the observable subspace only (solution remapping).
         hb = h / (s6[:, None] * s6[None, :])
         gb = g / s6
-        vo = vec[:, ~deg] if remap_degenerate else vec
+        # Directions with no information at all (a flat floor says nothing about x, y, yaw) are never
+        # solved for, even by plain ICP: the system is singular there (LinAlgError or an exploding step).
+        null = eig <= 1e-9 * max(float(eig.max()), 1e-300)
+        vo = vec[:, ~(deg | null)] if remap_degenerate else vec[:, ~null]
         if vo.shape[1] == 0:
             break
         coeff = np.linalg.solve(vo.T @ hb @ vo, -(vo.T @ gb))

@@ -152,3 +152,18 @@ def test_registration_with_an_empty_map_reports_no_correspondences() -> None:
     res = register(np.ones((50, 3)), VoxelMap(0.5, 5), np.eye(4), 1.0, RegistrationConfig())
     assert res.n_correspondences == 0 and not res.converged
     assert np.array_equal(res.pose, np.eye(4))
+
+
+@pytest.mark.parametrize(("remap", "threshold"), [(False, 0.06), (True, 0.0)])
+def test_a_flat_floor_alone_moves_only_what_it_observes(remap: bool, threshold: float) -> None:
+    # Only z, roll and pitch are observable; plain ICP (and remapping with no threshold) used to solve the
+    # exactly singular system and raised LinAlgError.
+    rng = np.random.default_rng(0)
+    floor = np.c_[rng.uniform(-10, 10, (4000, 2)), np.zeros(4000)]
+    vmap = VoxelMap(0.5, 10)
+    vmap.update(floor, np.zeros(3), 100.0, 0.1)
+    cfg = RegistrationConfig(degeneracy_threshold=threshold)
+    res = register(downsample_first(floor + [0.1, 0.0, 0.05], 0.3), vmap, np.eye(4), 1.0, cfg, remap_degenerate=remap)
+    assert np.all(np.isfinite(res.pose))
+    assert res.pose[:3, 3] == pytest.approx([0.0, 0.0, -0.05], abs=1e-3)  # x, y stay at the prior
+    assert np.allclose(res.pose[:3, :3], np.eye(3), atol=1e-6)
