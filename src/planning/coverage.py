@@ -105,6 +105,28 @@ def _sprayable(fld: Field, margin_m: float) -> BaseGeometry:
     return fld.boundary.difference(unary_union([z.buffer(margin_m) for z in fld.no_spray]))
 
 
+#: A sprayed stretch needs at most 1/REFILL_GRAIN of the tank (and of the usable flight time): a refill can then
+#: break a long pass where the tank runs dry instead of refusing the field or leaving most of a tank unused.
+REFILL_GRAIN = 8
+
+
+def _split_sprayed(piece: PathPiece, max_l: float, max_s: float, speed_m_s: float) -> PathPiece:
+    """``piece`` with every spray segment longer than ``max_l`` litres or ``max_s`` seconds cut in equal parts."""
+    if not piece.spray:
+        return piece
+    segs: list[SpraySegment] = []
+    for sg in piece.spray:
+        dur_s = sg.length_m / speed_m_s
+        n = max(1, math.ceil(max(sg.flow_l_min * dur_s / 60.0 / max_l, dur_s / max_s) - 1e-9))
+        if n == 1:
+            segs.append(sg)
+            continue
+        pts = sg.start_m + np.linspace(0.0, 1.0, n + 1)[:, None] * (sg.end_m - sg.start_m)
+        segs.extend(SpraySegment(a, b, sg.sections, sg.rate_l_ha, sg.flow_l_min)
+                    for a, b in zip(pts[:-1], pts[1:], strict=True))
+    return PathPiece(piece.points_m, piece.kind, tuple(segs))
+
+
 def turn_reach_m(spacing_m: float, radius_m: float) -> float:
     """How far beyond a pass end a turn-around to the neighbouring pass reaches (m), plus half a boom."""
     path = turn_path(np.zeros(2), 0.0, np.array([0.0, spacing_m]), radius_m)
@@ -222,6 +244,10 @@ def plan_coverage(fld: Field, config: CoverageConfig, home_m: np.ndarray | None 
             n_cells += len(extra)
     if home_m is not None:
         transit_to(np.asarray(home_m, float))
+    if config.tank_l > 0 or config.endurance_s > 0:
+        usable_s = config.endurance_s * (1 - config.reserve_fraction) if config.endurance_s > 0 else math.inf
+        pieces = [_split_sprayed(p, (config.tank_l or math.inf) / REFILL_GRAIN, usable_s / REFILL_GRAIN,
+                                 config.speed_m_s) for p in pieces]
     plan = CoveragePlan(fld, config, heading, pieces, n_cells, home_m=None if home_m is None else start)
     if config.tank_l > 0 or config.endurance_s > 0:
         plan.refills = plan_refills(plan.legs(), start, config.speed_m_s, config.tank_l or math.inf,

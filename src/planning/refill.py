@@ -38,7 +38,9 @@ class RefillStop:
 def plan_refills(legs: list[RouteLeg], home_m: np.ndarray, speed_m_s: float, tank_l: float,
                  endurance_s: float, reserve_fraction: float = 0.2, transit_speed_m_s: float | None = None
                  ) -> list[RefillStop]:
-    """Where to break the route for refills/battery swaps (legs are split so no leg is partly sprayed)."""
+    """Where to break the route for refills/battery swaps: before the leg that would empty the tank or leave
+    too little battery to fly home. Legs are not split here (the coverage planner cuts long sprayed
+    stretches beforehand); a leg that alone exceeds the tank or the endurance raises :class:`CoverageError`."""
     if not (speed_m_s > 0 and tank_l > 0 and endurance_s > 0 and 0 <= reserve_fraction < 1):
         raise CoverageError("need speed, tank and endurance > 0 and reserve in [0, 1)")
     vt = transit_speed_m_s or speed_m_s

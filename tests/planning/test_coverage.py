@@ -94,6 +94,38 @@ def test_refills_split_the_route_by_tank_and_battery() -> None:
     litres = 3.6 * 20.0 / 10_000 * 6.0 * plan.metrics["sprayed_length_m"] / 3.6  # rate · area
     assert plan.metrics["refills"] >= int(litres // 15.0)
     assert {r.reason for r in plan.refills} <= {"tank", "battery"}
+    _assert_sorties_fit(plan, home=np.array([-10.0, -10.0]))
+
+
+def _assert_sorties_fit(plan, home) -> None:
+    """Walk the route sortie by sortie: the liquid sprayed fits the tank, the flight (out, route, back) the
+    usable endurance, and the tank is not sent home far from empty when the tank is what ends a sortie."""
+    cfg = plan.config
+    legs, stops = plan.legs(), {r.leg_index: r for r in plan.refills}
+    usable = cfg.endurance_s * (1 - cfg.reserve_fraction) if cfg.endurance_s else np.inf
+    litres, t = 0.0, float(np.linalg.norm(legs[0].start_m - home)) / cfg.speed_m_s
+    for i, leg in enumerate(legs):
+        if i in stops:
+            if stops[i].reason == "tank":
+                assert litres > 0.8 * cfg.tank_l
+            litres, t = 0.0, float(np.linalg.norm(leg.start_m - home)) / cfg.speed_m_s
+        dur = float(np.linalg.norm(leg.end_m - leg.start_m)) / cfg.speed_m_s
+        litres += leg.flow_l_min * dur / 60.0
+        t += dur
+        assert litres <= (cfg.tank_l or np.inf) + 1e-6
+        assert t + float(np.linalg.norm(leg.end_m - home)) / cfg.speed_m_s <= usable + 1e-6
+
+
+def test_long_passes_are_broken_for_a_small_tank_instead_of_refused() -> None:
+    """A 1 km pass at 30 L/ha needs ~18 L: more than a 10 L tank. The refill breaks the pass mid-way."""
+    fld = b.field_from_local([(0, 0), (1000, 0), (1000, 60), (0, 60)])
+    cfg = cv.CoverageConfig(swath_m=6.0, rate_l_ha=30.0, speed_m_s=5.0, tank_l=10.0, heading_deg=0.0)
+    plan = cv.plan_coverage(fld, cfg, home_m=np.array([-10.0, -10.0]))
+    assert plan.metrics["covered_share"] >= 0.99 and plan.refills
+    assert all(r.reason == "tank" for r in plan.refills)
+    _assert_sorties_fit(plan, home=np.array([-10.0, -10.0]))
+    sprayed_l = sum(leg.flow_l_min * np.linalg.norm(leg.end_m - leg.start_m) / 5.0 / 60.0 for leg in plan.legs())
+    assert len(plan.refills) <= int(sprayed_l / (10.0 * (1 - 1 / cv.REFILL_GRAIN))) + 1  # no half-empty returns
 
 
 @pytest.mark.parametrize(
