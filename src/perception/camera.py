@@ -69,13 +69,36 @@ def check_model(model: CameraModel, image_shape: tuple[int, ...] | None = None) 
         )
 
 
-def distort(xn: np.ndarray, yn: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plumb-bob (and rational) distortion of normalised image coordinates."""
+def _coefficients(d: np.ndarray) -> np.ndarray:
     dd = np.zeros(8)
     dd[: min(8, d.size)] = d[:8]
-    k1, k2, p1, p2, k3, k4, k5, k6 = dd
+    return dd  # k1, k2, p1, p2, k3, k4, k5, k6 (OpenCV order)
+
+
+def _radial(r2: np.ndarray, dd: np.ndarray) -> np.ndarray:
+    k1, k2, _, _, k3, k4, k5, k6 = dd
+    return (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3) / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
+
+
+def monotonic_radius(d: np.ndarray, limit: float) -> float:
+    """Largest normalised radius (≤ ``limit``) up to which the radial distortion still grows with the radius.
+
+    Beyond it the polynomial folds back (strong barrel distortion: ``k1 = -0.4`` turns at r ≈ 0.91), and
+    rays from outside the lens's field of view would land inside the image.
+    """
+    dd = _coefficients(np.asarray(d, float).reshape(-1))
+    r = np.linspace(0.0, limit, 4001)
+    rd = r * _radial(r * r, dd)
+    bad = ~(np.diff(rd) > 0)
+    return float(r[int(np.argmax(bad))]) if bad.any() else float(limit)
+
+
+def distort(xn: np.ndarray, yn: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plumb-bob (and rational) distortion of normalised image coordinates."""
+    dd = _coefficients(d)
+    _, _, p1, p2 = dd[:4]
     r2 = xn * xn + yn * yn
-    radial = (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3) / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
+    radial = _radial(r2, dd)
     xd = xn * radial + 2 * p1 * xn * yn + p2 * (r2 + 2 * xn * xn)
     yd = yn * radial + p1 * (r2 + 2 * yn * yn) + 2 * p2 * xn * yn
     return xd, yd
@@ -90,8 +113,9 @@ def project(
 ) -> Projection:
     """Project LiDAR-frame points into the raw image; keeps points in front of the camera and inside it.
 
-    ``max_norm_radius`` bounds the normalised radius considered (the polynomial distortion model folds
-    back far outside the calibrated field of view, which would put points behind the lens into the image).
+    ``max_norm_radius`` bounds the normalised radius considered, and so does the radius where the radial
+    distortion stops growing (:func:`monotonic_radius`): the polynomial model folds back outside the
+    calibrated field of view, which would put points from outside it into the image.
     """
     check_model(model)
     pts = np.asarray(points_lidar, dtype=np.float64).reshape(-1, 3)
@@ -101,9 +125,11 @@ def project(
     idx = np.nonzero(front)[0]
     xn = pc[idx, 0] / z[idx]
     yn = pc[idx, 1] / z[idx]
-    inside_fov = xn * xn + yn * yn <= max_norm_radius**2
+    distorted = model.distortion_model not in ("none", "") and model.d.size > 0
+    r_max = monotonic_radius(model.d, max_norm_radius) if distorted else max_norm_radius
+    inside_fov = xn * xn + yn * yn <= r_max**2
     idx, xn, yn = idx[inside_fov], xn[inside_fov], yn[inside_fov]
-    if model.distortion_model not in ("none", "") and model.d.size:
+    if distorted:
         xn, yn = distort(xn, yn, model.d)
     k = model.k
     u = k[0, 0] * xn + k[0, 1] * yn + k[0, 2]

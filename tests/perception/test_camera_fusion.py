@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sanqin.common.types import CameraModel
-from sanqin.perception.camera import Detection2D, colorize, distort, locate_detections, project
+from sanqin.perception.camera import Detection2D, colorize, distort, locate_detections, monotonic_radius, project
 from sanqin.perception.errors import CameraModelError, ImageInputError
 
 # LiDAR x forward, y left, z up → optical z forward, x right, y down.
@@ -40,6 +40,17 @@ def test_plumb_bob_distortion_matches_the_opencv_formula() -> None:
     xn, yn = 1.5 / 5.0, -(1.0 - 0.1) / 5.0
     exd, eyd = distort(np.array([xn]), np.array([yn]), d)
     assert proj.uv[0] == pytest.approx([500 * exd[0] + 320, 500 * eyd[0] + 240])
+
+
+def test_points_where_strong_barrel_distortion_folds_back_stay_out_of_the_image() -> None:
+    model = _model(d=(-0.4, 0.0, 0.0, 0.0, 0.0))  # r_d = r (1 - 0.4 r²) turns back at r ≈ 0.91
+    assert monotonic_radius(model.d, 2.0) == pytest.approx(np.sqrt(1 / 1.2), abs=1e-3)
+    # Optical x = -lidar y: normalised radius 0.5 (inside) and 1.2 (outside the lens's field of view,
+    # which the polynomial folds back to r_d = 0.51, i.e. u = 574 px, inside the image).
+    pts = np.array([[10.0, -5.0, 0.1], [10.0, -12.0, 0.1]])
+    proj = project(pts, model, T_CAM_LIDAR)
+    assert list(proj.index) == [0]
+    assert proj.uv[0, 0] == pytest.approx(320 + 500 * 0.5 * (1 - 0.4 * 0.25))
 
 
 def test_colorize_takes_the_pixel_under_each_point() -> None:
