@@ -134,14 +134,15 @@ def project(
     k = model.k
     u = k[0, 0] * xn + k[0, 1] * yn + k[0, 2]
     v = k[1, 1] * yn + k[1, 2]
-    inimg = (u >= 0) & (u < model.width) & (v >= 0) & (v < model.height)
+    # Pixel centres at integer coordinates (OpenCV / image_geometry): pixel i covers [i - 0.5, i + 0.5).
+    inimg = (u >= -0.5) & (u < model.width - 0.5) & (v >= -0.5) & (v < model.height - 0.5)
     return Projection(np.stack([u[inimg], v[inimg]], 1), idx[inimg], z[idx[inimg]])
 
 
 def colorize(
     points_lidar: np.ndarray, image: np.ndarray, model: CameraModel, t_cam_lidar: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 3) uint8 colours of the points (nearest pixel) and an (N,) mask of the points that got one.
+    """(N, 3) uint8 colours of the points (the pixel whose centre is nearest) and an (N,) mask of those that got one.
 
     ``image`` is (H, W, 3) rgb8 or (H, W) mono8; its size must match the calibration.
     """
@@ -155,8 +156,8 @@ def colorize(
     proj = project(points_lidar, model, t_cam_lidar)
     colors = np.zeros((n, 3), np.uint8)
     mask = np.zeros(n, bool)
-    ui = np.clip(proj.uv[:, 0].astype(np.int64), 0, model.width - 1)
-    vi = np.clip(proj.uv[:, 1].astype(np.int64), 0, model.height - 1)
+    ui = np.clip(np.floor(proj.uv[:, 0] + 0.5).astype(np.int64), 0, model.width - 1)
+    vi = np.clip(np.floor(proj.uv[:, 1] + 0.5).astype(np.int64), 0, model.height - 1)
     pix = img[vi, ui]
     colors[proj.index] = pix if img.ndim == 3 else np.repeat(pix[:, None], 3, axis=1)
     mask[proj.index] = True

@@ -63,6 +63,16 @@ def test_colorize_takes_the_pixel_under_each_point() -> None:
     assert tuple(colors[0]) == (255, 0, 0) and tuple(colors[1]) == (0, 0, 255)
 
 
+def test_colorize_uses_pixel_centres_at_integer_coordinates() -> None:
+    img = np.zeros((480, 640), np.uint8)
+    img[:, 1::2] = 255  # odd columns white
+    # u = 320 - 500 · y / 10 (optical x = -lidar y): 100.4 lies in pixel 100, 100.6 in pixel 101.
+    pts = np.array([[10.0, (320 - 100.4) / 50, 0.1], [10.0, (320 - 100.6) / 50, 0.1], [10.0, (320 + 0.4) / 50, 0.1]])
+    colors, mask = colorize(pts, img, _model(), T_CAM_LIDAR)
+    assert mask.all()  # u = -0.4 is still inside pixel 0
+    assert list(colors[:, 0]) == [0, 255, 0]
+
+
 def test_detection_gets_the_position_of_the_object_not_the_background() -> None:
     rng = np.random.default_rng(0)
     person = rng.normal([8.0, 0.5, 0.0], [0.15, 0.2, 0.5], (300, 3))
