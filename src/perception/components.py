@@ -151,6 +151,7 @@ class ObstacleDetector:
             "process_mean_ms": 1000 * float(p.mean()),
             "process_max_ms": 1000 * float(p.max()),
             "births": float(self.pipeline.tracker.births),
+            "rejected_detections": float(self.pipeline.tracker.rejected),
         }
 
 

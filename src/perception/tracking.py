@@ -74,6 +74,7 @@ class MultiObjectTracker:
         self._last_t: float | None = None
         self.births = 0
         self.deaths = 0
+        self.rejected = 0
 
     def reset(self) -> None:
         """Forget every track (e.g. after a time jump)."""
@@ -100,7 +101,14 @@ class MultiObjectTracker:
             elif dt > 0:
                 self._predict(dt)
         self._last_t = t_s
-        dets = list(detections)
+        # A box with a non-finite centre, size or yaw cannot be associated (NaN costs make the assignment
+        # raise) and would poison a track's filter: it is dropped and counted.
+        dets = [
+            d
+            for d in detections
+            if np.all(np.isfinite(d.center_m)) and np.all(np.isfinite(d.size_m)) and np.isfinite(d.yaw_rad)
+        ]
+        self.rejected += len(detections) - len(dets)
         n_t, n_d = len(self.tracks), len(dets)
         assigned_t: set[int] = set()
         assigned_d: set[int] = set()

@@ -57,3 +57,11 @@ def test_time_going_backwards_resets_tracks() -> None:
     tr.update([_det(0, 0)], 5.0)
     tr.update([_det(3, 3)], 1.0)
     assert len(tr.tracks) == 1 and tr.tracks[0].x[0] == 3
+
+
+def test_non_finite_detections_are_dropped_and_counted() -> None:
+    tr = MultiObjectTracker(TrackerConfig(min_hits=1))
+    tr.update([_det(0, 0)], 0.0)
+    bad = [_det(np.nan, 0), Obstacle(center_m=np.array([0.1, 0, 0.9]), size_m=np.array([np.inf, 0.5, 1.8]))]
+    out = tr.update([*bad, _det(0.1, 0)], 0.1)  # NaN costs made linear_sum_assignment raise
+    assert len(out) == 1 and np.all(np.isfinite(out[0].center_m)) and tr.rejected == 2
