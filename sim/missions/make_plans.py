@@ -1,7 +1,9 @@
 """Regenerates the scenario plans in this folder (run from the repository root with the package installed).
 
-* ``spray_field.plan`` — a boustrophedon over a 4-sided field near home: swaths 6 m apart parallel to the
-  field's south edge, the pump on over each swath and off in between, a 15 m fence and a rally point inside it;
+* ``spray_field.plan`` — the coverage planner's route (:func:`sanqin.uav_bridge.spray_plan.plan_spray`, as
+  ``sanqin uav plan spray``) over a 4-sided field near home: a sprayed headland lap, 6 m passes at the best
+  heading, the pump on over each and off in between (DO_SET_SERVO), from and back to home; the fence round
+  field and home 15 m wide, and a rally point inside it;
 * ``powerline_corridor.plan`` — a photo every 20 m along a 450 m line at 30 m, a corridor fence, a rally point
   beyond the line's far end (where RTL lands after the corridor);
 * ``vtol_on_multicopter.plan`` — the corridor led by a VTOL takeoff, which a multicopter refuses.
@@ -9,16 +11,15 @@
 
 from __future__ import annotations
 
-import math
-
-from shapely import affinity
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString
 
 from sanqin.common.mission import MissionItem
+from sanqin.planning.boundary import field_from_local
 from sanqin.uav_bridge.geo import GeoOrigin
 from sanqin.uav_bridge.mission_items import FenceCircle, FencePolygon
-from sanqin.uav_bridge.payload import SprayConfig, corridor_mission, spray_mission
+from sanqin.uav_bridge.payload import corridor_mission
 from sanqin.uav_bridge.plan_file import Plan, write_plan
+from sanqin.uav_bridge.spray_plan import SprayPlanOptions, plan_spray
 
 HOME = GeoOrigin(52.0870, 5.1630, 10.0)
 FIELD_ENU = [(10, 10), (135, 18), (130, 78), (12, 70)]
@@ -36,31 +37,16 @@ def _geo(points) -> tuple[tuple[float, float], ...]:
     return tuple(HOME.to_geodetic(x, y)[:2] for x, y in points)
 
 
-def swaths(field: Polygon, spacing_m: float) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """Boustrophedon swaths (lat/lon pairs) parallel to the first edge, inside the field shrunk by half a swath."""
-    (x0, y0), (x1, y1) = list(field.exterior.coords)[:2]
-    angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
-    inner = affinity.rotate(field.buffer(-spacing_m / 2), -angle, origin=(0, 0))
-    out = []
-    y = inner.bounds[1] + 0.5
-    while y < inner.bounds[3]:
-        seg = LineString([(-1e4, y), (1e4, y)]).intersection(inner)
-        if not seg.is_empty:
-            line = affinity.rotate(LineString([seg.coords[0], seg.coords[-1]]), angle, origin=(0, 0))
-            a, b = _geo(line.coords)
-            out.append((a, b) if len(out) % 2 == 0 else (b, a))
-        y += spacing_m
-    return out
-
-
 def main() -> None:
-    field = Polygon(FIELD_ENU)
     home = (HOME.latitude_deg, HOME.longitude_deg, HOME.altitude_m)
-    sw = swaths(field, 6.0)
-    items = spray_mission(sw, alt_m=4.0, speed_m_s=5.0, spray=SprayConfig(), takeoff_alt_m=8.0)
-    fence = FencePolygon(_geo(field.buffer(15.0, join_style=2).exterior.coords[:-1]))
-    rally = [(*HOME.to_geodetic(RALLY_SPRAY_ENU[0], RALLY_SPRAY_ENU[1])[:2], 15.0)]
-    write_plan(Plan(items, [fence], [], rally, home, 5.0, 5.0), "sim/missions/spray_field.plan")
+    field = field_from_local(FIELD_ENU, origin_lat_lon_deg=home[:2], name="spray_field")
+    spray = plan_spray(field, SprayPlanOptions(swath_m=6.0, alt_m=4.0, speed_m_s=5.0, fence_margin_m=15.0),
+                       home=home[:2])
+    (plan,) = spray.plans  # one sortie: no tank or battery limit given
+    plan.rally_points = [(*HOME.to_geodetic(RALLY_SPRAY_ENU[0], RALLY_SPRAY_ENU[1])[:2], 15.0)]
+    plan.planned_home = home
+    write_plan(plan, "sim/missions/spray_field.plan")
+    m = spray.metrics
     corridor = corridor_mission(_geo(LINE_ENU), alt_m=30.0, photo_spacing_m=20.0, speed_m_s=6.0,
                                 gimbal_pitch_deg=-30.0)
     cf = FencePolygon(_geo(LineString([(0, 0), *LINE_ENU]).buffer(40.0).simplify(2.0).exterior.coords[:-1]))
@@ -69,7 +55,8 @@ def main() -> None:
     write_plan(Plan(corridor, [cf], [circle], far_end, home, 6.0, 6.0), "sim/missions/powerline_corridor.plan")
     vtol = [MissionItem(84, *HOME.to_geodetic(0, 0)[:2], 20.0), *corridor[1:]]
     write_plan(Plan(vtol, [cf], [], [], None, 6.0, 6.0), "sim/missions/vtol_on_multicopter.plan")
-    print(f"spray: {len(sw)} swaths, {len(items)} items; corridor: {len(corridor)} items")
+    print(f"spray: {m['passes']:.0f} passes and a headland lap at {m['heading_deg']:.0f}°, covered "
+          f"{m['covered_share']:.1%}, {len(plan.mission)} items; corridor: {len(corridor)} items")
 
 
 if __name__ == "__main__":

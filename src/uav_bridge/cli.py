@@ -1,6 +1,7 @@
 """``sanqin uav …``: field tools for inspection and crop-spraying drones.
 
-    sanqin uav plan spray --field FIELD.geojson [--feature N] --spacing 6 --alt 4 -o field.plan --png field.png
+    sanqin uav plan spray --field FIELD.geojson [--feature N] --spacing 6 --alt 4 [--home LAT,LON] [--tank-l 10]
+                          -o field.plan --png field.png      the coverage planner; one .plan per sortie
     sanqin uav plan corridor --line LINE.geojson --photo-every 20 --alt 30 -o line.plan --png line.png
     sanqin uav validate PLAN [--png PLAN.png]            exit 1 when the plan is unusable or leaves its fence
     sanqin uav upload PLAN --connect URL                 fence, rally points, mission (with progress)
@@ -23,7 +24,6 @@ from typing import Any
 
 from sanqin.common.errors import SanqinError
 from sanqin.common.mission import MissionItem
-from sanqin.uav_bridge.boundaries import read_boundaries
 from sanqin.uav_bridge.bridge import Bridge, BridgeOptions
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.errors import PlanFileError, UavBridgeError
@@ -31,7 +31,7 @@ from sanqin.uav_bridge.executive import ExecutiveOptions, MissionExecutive
 from sanqin.uav_bridge.geo import GeoOrigin
 from sanqin.uav_bridge.mission_items import GLOBAL_FRAMES, NAV_COMMANDS, FencePolygon, fence_shapes
 from sanqin.uav_bridge.operation import Operation
-from sanqin.uav_bridge.payload import SprayConfig, corridor_mission, spray_mission, spray_segments
+from sanqin.uav_bridge.payload import corridor_mission, spray_segments
 from sanqin.uav_bridge.plan_file import Plan, read_plan, write_plan
 from sanqin.uav_bridge.preflight import PreflightLimits, mission_fence_violations, return_leg_violations
 
@@ -43,40 +43,6 @@ def _say(text: str) -> None:
 
 
 # --- planning helpers ---------------------------------------------------------------------------
-def simple_swaths(field: FencePolygon, spacing_m: float, holes: Sequence[FencePolygon] = ()
-                  ) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """Boustrophedon swaths over a field, parallel to its longest edge, inside the field shrunk by half a
-    swath; a swath crossing a hole is split around it. (A stand-in until a coverage planner is wired in.)"""
-    from shapely import affinity
-    from shapely.geometry import LineString, Polygon
-
-    o = GeoOrigin(*field.vertices[0])
-    ring = [o.to_enu(*v)[:2] for v in field.vertices]
-    poly = Polygon(ring, [[o.to_enu(*v)[:2] for v in h.vertices] for h in holes])
-    edges = list(zip(ring, ring[1:] + ring[:1]))
-    (x0, y0), (x1, y1) = max(edges, key=lambda e: math.dist(*e))
-    angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
-    inner = affinity.rotate(poly.buffer(-spacing_m / 2), -angle, origin=(0, 0))
-    out: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    if inner.is_empty:
-        return out
-    y = inner.bounds[1] + min(0.5, spacing_m / 4)
-    row = 0
-    while y < inner.bounds[3]:
-        cut = LineString([(-1e6, y), (1e6, y)]).intersection(inner)
-        parts = [g for g in getattr(cut, "geoms", [cut]) if g.length > 0.5]
-        parts.sort(key=lambda g: g.coords[0][0], reverse=bool(row % 2))
-        for part in parts:
-            seg = affinity.rotate(part, angle, origin=(0, 0))
-            a, b = seg.coords[0], seg.coords[-1]
-            if row % 2:
-                a, b = b, a
-            out.append((o.to_geodetic(*a)[:2], o.to_geodetic(*b)[:2]))
-        row += 1
-        y += spacing_m
-    return out
-
-
 def _fence_around(points: Sequence[tuple[float, float]], margin_m: float) -> FencePolygon:
     from shapely.geometry import LineString, MultiPoint
 
@@ -181,33 +147,65 @@ def _upload(bridge: Bridge, plan: Plan) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Build a spraying or corridor plan from a boundary or line file."""
     if args.kind == "spray":
-        fields = read_boundaries(args.field)
-        if not 0 <= args.feature < len(fields):
-            raise PlanFileError(f"{args.field}: feature {args.feature} out of range (0..{len(fields) - 1})")
-        polys = fields[args.feature]
-        outer, holes = polys[0], [p for p in polys[1:] if not p.inclusion]
-        sw = simple_swaths(outer, args.spacing, holes)
-        if not sw:
-            raise PlanFileError(f"{args.field}: the field is too small for {args.spacing} m swaths")
-        items = spray_mission(sw, alt_m=args.alt, speed_m_s=args.speed, spray=SprayConfig(method=args.spray_method),
-                              rate=args.rate)
-        fence = _fence_around(list(outer.vertices) + ([tuple(args.home)] if args.home else []), args.fence_margin)
-        plan = Plan(items, [fence, *holes], [], [], (args.home[0], args.home[1], 0.0) if args.home else None,
-                    args.speed, args.speed)
-        _say(f"{len(sw)} swaths {args.spacing:g} m apart, {len(items)} mission items")
+        return _plan_spray(args)
     else:
         lines = _read_line(args.line)
         items = corridor_mission(lines, alt_m=args.alt, photo_spacing_m=args.photo_every, speed_m_s=args.speed,
                                  gimbal_pitch_deg=args.gimbal_pitch)
-        fence = _fence_around(lines + ([tuple(args.home)] if args.home else []), args.fence_margin)
+        # the fence covers the line and, from the take-off point, the legs out to its start and back from its end
+        fence = _fence_around(([tuple(args.home)] if args.home else []) + lines + ([tuple(args.home)] if args.home
+                                                                                    else []), args.fence_margin)
         plan = Plan(items, [fence], [], [], (args.home[0], args.home[1], 0.0) if args.home else None,
                     args.speed, args.speed)
         _say(f"corridor of {len(lines)} points, a photo every {args.photo_every:g} m, {len(items)} items")
-    write_plan(plan, args.output)
-    _say(f"wrote {args.output}")
-    if args.png:
-        _say(f"wrote {render_plan(plan, args.png, Path(args.output).name)}")
+    return _write_plans([plan], args.output, args.png)
+
+
+def _sortie_path(path: str | Path, k: int) -> Path:
+    p = Path(path)
+    return p if k == 0 else p.with_name(f"{p.stem}_sortie{k + 1}{p.suffix}")
+
+
+def _write_plans(plans: Sequence[Plan], output: str, png: str | None) -> int:
+    """Check each plan as pre-flight will (from its planned home), then write it and its PNG; nothing is
+    written when one would be refused."""
+    bad = False
+    for k, plan in enumerate(plans):
+        for problem in plan_problems(plan):
+            _say(f"  problem{f' (sortie {k + 1})' if len(plans) > 1 else ''}: {problem}")
+            bad = True
+    if bad:
+        _say("INVALID: nothing written (the plan would be refused before arming)")
+        return 1
+    for k, plan in enumerate(plans):
+        out = _sortie_path(output, k)
+        write_plan(plan, out)
+        _say(f"wrote {out}")
+        if png:
+            title = out.name + (f" (sortie {k + 1} of {len(plans)})" if len(plans) > 1 else "")
+            _say(f"wrote {render_plan(plan, _sortie_path(png, k), title)}")
     return 0
+
+
+def _plan_spray(args: argparse.Namespace) -> int:
+    """A spraying plan from the coverage planner (headland laps, best pass heading, no-spray zones, refills)."""
+    from sanqin.planning.boundary import read_field
+    from sanqin.uav_bridge.spray_plan import SprayPlanOptions, plan_spray
+
+    fld = read_field(args.field, args.feature)
+    opts = SprayPlanOptions(
+        swath_m=args.spacing, alt_m=args.alt, speed_m_s=args.speed, headland_laps=args.headland_laps,
+        heading_deg=args.heading, rate_l_ha=args.rate_l_ha, sections=args.sections, tank_l=args.tank_l,
+        endurance_s=args.endurance_s, method=args.spray_method, pump_servo=args.pump_servo,
+        fence_margin_m=args.fence_margin)
+    sp = plan_spray(fld, opts, tuple(args.home) if args.home else None)
+    m = sp.metrics
+    _say(f"{fld.name or args.field}: {fld.area_m2 / 1e4:.2f} ha, {len(fld.no_spray)} no-spray zone(s); "
+         f"{m['passes']:.0f} passes at {m['heading_deg']:.1f}° in {m['cells']:.0f} cell(s), "
+         f"{args.headland_laps} headland lap(s), {m['path_length_m'] / 1000:.2f} km, "
+         f"covered {m['covered_share'] * 100:.1f} %, {len(sp.plans)} sortie(s), "
+         f"{sum(len(p.mission) for p in sp.plans)} mission items")
+    return _write_plans(sp.plans, args.output, args.png)
 
 
 def _read_line(path: str) -> list[tuple[float, float]]:
@@ -374,17 +372,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="build a plan and its PNG")
     pl.add_argument("kind", choices=("spray", "corridor"))
-    pl.add_argument("--field", help="spray: field boundary (GeoJSON or KML)")
-    pl.add_argument("--feature", type=int, default=0, help="spray: which feature of the file")
+    pl.add_argument("--field", help="spray: field boundary (GeoJSON, KML, GML or .plan; holes and no-spray "
+                                    "features — property no_spray or role no_spray — are kept out)")
+    pl.add_argument("--feature", type=int, default=0, help="spray: which field of the file")
     pl.add_argument("--line", help="corridor: GeoJSON LineString to follow")
-    pl.add_argument("--spacing", type=float, default=6.0, help="spray: swath spacing (m)")
-    pl.add_argument("--rate", type=float, default=1.0, help="spray: pump rate 0..1")
+    pl.add_argument("--spacing", type=float, default=6.0, help="spray: swath width (m)")
+    pl.add_argument("--headland-laps", type=int, default=1, help="spray: sprayed laps round the boundary and holes")
+    pl.add_argument("--heading", type=float, default=-1.0, help="spray: pass heading (deg CCW from east); -1: best")
+    pl.add_argument("--rate-l-ha", type=float, default=20.0, help="spray: application rate (L/ha)")
+    pl.add_argument("--sections", type=int, default=1, help="spray: boom sections (servo outputs 9, 10, …)")
+    pl.add_argument("--tank-l", type=float, default=0.0, help="spray: tank (L); returns to refill at --home")
+    pl.add_argument("--endurance-s", type=float, default=0.0, help="spray: flight time per battery (s)")
+    pl.add_argument("--pump-servo", type=int, default=0, help="spray: pump output whose PWM follows the flow")
     pl.add_argument("--spray-method", default="servo", choices=("servo", "relay", "sprayer"))
     pl.add_argument("--photo-every", type=float, default=20.0, help="corridor: photo spacing (m)")
     pl.add_argument("--gimbal-pitch", type=float, default=-45.0, help="corridor: gimbal pitch (deg)")
     pl.add_argument("--alt", type=float, default=5.0, help="flight altitude above home (m)")
     pl.add_argument("--speed", type=float, default=5.0, help="ground speed (m/s)")
-    pl.add_argument("--home", type=_latlon, help="take-off point LAT,LON (kept inside the fence)")
+    pl.add_argument("--home", type=_latlon, help="take-off (and refill) point LAT,LON (kept inside the fence)")
     pl.add_argument("--fence-margin", type=float, default=15.0, help="fence distance around the work (m)")
     pl.add_argument("-o", "--output", required=True, help=".plan file to write")
     pl.add_argument("--png", help="also draw the plan to this PNG")

@@ -18,7 +18,8 @@ def _run(name: str, tmp_path):
 
 def test_crop_spraying_field(tmp_path) -> None:
     m = _run("uav_spraying", tmp_path)
-    assert m["vehicle.spray_switches"] == 18 and m["vehicle.spray_outside_field_m"] <= 1.0
+    assert m["vehicle.spray_switches"] == 20 and m["vehicle.spray_outside_field_m"] <= 1.0  # a lap and 9 passes
+    assert m["vehicle.spray_inside_field_m"] * 6.0 >= 0.95 * m["vehicle.field_area_m2"]  # 6 m swaths cover it
     assert m["vehicle.sprayed_m"] == pytest.approx(m["vehicle.spray_inside_field_m"], rel=0.05)
     assert (tmp_path / "uav_spraying" / "plots" / "flight_top_view.png").stat().st_size > 10_000
     assert m["topics./spraying_drone/odom.count"] > 1000 and m["topics./spraying_drone/fix.count"] > 500

@@ -115,3 +115,86 @@ def test_upload_download_fly_monitor_against_the_simulator_process(tmp_path, out
     assert "pre-flight checks passed" in text and "landed and disarmed" in text
     assert "disarmed" in text.splitlines()[-1]
     assert (tmp_path / "s.tlog").stat().st_size > 1000
+
+
+def _field_geojson(path: Path) -> tuple[float, float]:
+    """A 150 m × 60 m field turned 30°, a 12 m pond (hole) and a no-spray strip (a feature of its own)."""
+    import math as m
+
+    from sanqin.uav_bridge.geo import GeoOrigin
+
+    o = GeoOrigin(52.10, 5.20)
+    c, s = m.cos(m.radians(30)), m.sin(m.radians(30))
+
+    def ring(pts):
+        out = [list(reversed(o.to_geodetic(x * c - y * s, x * s + y * c)[:2])) for x, y in pts]
+        return out + [out[0]]
+
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "parcel"},
+         "geometry": {"type": "Polygon", "coordinates": [ring([(0, 0), (150, 0), (150, 60), (0, 60)]),
+                                                         ring([(70, 24), (82, 24), (82, 36), (70, 36)])]}},
+        {"type": "Feature", "properties": {"no_spray": True},
+         "geometry": {"type": "Polygon", "coordinates": [ring([(120, -5), (135, -5), (135, 65), (120, 65)])]}},
+    ]}
+    path.write_text(json.dumps(doc))
+    return o.to_geodetic(-20 * c, -20 * s)[:2]  # home: 20 m off the field's corner
+
+
+def test_plan_spray_uses_the_coverage_planner(tmp_path, out) -> None:
+    """Headland laps, passes along the field's long side, the pump off over the no-spray strip, the route
+    round the pond, refill returns as one .plan per sortie — each checked as pre-flight would."""
+    import math as m
+
+    from shapely.geometry import LineString, Polygon
+
+    from sanqin.uav_bridge.geo import GeoOrigin
+    from sanqin.uav_bridge.payload import spray_segments
+
+    home = _field_geojson(tmp_path / "field.geojson")
+    plan = tmp_path / "f.plan"
+    assert cli.main(["plan", "spray", "--field", str(tmp_path / "field.geojson"), "--spacing", "6", "--alt", "4",
+                     "--home", f"{home[0]},{home[1]}", "--tank-l", "5", "--rate-l-ha", "40",
+                     "-o", str(plan), "--png", str(tmp_path / "f.png")]) == 0, out.getvalue()
+    text = out.getvalue()
+    assert "1 no-spray zone(s)" in text and "headland lap" in text and "at 30.0°" in text
+    sorties = sorted(tmp_path.glob("f*.plan"))
+    assert len(sorties) >= 2 and (tmp_path / "f_sortie2.plan").exists() and (tmp_path / "f_sortie2.png").exists()
+    o = GeoOrigin(52.10, 5.20)
+    c, s = m.cos(m.radians(30)), m.sin(m.radians(30))
+
+    def local(lat, lon):  # back into the field's own axes
+        e, n, _ = o.to_enu(lat, lon)
+        return e * c + n * s, -e * s + n * c
+
+    no_spray = Polygon([(120, -5), (135, -5), (135, 65), (120, 65)])
+    sprayed = 0.0
+    for path in sorties:
+        assert cli.main(["validate", str(path)]) == 0
+        p = read_plan(path)
+        assert p.planned_home[:2] == pytest.approx(home) and p.mission[-1].command == 20  # back to refill
+        assert [f.inclusion for f in p.fence_polygons] == [True]  # the hull of field and home; the pond isn't fenced
+        xy = {i: local(it.latitude_deg, it.longitude_deg) for i, it in enumerate(p.mission) if it.command == 16}
+        pond = Polygon([(70, 24), (82, 24), (82, 36), (70, 36)])
+        for a, b in zip(sorted(xy), sorted(xy)[1:]):  # the route (transits and turns included) goes round the pond
+            assert LineString([xy[a], xy[b]]).intersection(pond).length < 1e-6
+        for a, b in spray_segments(p.mission):
+            leg = LineString([xy[a], xy[b]])
+            sprayed += leg.length
+            assert leg.intersection(no_spray).length < 3.5  # off over the strip (half a swath of margin)
+    assert sprayed > 1000
+
+
+def test_plan_spray_relay_and_sprayer_methods(tmp_path, out) -> None:
+    _field_geojson(tmp_path / "field.geojson")
+    for method, cmd in (("relay", 181), ("sprayer", 216)):
+        plan = tmp_path / f"{method}.plan"
+        assert cli.main(["plan", "spray", "--field", str(tmp_path / "field.geojson"), "--spacing", "8",
+                         "--spray-method", method, "-o", str(plan)]) == 0, out.getvalue()
+        items = read_plan(plan).mission
+        switches = [it for it in items if it.command in (181, 183, 216)]
+        assert switches and all(it.command == cmd for it in switches)
+        assert {it.params[1 if cmd == 181 else 0] for it in switches} == {0.0, 1.0}
+    assert cli.main(["plan", "spray", "--field", str(tmp_path / "field.geojson"), "--spacing", "500",
+                     "-o", str(tmp_path / "x.plan")]) == 2  # wider than the field: the planner's error, no file
+    assert "wider than the field" in out.getvalue() and not (tmp_path / "x.plan").exists()
