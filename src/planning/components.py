@@ -216,7 +216,17 @@ class CoveragePlannerConfig:
     home_lon_deg: float = param(-999.0, "take-off/refill longitude (deg)")
     sprayer: str = param("sprayer", "sprayer command: DO_SPRAYER on/off or DO_SET_SERVO per section",
                          choices=("sprayer", "servo"))
+    fence_margin_m: float = param(15.0, "inclusion geofence: hull of field and take-off point, this much wider (m)",
+                                  min=1.0)
     plan_on_start: bool = param(True, "plan as soon as the node starts")
+
+    def __post_init__(self) -> None:
+        unset = (self.home_lat_deg == -999.0, self.home_lon_deg == -999.0)
+        require(unset[0] == unset[1], "home_lat_deg and home_lon_deg must be set together (or both -999)")
+        if not unset[0]:
+            require(math.isfinite(self.home_lat_deg) and abs(self.home_lat_deg) <= 90.0
+                    and math.isfinite(self.home_lon_deg) and abs(self.home_lon_deg) <= 180.0,
+                    f"home {self.home_lat_deg}, {self.home_lon_deg} is not a WGS84 latitude/longitude")
 
 
 class CoveragePlanner:
@@ -225,6 +235,7 @@ class CoveragePlanner:
     def __init__(self, config: CoveragePlannerConfig) -> None:
         self.config = config
         self.plan = None
+        self.sorties = 0
         self.error = ""
         self._pending: dict[str, Any] | None = None
         self._done = False
@@ -233,8 +244,8 @@ class CoveragePlanner:
         from sanqin.planning import boundary as bnd
         from sanqin.planning import coverage as cv
         from sanqin.planning import missions as ms
-        from sanqin.uav_bridge.mission_items import FencePolygon
         from sanqin.uav_bridge.plan_file import Plan, plan_to_dict
+        from sanqin.uav_bridge.spray_plan import fence_for
 
         c = self.config
         if not c.boundary_file:
@@ -252,10 +263,13 @@ class CoveragePlanner:
             zones = read_prescription(str(resolve_data_path(c.prescription_file)), fld.frame)
         plan = cv.plan_coverage(fld, c.coverage, home_m=home, rate_zones=zones)
         sorties = ms.coverage_sorties(plan, c.alt_m, ms.SprayerOutput(c.sprayer))
-        outline = [tuple(v) for v in fld.frame.to_geo(np.asarray(fld.boundary.exterior.coords)[:-1])]
-        qgc = Plan(sorties[0], [FencePolygon(tuple(outline), True)], [], [], None, c.coverage.speed_m_s,
+        # the fence must hold the take-off/refill point and every straight return to it (the field's own outline
+        # put a take-off point outside the field — the default corner of a non-rectangular one — in breach)
+        start = home if home is not None else (plan.pieces[0].points_m[0] if plan.pieces else None)
+        qgc = Plan(sorties[0], fence_for(fld, start, c.fence_margin_m), [], [], None, c.coverage.speed_m_s,
                    c.coverage.speed_m_s)
         self.plan = plan
+        self.sorties = len(sorties)
         route = np.vstack([p.points_m for p in plan.pieces])
         return {"mission_plan": json.dumps(plan_to_dict(qgc)),
                 "coverage_path": Path(0.0, "map", tuple(PoseStamped(0.0, "map", Pose(np.array([*xy, c.alt_m])))
@@ -269,8 +283,10 @@ class CoveragePlanner:
             self.error = str(err)
             return ServiceResult(False, self.error)
         m = self.plan.metrics
+        more = (f"; published sortie 1 of {self.sorties} only (refills: plan the field with 'sanqin uav plan spray' "
+                "for one plan per sortie)") if self.sorties > 1 else ""
         return ServiceResult(True, f"covered {m['covered_share'] * 100:.2f} %, {m['passes']:.0f} passes, "
-                                   f"{m['path_length_m']:.0f} m")
+                                   f"{m['path_length_m']:.0f} m{more}")
 
     def tick(self, t_s: float) -> dict[str, Any] | None:
         """Plan on start if asked, publish a pending plan."""
@@ -284,6 +300,9 @@ class CoveragePlanner:
         """Planning state."""
         if self.error:
             return [DiagnosticStatus(DiagLevel.ERROR, "sanqin/planning/coverage", self.error)]
+        if self.sorties > 1:  # the mission_plan topic carries one mission: the first sortie
+            return [DiagnosticStatus(DiagLevel.WARN, "sanqin/planning/coverage",
+                                     f"planned {self.sorties} sorties; only the first is published")]
         msg = "planned" if self.plan is not None else "no plan yet"
         return [DiagnosticStatus(DiagLevel.OK, "sanqin/planning/coverage", msg)]
 

@@ -14,6 +14,7 @@ from sanqin.msgs.geometry import odometry_to_msg, path_to_msg
 from sanqin.planning.components import CoveragePlanner, MpcPlanner, MpcPlannerConfig, state_from_odometry
 from sanqin.planning.errors import PlanningError
 from sanqin.planning.nodes import COVERAGE_PLANNER, MPC_PLANNER
+from sanqin.runtime.errors import ConfigError
 from sanqin.runtime.headless import Graph
 from sanqin.runtime.params import load_node_config
 from sanqin.runtime.runner import run_scenario
@@ -123,6 +124,19 @@ def test_coverage_planner_plans_from_a_file_and_reports_errors(tmp_path) -> None
     staged.validate()
     assert len(staged.mission) == len(doc["mission"]["items"])
     assert node.component.metrics()["coverage.covered_share"] >= 0.99
+    # the fence holds the take-off point (the route's start, the field's bounding-box corner here) and the field
+    from shapely.geometry import Point, Polygon
+
+    fence = staged.fence_polygons[0]
+    fence_poly = Polygon([(lon, lat) for lat, lon in fence.vertices])
+    assert fence_poly.contains(Point(5.001, 52.0005)) and fence_poly.buffer(1e-9).covers(Point(5.0, 52.0))
+    with pytest.raises(ConfigError, match="set together"):
+        replace(cfg, home_lat_deg=52.0)
+    with pytest.raises(ConfigError, match="latitude"):
+        replace(cfg, home_lat_deg=95.0, home_lon_deg=5.0)
+    refills = CoveragePlanner(replace(cfg, boundary_file=str(f), coverage=replace(cfg.coverage, tank_l=3.0)))
+    result = refills.srv_plan(None, 0.0)
+    assert result.success and "sortie 1 of" in result.message and refills.diagnostics()[0].level.value == 1
     broken = CoveragePlanner(replace(cfg, boundary_file=str(tmp_path / "missing.geojson")))
     result = broken.srv_plan(None, 0.0)
     assert not result.success and "cannot read" in result.message
