@@ -108,6 +108,7 @@ class MpcPlanner:
         self.last: MpcPlan | None = None
         self.solve_ms: list[float] = []
         self.rejected_paths = 0
+        self.rejected_obstacles = 0
         self.setpoint_yaw = 0.0
 
     def on_odometry(self, odom: Odometry, t_s: float) -> None:
@@ -116,7 +117,11 @@ class MpcPlanner:
         self.frame_id = odom.frame_id or self.frame_id
 
     def on_obstacles(self, obstacles: ObstacleList, t_s: float) -> None:
-        """Latest obstacle list (expected in the odometry frame)."""
+        """Latest obstacle list; it must be in the odometry frame (no transform here): another frame is refused."""
+        if obstacles.frame_id and self.odom is not None and obstacles.frame_id != self.frame_id:
+            self.rejected_obstacles += 1
+            raise PlanningError(f"obstacles in frame {obstacles.frame_id!r} but odometry in {self.frame_id!r}: "
+                                "not used (publish them in the odometry frame)")
         self.obstacles = obstacles
 
     def on_path(self, path: Path, t_s: float) -> None:
@@ -197,6 +202,8 @@ class MpcPlanner:
     def metrics(self) -> dict[str, float]:
         """Counters and solve-time figures."""
         m = {f"mpc.{k}": float(v) for k, v in self.mpc.counters.items()}
+        m["mpc.rejected_paths"] = float(self.rejected_paths)
+        m["mpc.rejected_obstacles"] = float(self.rejected_obstacles)
         if self.solve_ms:
             m["mpc.step_ms_median"] = statistics.median(self.solve_ms)
             m["mpc.step_ms_max"] = max(self.solve_ms)

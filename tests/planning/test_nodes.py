@@ -66,6 +66,13 @@ def test_bad_inputs_are_contained() -> None:
     with pytest.raises(PlanningError):
         planner.on_path(bad, 0.0)
     assert planner.rejected_paths == 1
+    from sanqin.common.obstacles import Obstacle, ObstacleList
+
+    box = (Obstacle(np.array([2.0, 0.0, 0.0]), np.ones(3)),)
+    planner.on_obstacles(ObstacleList(box, 1.0, "odom"), 1.0)
+    with pytest.raises(PlanningError, match="frame"):  # e.g. base_link boxes read as odom positions
+        planner.on_obstacles(ObstacleList((), 1.1, "base_link"), 1.1)
+    assert planner.rejected_obstacles == 1 and len(planner.obstacles.obstacles) == 1
     bay = MpcPlanner(load_node_config(MpcPlannerConfig, ROOT / "config/bay_mpc.yaml", "bay_mpc"))
     before = bay.mpc.model.u_ub[0]
     bay.on_payload(400.0, 0.0)
