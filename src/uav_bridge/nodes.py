@@ -17,6 +17,13 @@ start), ``preflight`` Trigger (answers at once), ``offboard`` SetBool. Commands 
 command protocol, so their outcome arrives later: the service answers "sent" and the result (with the
 autopilot's reason on failure) is published on ``events``.
 
+Link loss by role (ArduPilot's GCS failsafe counts only heartbeats from system id SYSID_MYGCS, default 255):
+``link.role: gcs`` (system id 255 unless set) — before arming the plan executive sets SYSID_MYGCS to our id and
+FS_GCS_ENABLE to ``safety.link_loss_action``, so the autopilot returns or lands by itself when we go silent;
+``link.role: onboard`` (the vehicle's system id) — the autopilot's GCS failsafe watches the ground station, never
+this companion, and is left alone; the companion commands ``safety.link_loss_action`` when the autopilot link
+comes back after a loss in flight (unless the vehicle is already returning or landing).
+
 Several vehicles: one node per vehicle, each with its namespace and ``vehicle_system_id``; with their own
 connections, or sharing one link (``link.share: true``, same ``link.url``, nodes in one process).
 Go-to targets are offboard setpoints on ``setpoint`` (a Trigger/SetBool service cannot carry coordinates).
