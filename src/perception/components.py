@@ -219,6 +219,7 @@ class LidarOdometryNode:
             "degenerate_frames": str(o.degenerate_frames),
             "rejected_corrections": str(o.rejected_corrections),
             "imu_time_jumps": str(o.attitude.time_jumps),
+            "wheel_gaps": str(o.wheel_gaps),
         }
         if self.last is not None:
             values.update({k: f"{v:.4g}" for k, v in self.last.info.items()})
@@ -239,6 +240,7 @@ class LidarOdometryNode:
             "scan_mean_ms": 1000 * float(p.mean()),
             "scan_max_ms": 1000 * float(p.max()),
             "imu_time_jumps": float(self.odo.attitude.time_jumps),
+            "wheel_gaps": float(self.odo.wheel_gaps),
         }
 
 

@@ -56,6 +56,13 @@ class OdometryConfig:
     tilt_gain: float = param(
         0.0, "fraction of the roll/pitch difference to the registered scan applied to the attitude", min=0.0, max=1.0
     )
+    max_wheel_gap_s: float = param(
+        2.0,
+        "a wheel-odometry dropout up to this long is bridged with the mean of the speeds at both ends; longer "
+        "ones are not integrated (s)",
+        min=0.0,
+        max=60.0,
+    )
     sweep_start_azimuth_rad: float = param(-3.141592653589793, "azimuth of the first column of a sweep (rad)")
     sweep_period_s: float = param(0.1, "duration of one sweep (s)", min=0.001, max=10.0)
     registration: RegistrationConfig = nested(RegistrationConfig)
@@ -116,6 +123,7 @@ class LidarOdometry:
         self.wheel_yaw_rate = 0.0
         self.imu_yaw_rate: float | None = None
         self.have_wheel = False
+        self.wheel_gaps = 0
         self.pose_icp = np.eye(4)  # icp mode: base pose
         self.prev_pose_icp = np.eye(4)
         self.velocity_body = np.zeros(3)
@@ -163,12 +171,18 @@ class LidarOdometry:
             raise OdometryError(f"wheel odometry at t={t_s!r} has non-finite values")
         if self.last_wheel_t is not None:
             dt = t_s - self.last_wheel_t
+            yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
+            v = self.wheel_speed_m_s
             if 0.0 < dt <= self.config.attitude.max_dt_s:
-                yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
-                v = self.wheel_speed_m_s
                 self.filter.predict(v * dt, 0.0, yaw_rate * dt, dt)
                 alpha = min(1.0, dt / 0.3)  # 0.3 s low-pass of the differentiated (noisy) wheel speed
                 self.wheel_accel_m_s2 += alpha * ((float(forward_m_s) - v) / dt - self.wheel_accel_m_s2)
+            elif dt > 0.0:
+                # A dropout (bus hiccup, driver restart): along a degenerate tunnel axis the LiDAR cannot give
+                # back motion the prediction skipped, so a short gap is bridged with the mean speed.
+                self.wheel_gaps += 1
+                if dt <= self.config.max_wheel_gap_s:
+                    self.filter.predict(0.5 * (v + float(forward_m_s)) * dt, 0.0, yaw_rate * dt, dt)
         self.last_wheel_t = t_s
         self.wheel_speed_m_s = float(forward_m_s)
         self.wheel_yaw_rate = float(yaw_rate_rad_s)
@@ -192,6 +206,8 @@ class LidarOdometry:
         """Register one scan (sensor frame) stamped at the end of its sweep; returns the new estimate."""
         cfg = self.config
         rc = cfg.registration
+        if not np.isfinite(t_s):
+            raise OdometryError(f"scan stamp {t_s!r} is not finite")
         pts = self._clean(points)
         if pts.shape[0] < cfg.min_points:
             raise InvalidCloudError(f"scan at t={t_s:.3f} has {pts.shape[0]} usable points (< {cfg.min_points})")
