@@ -273,9 +273,16 @@ def fields_from_qgc_plan(doc: Any, where: str = "plan") -> list[Field]:
             outers.append(lonlat(item["polygon"], f"{where}: mission item {i} polygon"))
     fence = (doc.get("geoFence") or {}).get("polygons") or []
     zones = []
+    survey = bool(outers)
     for i, fp in enumerate(fence):
-        ring = lonlat((fp or {}).get("polygon"), f"{where}: geofence polygon {i}")
-        (zones if fp.get("inclusion") is False else outers if not outers or fp.get("inclusion") else zones).append(ring)
+        if not isinstance(fp, dict):
+            raise BoundaryError(f"{where}: geofence polygon {i} is not an object")
+        ring = lonlat(fp.get("polygon"), f"{where}: geofence polygon {i}")
+        if fp.get("inclusion", True) is False:  # QGC's default is an inclusion fence
+            zones.append(ring)
+        elif not survey:
+            outers.append(ring)
+        # an inclusion fence beside a survey polygon is the flight limit round it, not a field to spray
     if not outers:
         raise BoundaryError(f"{where}: no survey polygon or inclusion geofence polygon")
     out = []

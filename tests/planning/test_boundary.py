@@ -91,3 +91,27 @@ def test_no_spray_feature_kml_and_corrupt_files(tmp_path) -> None:
         b.read_fields(_write(tmp_path, "evil.kml", '<!DOCTYPE x [<!ENTITY a "b">]><kml/>'))
     with pytest.raises(BoundaryError, match="cannot read"):
         b.read_fields(tmp_path / "missing.geojson")
+
+
+def test_qgc_plan_fences_inclusion_and_exclusion(tmp_path) -> None:
+    field = [[52.0, 5.0], [52.0, 5.002], [52.001, 5.002], [52.001, 5.0]]
+    fence = [[51.9995, 4.9995], [51.9995, 5.0025], [52.0015, 5.0025], [52.0015, 4.9995]]
+    pond = [[52.0004, 5.0008], [52.0004, 5.0012], [52.0006, 5.0012], [52.0006, 5.0008]]
+    survey = {"type": "ComplexItem", "complexItemType": "survey", "polygon": field}
+
+    def plan(items, polygons):
+        return {"fileType": "Plan", "mission": {"items": items}, "geoFence": {"polygons": polygons}}
+
+    # survey polygon + the fence round it (inclusion key missing: QGC's default is inclusion) + a pond
+    doc = plan([survey], [{"polygon": fence}, {"polygon": pond, "inclusion": False}])
+    fields = b.read_fields(_write(tmp_path, "a.plan", doc))
+    assert len(fields) == 1 and len(fields[0].no_spray) == 1  # the fence is neither a field nor a no-spray zone
+    assert fields[0].no_spray[0].area < 0.05 * fields[0].area_m2
+    doc = plan([survey], [{"polygon": fence, "inclusion": True}])
+    assert len(b.read_fields(_write(tmp_path, "b.plan", doc))) == 1
+    # no survey: the inclusion fences are the fields
+    doc = plan([], [{"polygon": field, "inclusion": True}, {"polygon": pond, "inclusion": False}])
+    only = b.read_fields(_write(tmp_path, "c.plan", doc))
+    assert len(only) == 1 and len(only[0].no_spray) == 1
+    with pytest.raises(BoundaryError, match="geofence polygon 0"):
+        b.read_fields(_write(tmp_path, "d.plan", plan([survey], ["junk"])))

@@ -164,3 +164,18 @@ def test_shifted_plan_respects_input_bounds_lowered_after_it_was_solved() -> Non
     heavy = models.mecanum(payload_mass_kg=400.0)  # a_max halves: 1.0 → 0.5 m/s²
     u, _, _, source = fallback_command(heavy, buf, np.zeros(6), np.zeros(3), 0.1, 3)
     assert source == "shifted" and np.all(u <= heavy.u_ub + 1e-12) and u[0] == pytest.approx(0.5)
+
+
+def test_measured_speed_above_the_state_bound_decelerates_without_raising() -> None:
+    """The velocity bounds are hard: from 1.05 m/s with a 1.0 m/s limit and a jerk-limited first move the problem
+    is infeasible for one cycle. The controller must still command a deceleration (brake law) and recover."""
+    m = models.rail(v_max_m_s=1.0, a_max_m_s2=0.5, jerk_max_m_s3=1.0)
+    ctrl = Mpc(m, config_for(m, horizon=10))
+    x = np.array([0.0, 1.05])
+    sources = []
+    for _ in range(10):
+        plan = ctrl.step(x)
+        sources.append(plan.source)
+        assert np.all(np.isfinite(plan.u)) and plan.u[0] < 0.0
+        x = m.simulate(x, plan.u, 0.1)
+    assert sources[0] in ("brake", "solver") and sources[-1] == "solver" and x[1] < 1.0
