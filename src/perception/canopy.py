@@ -121,6 +121,8 @@ class CanopyGridConfig:
     fy_px: float = param(500.0, "camera focal length y (px)", min=1.0)
     cx_px: float = param(320.0, "principal point x (px)", min=0.0)
     cy_px: float = param(240.0, "principal point y (px)", min=0.0)
+    width_px: int = param(0, "image width the intrinsics belong to; other sizes are refused (0: not checked)", min=0)
+    height_px: int = param(0, "image height the intrinsics belong to; other sizes are refused (0: not checked)", min=0)
     pixel_stride: int = param(4, "use every n-th pixel in each direction when projecting", min=1, max=64)
     min_altitude_m: float = param(1.0, "images taken lower than this are not mapped (m)", min=0.0)
     max_altitude_m: float = param(120.0, "images taken higher than this are not mapped (m)", min=0.1)
@@ -176,8 +178,18 @@ class CanopyGrid:
         roll_rad: float = 0.0,
         pitch_rad: float = 0.0,
     ) -> bool:
-        """Count a vegetation mask taken at a pose (field frame); False if the pose is unusable."""
+        """Count a vegetation mask taken at a pose (field frame); False if the pose is unusable.
+
+        A mask whose size disagrees with the configured image size raises :class:`ImageInputError` (the
+        intrinsics would place it wrongly: a camera swapped or set to another resolution).
+        """
         c = self.config
+        m = np.asarray(mask, bool)
+        if m.ndim != 2 or (c.width_px and m.shape[1] != c.width_px) or (c.height_px and m.shape[0] != c.height_px):
+            raise ImageInputError(
+                f"image is {m.shape[1] if m.ndim == 2 else '?'}×{m.shape[0]} px but the camera intrinsics are for "
+                f"{c.width_px}×{c.height_px}"
+            )
         pose_ok = all(np.isfinite([x_m, y_m, alt_m, yaw_rad, roll_rad, pitch_rad]))
         if (
             not pose_ok
@@ -186,7 +198,6 @@ class CanopyGrid:
         ):
             self.skipped += 1
             return False
-        m = np.asarray(mask, bool)
         gx, gy, rc = self.ground_points(m.shape, x_m, y_m, alt_m, yaw_rad)
         ix = np.floor((gx - c.origin_x_m) / c.cell_m).astype(np.int64)
         iy = np.floor((gy - c.origin_y_m) / c.cell_m).astype(np.int64)

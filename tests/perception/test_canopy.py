@@ -91,3 +91,13 @@ def test_prescription_levels() -> None:
     cover = np.array([0.0, 0.05, 0.1, 0.3, 0.6, 1.0, np.nan])
     rate = prescription(cover, cfg)
     assert rate.tolist() == [0.0, 0.0, 50.0, 50.0, 150.0, 200.0, -1.0]
+
+
+def test_an_image_of_another_size_than_the_intrinsics_is_refused() -> None:
+    grid = CanopyGrid(CanopyGridConfig(cx_px=320, cy_px=240, width_px=640, height_px=480))
+    with pytest.raises(ImageInputError, match="160×120 px but the camera intrinsics are for 640×480"):
+        grid.add(np.ones((120, 160), bool), 10.0, 10.0, 10.0, 0.0)
+    assert grid.images == 0 and not grid.seen.any()
+    assert grid.add(np.ones((480, 640), bool), 10.0, 10.0, 10.0, 0.0)
+    unchecked = CanopyGrid(CanopyGridConfig(cx_px=320, cy_px=240))  # width_px = height_px = 0: any size
+    assert unchecked.add(np.ones((120, 160), bool), 10.0, 10.0, 10.0, 0.0)
