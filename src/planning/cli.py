@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--endurance-s", type=float, default=0.0)
     c.add_argument("--alt-m", type=float, default=3.0, help="spraying height above ground (m)")
     c.add_argument("--home", type=float, nargs=2, metavar=("LAT", "LON"), help="take-off/refill point")
+    c.add_argument("--fence-margin-m", type=float, default=15.0,
+                   help=".plan inclusion fence: hull of the field and the take-off point, this much wider (m)")
     c.add_argument("--sprayer", choices=("sprayer", "servo"), default="sprayer",
                    help="DO_SPRAYER on/off, or DO_SET_SERVO per boom section (outputs 9, 10, …)")
     c.add_argument("--pump-servo", type=int, default=0,
@@ -136,6 +138,10 @@ def _coverage(a: argparse.Namespace) -> int:
         "swath_m": a.swath_m, "boom_sections": a.sections, "headland_laps": a.headland_laps,
         "turn_radius_m": a.turn_radius_m, "heading_deg": a.heading_deg, "rate_l_ha": a.rate_l_ha,
         "speed_m_s": a.speed_m_s, "tank_l": a.tank_l, "endurance_s": a.endurance_s}, where="sanqin plan coverage")
+    if a.home and not (all(math.isfinite(v) for v in a.home) and abs(a.home[0]) <= 90 and abs(a.home[1]) <= 180):
+        raise PlanningError(f"--home {a.home[0]} {a.home[1]} is not a WGS84 latitude/longitude")
+    if not (math.isfinite(a.fence_margin_m) and a.fence_margin_m > 0):
+        raise PlanningError(f"--fence-margin-m must be positive, got {a.fence_margin_m}")
     home_m = fld.frame.to_local(np.array([a.home[1]]), np.array([a.home[0]]))[0] if a.home else None
     zones = ()
     if a.prescription:
@@ -149,7 +155,12 @@ def _coverage(a: argparse.Namespace) -> int:
           f"{m['passes']:.0f} passes in {m['cells']:.0f} cells, {m['turns']:.0f} turns, "
           f"{m['path_length_m'] / 1000:.2f} km, covered {m['covered_share'] * 100:.2f} %, "
           f"overlap {m['overlap_share'] * 100:.1f} %, {len(sorties)} sortie(s)")
-    outline = [tuple(v) for v in fld.frame.to_geo(np.asarray(fld.boundary.exterior.coords)[:-1])]
+    from sanqin.uav_bridge.spray_plan import fence_for
+
+    # the take-off/refill point and every straight return to it must lie inside the fence (the bare field outline
+    # put a take-off point outside the field in breach)
+    start = home_m if home_m is not None else (plan.pieces[0].points_m[0] if plan.pieces else None)
+    outline = list(fence_for(fld, start, a.fence_margin_m)[0].vertices)
     for out in a.out:
         p = Path(out)
         if p.suffix == ".png":

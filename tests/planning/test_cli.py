@@ -30,6 +30,13 @@ def test_coverage_outputs_round_trip_through_the_uav_bridge_reader(tmp_path, cap
     assert doc["metrics"]["covered_share"] >= 0.99
     plan = read_plan(outs[1])
     assert len(plan.mission) == len(doc["sorties"][0])
+    # the fence holds the field and a take-off point 30 m outside it (the field outline alone did not)
+    from shapely.geometry import Point, Polygon
+
+    rc = main(["coverage", "--boundary", str(f), "--swath-m", "6", "--home", "51.9997", "5.001",
+               "--out", str(tmp_path / "h.plan")])
+    fence = Polygon([(lon, lat) for lat, lon in read_plan(tmp_path / "h.plan").fence_polygons[0].vertices])
+    assert rc == 0 and fence.contains(Point(5.001, 51.9997)) and fence.contains(Point(5.002, 52.001))
     assert "covered" in capsys.readouterr().out
     assert main(["coverage", "--boundary", str(f), "--boom", "24", "0.5", "--out", str(outs[0])]) == 0
     assert json.loads(outs[0].read_text())["config"]["swath_m"] == 12.0
@@ -52,6 +59,7 @@ def test_inspection_subcommands(tmp_path) -> None:
         ([[5.0, 52.0], [5.002, 52.001], [5.002, 52.0], [5.0, 52.001], [5.0, 52.0]], [], "invalid polygon"),
         (SQUARE, ["--swath-m", "500"], "wider than the field"),
         ([[5.0, 52.0], [5.002, 95.0], [5.0, 52.001], [5.0, 52.0]], [], "out of range"),
+        (SQUARE, ["--home", "95.0", "5.0"], "not a WGS84"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(tmp_path, capsys, ring, args, match) -> None:
