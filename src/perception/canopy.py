@@ -29,7 +29,7 @@ class SegmentationConfig:
 
     exg_min: float = param(0.1, "lowest ExG threshold Otsu may choose", min=-2.0, max=2.0)
     exg_max: float = param(0.4, "highest ExG threshold Otsu may choose", min=-2.0, max=2.0)
-    ndvi_threshold: float = param(0.35, "NDVI above this is vegetation (NaN disables: use Otsu)", min=-1.0, max=1.0)
+    ndvi_threshold: float = param(0.35, "NDVI above this is vegetation (unless ndvi_use_otsu)", min=-1.0, max=1.0)
     ndvi_use_otsu: bool = param(False, "threshold NDVI with Otsu (clamped to ndvi_min..ndvi_max)")
     ndvi_min: float = param(0.2, "lowest NDVI threshold Otsu may choose", min=-1.0, max=1.0)
     ndvi_max: float = param(0.6, "highest NDVI threshold Otsu may choose", min=-1.0, max=1.0)

@@ -27,10 +27,10 @@ class GroundConfig:
     """Concentric zone model and acceptance thresholds for ground planes."""
 
     sensor_height_m: float = param(1.0, "height of the sensor origin above the floor (m)", min=-5.0, max=20.0)
-    min_range_m: float = param(0.3, "points closer than this are ignored by the fits (m)", min=0.0, max=10.0)
-    max_range_m: float = param(60.0, "outer edge of the zone model (m)", min=1.0, max=300.0)
     zone_edges_m: tuple[float, ...] = param(
-        (0.3, 4.0, 10.0, 25.0, 60.0), "zone boundaries in range (m), increasing; last = max_range_m"
+        (0.3, 4.0, 10.0, 25.0, 60.0),
+        "zone boundaries in range (m), increasing: points nearer than the first or beyond the last are not ground",
+        min=0.0,
     )
     zone_rings: tuple[int, ...] = param((4, 4, 4, 3), "rings per zone", min=1, max=64)
     zone_sectors: tuple[int, ...] = param((16, 32, 48, 32), "sectors per zone", min=1, max=720)
@@ -58,7 +58,6 @@ class GroundConfig:
         require(all(b > a for a, b in zip(edges, edges[1:])), "zone_edges_m must increase")
         require(len(self.zone_rings) == len(edges) - 1, "zone_rings needs one entry per zone (len(zone_edges_m) - 1)")
         require(len(self.zone_sectors) == len(edges) - 1, "zone_sectors needs one entry per zone")
-        require(self.max_range_m > self.min_range_m, "max_range_m must exceed min_range_m")
 
 
 @dataclass(frozen=True)
