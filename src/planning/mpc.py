@@ -294,6 +294,12 @@ class Mpc:
             ubg[unused.ravel()] = np.inf
             self._lam_g[unused.ravel()] = 0.0
         lbx, ubx = prob.bounds(x, self._u_prev, self._bounds_buf)
+        # A measured state a little past a hard state bound (speed noise at the limit, plant overshoot) makes
+        # the problem infeasible when the rate limit forbids getting back inside within one stage: widen that
+        # bound to the measurement for this solve (never beyond it; the next measurement tightens it again).
+        xi = prob.x_idx[1:]
+        ubx[xi] = np.maximum(prob.ubx[xi], x)
+        lbx[xi] = np.minimum(prob.lbx[xi], x)
         res = solver.solve(w0, self._lam_g, self._lam_x, p, lbx, ubx, ubg)
         elapsed = time.perf_counter() - t0
         if not res.success:
