@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sanqin.common.types import CameraModel
-from sanqin.perception.errors import CameraModelError, ImageInputError
+from sanqin.perception.errors import CameraModelError, ImageInputError, InvalidCloudError
 
 SUPPORTED_DISTORTION = ("plumb_bob", "rational_polynomial", "none", "")
 
@@ -48,6 +48,19 @@ class Detection3D:
     detection: Detection2D
     position_m: np.ndarray
     n_points: int
+
+
+def _xyz(points: np.ndarray) -> np.ndarray:
+    """(N, 3) float64 of an (N, ≥3) array (x, y, z first) or a single 3-vector; other shapes are refused.
+
+    A plain ``reshape(-1, 3)`` would silently scramble an (N, 4) x-y-z-intensity array into nonsense points.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim == 1 and pts.size == 3:
+        return pts.reshape(1, 3)
+    if pts.ndim != 2 or pts.shape[1] < 3:
+        raise InvalidCloudError(f"expected (N, 3) points (x, y, z first), got shape {pts.shape}")
+    return pts[:, :3]
 
 
 def check_model(model: CameraModel, image_shape: tuple[int, ...] | None = None) -> None:
@@ -118,7 +131,7 @@ def project(
     calibrated field of view, which would put points from outside it into the image.
     """
     check_model(model)
-    pts = np.asarray(points_lidar, dtype=np.float64).reshape(-1, 3)
+    pts = _xyz(points_lidar)
     pc = pts @ t_cam_lidar[:3, :3].T + t_cam_lidar[:3, 3]
     z = pc[:, 2]
     front = np.isfinite(pc).all(1) & (z > min_depth_m)
@@ -152,7 +165,7 @@ def colorize(
             f"colorize needs an rgb8 (H, W, 3) or mono8 (H, W) uint8 image, got {img.dtype} {img.shape}"
         )
     check_model(model, img.shape)
-    n = np.asarray(points_lidar).reshape(-1, 3).shape[0]
+    n = _xyz(points_lidar).shape[0]
     proj = project(points_lidar, model, t_cam_lidar)
     colors = np.zeros((n, 3), np.uint8)
     mask = np.zeros(n, bool)
@@ -173,7 +186,7 @@ def locate_detections(
     min_points: int = 3,
 ) -> list[Detection3D]:
     """3-D positions (LiDAR frame) of 2-D detections from the points projecting inside their boxes."""
-    pts = np.asarray(points_lidar, dtype=np.float64).reshape(-1, 3)
+    pts = _xyz(points_lidar)
     proj = project(pts, model, t_cam_lidar)
     out: list[Detection3D] = []
     for det in detections:

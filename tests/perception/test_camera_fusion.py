@@ -7,7 +7,7 @@ import pytest
 
 from sanqin.common.types import CameraModel
 from sanqin.perception.camera import Detection2D, colorize, distort, locate_detections, monotonic_radius, project
-from sanqin.perception.errors import CameraModelError, ImageInputError
+from sanqin.perception.errors import CameraModelError, ImageInputError, InvalidCloudError
 
 # LiDAR x forward, y left, z up → optical z forward, x right, y down.
 T_CAM_LIDAR = np.array([[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.1], [1.0, 0.0, 0.0, 0.0], [0, 0, 0, 1.0]])
@@ -96,3 +96,13 @@ def test_camera_info_disagreeing_with_the_image_and_bad_images_are_rejected() ->
     with pytest.raises(CameraModelError, match="not supported"):
         project(np.zeros((1, 3)), CameraModel(width=640, height=480, k=_model().k, distortion_model="equidistant"),
                 T_CAM_LIDAR)
+
+
+def test_points_with_extra_fields_are_read_by_column_and_bad_shapes_refused() -> None:
+    xyzi = np.array([[10.0, 0.0, 0.1, 7.0], [10.0, 1.0, 0.1, 9.0], [10.0, -1.0, 0.1, 3.0]])  # x y z intensity
+    proj = project(xyzi, _model(), T_CAM_LIDAR)
+    assert list(proj.index) == [0, 1, 2] and proj.uv[1] == pytest.approx([270.0, 240.0])
+    assert project(np.array([10.0, 0.0, 0.1]), _model(), T_CAM_LIDAR).uv[0] == pytest.approx([320.0, 240.0])
+    for bad in (np.zeros((4, 2)), np.zeros(6), np.zeros((2, 2, 3))):
+        with pytest.raises(InvalidCloudError, match="x, y, z"):
+            project(bad, _model(), T_CAM_LIDAR)
