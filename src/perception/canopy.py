@@ -128,6 +128,13 @@ class CanopyGridConfig:
     max_altitude_m: float = param(120.0, "images taken higher than this are not mapped (m)", min=0.1)
     max_tilt_rad: float = param(0.2, "images taken with more roll/pitch are not mapped (rad)", min=0.0, max=1.5)
 
+    def __post_init__(self) -> None:
+        require(self.max_altitude_m > self.min_altitude_m, "max_altitude_m must exceed min_altitude_m")
+        require(
+            (self.width_px == 0 or self.cx_px < self.width_px) and (self.height_px == 0 or self.cy_px < self.height_px),
+            "the principal point (cx_px, cy_px) must lie inside the image (width_px × height_px)",
+        )
+
 
 @dataclass(frozen=True)
 class PrescriptionConfig:

@@ -101,3 +101,13 @@ def test_an_image_of_another_size_than_the_intrinsics_is_refused() -> None:
     assert grid.add(np.ones((480, 640), bool), 10.0, 10.0, 10.0, 0.0)
     unchecked = CanopyGrid(CanopyGridConfig(cx_px=320, cy_px=240))  # width_px = height_px = 0: any size
     assert unchecked.add(np.ones((120, 160), bool), 10.0, 10.0, 10.0, 0.0)
+
+
+def test_grid_config_rejects_an_empty_altitude_band_and_a_principal_point_outside_the_image() -> None:
+    from sanqin.runtime.config import load_config
+    from sanqin.runtime.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_altitude_m"):
+        load_config(CanopyGridConfig, {"min_altitude_m": 50.0, "max_altitude_m": 20.0})
+    with pytest.raises(ConfigError, match="principal point"):
+        load_config(CanopyGridConfig, {"cx_px": 320.0, "width_px": 160, "height_px": 120, "cy_px": 60.0})
