@@ -104,9 +104,12 @@ class Mpc:
         options = SolverOptions(max_iter=config.max_iter, max_time_s=config.time_budget_s, tol=config.tol,
                                 codegen=config.codegen, cache_dir=config.cache_dir)
         self.backend = make_backend(config.solver, self.problem, options)
+        # cold starts (first step, after braking) iterate up to cold_start_iter but stop at the time budget like
+        # any step: a cold solve follows every brake cycle while the solver keeps failing, and 10× the budget
+        # there overran the control period on every cycle
         self._cold = (GaussNewtonSqp(self.problem, SolverOptions(**{**options.__dict__,
                                                                     "max_iter": config.cold_start_iter,
-                                                                    "max_time_s": 10 * config.time_budget_s}))
+                                                                    "max_time_s": config.time_budget_s}))
                       if config.solver in ("rti", "sqp") else None)
         self.path: ReferencePath | None = None
         self._bounds_buf = (self.problem.lbx.copy(), self.problem.ubx.copy())
