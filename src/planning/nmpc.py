@@ -4,9 +4,9 @@ Decision vector, stage-ordered (the layout structure-exploiting solvers such as 
 ``[x_0, up_0, u_0, s_0, x_1, up_1, u_1, s_1, …, x_N, up_N]`` where ``s_k ≥ 0`` is one slack per stage softening the
 obstacle and corridor constraints (so the problem never turns infeasible; slack is priced by an
 exact L1 plus a quadratic penalty). ``up_k`` is the previous input lifted into the state so that
-the rate limit is stage-local. x_0 and up_0 are pinned by their bounds. Constraints, stage by stage:
-input rate limits, ellipsoidal keep-out zones, corridor half-planes, then the shooting gap
-``x_{k+1} - F(x_k, u_k) = 0, up_{k+1} - u_k = 0`` (gap first in each stage, in the sign FATROP requires).
+the rate limit is stage-local. x_0 and up_0 are pinned by their bounds. Constraints, stage by stage: the
+shooting gap ``x_{k+1} - F(x_k, u_k) = 0, up_{k+1} - u_k = 0`` first (in the sign FATROP requires), then the
+input rate limits, the ellipsoidal keep-out zones and the corridor half-planes (on x_0 … x_{N-1}).
 
 Parameters (one flat vector, see :class:`ParamLayout`): the measured state, the previous input (for
 the rate limit of the first move), the state and input reference per stage, the obstacle table
@@ -112,7 +112,7 @@ class NmpcProblem:
     hess_gn: ca.Function  # Gauss-Newton Hessian of the Lagrangian, signature of nlpsol's ``hess_lag``
     x_idx: np.ndarray  # (N+1, nx) indices of the states in the decision vector
     u_idx: np.ndarray  # (N, nu)
-    s_idx: np.ndarray  # (N+1,) or empty
+    s_idx: np.ndarray  # (N,) or empty
     up_idx: np.ndarray  # (N+1, nu) the lifted previous inputs
     n_init_rows: int  # rows of the initial-state (and previous-input) constraint, first in g
     stage_rows: int  # rows per stage after those: rate limit, soft constraints, gap
@@ -153,7 +153,7 @@ class NmpcProblem:
         return np.asarray(w).reshape(-1)[self.u_idx]
 
     def slacks(self, w: np.ndarray) -> np.ndarray:
-        """(N+1,) constraint slacks (empty without obstacles and corridor)."""
+        """(N,) constraint slacks (empty without obstacles and corridor)."""
         return np.asarray(w).reshape(-1)[self.s_idx]
 
     def initial_guess(self, x0: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
@@ -263,7 +263,7 @@ def build_problem(model: Model, horizon: int, dt_s: float, weights: Weights, *, 
     free_x, free_u = np.full(nx, -np.inf), np.full(nx, np.inf)
     free_pu, free_pl = np.full(nu, np.inf), np.full(nu, -np.inf)
     xk = sym.sym("x_0", nx)
-    x_idx.append(add_var(xk, free_x, free_u))  # x_0 is pinned by an equality row: no bounds (degenerate)
+    x_idx.append(add_var(xk, free_x, free_u))  # free here: pinned per call by NmpcProblem.bounds
     upk = sym.sym("up_0", nu)
     up_idx.append(add_var(upk, free_pl, free_pu))
     # x_0 and up_0 are pinned by their bounds at each call (see NmpcProblem.bounds), not by equality
