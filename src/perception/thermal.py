@@ -27,7 +27,8 @@ Input is a radiometric image, 32FC1 in °C (one temperature per pixel). Per fram
 
 Across frames (:class:`HotspotTracker`): each detection is placed along the tunnel (station = the robot's
 station from odometry plus the pixel's offset from the optical axis at ``target_range_m``), merged with
-candidates within ``merge_distance_m`` and confirmed after ``confirm_frames`` detections within
+candidates within ``merge_distance_m`` on the same tier (image rows within ``merge_rows_px``; one detection
+per candidate and frame) and confirmed after ``confirm_frames`` detections within
 ``window_frames`` frames — a single hot frame (a reflection, a passing lamp) raises no alarm. A confirmed
 hotspot is reported once, and again only if its grade worsens.
 """
@@ -197,6 +198,9 @@ class TrackerLocationConfig:
     confirm_frames: int = param(3, "detections needed to confirm a hotspot", min=1, max=1000)
     window_frames: int = param(10, "a candidate not confirmed within this many frames is dropped", min=1)
     merge_distance_m: float = param(1.0, "detections closer than this along the tunnel are one hotspot (m)", min=0.01)
+    merge_rows_px: float = param(
+        15.0, "... and closer than this vertically in the image (another tray tier is another hotspot) (px)", min=0.0
+    )
     target_range_m: float = param(1.3, "distance from the camera to the inspected trays (m)", min=0.05, max=50.0)
     focal_px: float = param(400.0, "horizontal focal length of the thermal camera (px)", min=1.0)
     center_px: float = param(160.0, "horizontal principal point of the thermal camera (px)", min=0.0)
@@ -222,6 +226,7 @@ class HotspotTrack:
     confirmed: bool = False
     reported_grade: int = -1
     stations: list[float] = field(default_factory=list)
+    row_px: float = 0.0
 
 
 class HotspotTracker:
@@ -251,19 +256,29 @@ class HotspotTracker:
             st = self.locate(hs, robot_station_m)
             off = st - robot_station_m
             pos = np.asarray(robot_xyz_m, float) + off * np.array([np.cos(heading_rad), np.sin(heading_rad), 0.0])
-            near = [t for t in self.tracks if abs(t.station_m - st) <= c.merge_distance_m]
+            row = hs.centroid_px[1]
+            # Same place along the tunnel and on the same tier; a track takes one detection per frame, so two
+            # joints side by side (phases of one circuit) are not merged or confirmed by each other.
+            near = [
+                t
+                for t in self.tracks
+                if abs(t.station_m - st) <= c.merge_distance_m
+                and abs(t.row_px - row) <= c.merge_rows_px
+                and t.last_frame != self.frame
+            ]
             if near:
                 tr = min(near, key=lambda t: abs(t.station_m - st))
                 tr.hits += 1
                 tr.last_frame = self.frame
                 tr.stations.append(st)
                 tr.station_m = float(np.median(tr.stations))
+                tr.row_px = 0.8 * tr.row_px + 0.2 * row
                 tr.position_m = 0.8 * tr.position_m + 0.2 * pos
                 if hs.t1_c > tr.best.t1_c or hs.grade > tr.best.grade:
                     tr.best = hs
             else:
                 tr = HotspotTrack(
-                    self._next_id, st, pos, hs, first_frame=self.frame, last_frame=self.frame, stations=[st]
+                    self._next_id, st, pos, hs, first_frame=self.frame, last_frame=self.frame, stations=[st], row_px=row
                 )
                 self._next_id += 1
                 self.tracks.append(tr)

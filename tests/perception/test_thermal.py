@@ -92,6 +92,19 @@ def test_tracker_confirms_after_repeated_frames_and_locates_along_the_tunnel() -
     assert conf.station_m == pytest.approx(10.0, abs=0.05)
 
 
+def test_joints_side_by_side_on_two_tiers_are_two_hotspots() -> None:
+    img = _scene(hot_c=75.0, at=(60, 80))
+    img[20:31, :] = 35.0  # a second cable tier, with its own joint at the same station
+    yy, xx = np.mgrid[0:120, 0:160]
+    img += ((95.0 - 35.0) * np.exp(-((yy - 25) ** 2 + (xx - 80) ** 2) / 18.0) * ((yy >= 20) & (yy <= 30)))
+    hotspots = find_hotspots(img.astype(np.float32), CFG)
+    assert len(hotspots) == 2
+    trk = HotspotTracker(TrackerLocationConfig(confirm_frames=3, center_px=80, along_sign=1.0))
+    alarms = [len(trk.update(hotspots, 10.0, np.array([10.0, 0.0, 0.0]), 0.0)) for _ in range(3)]
+    assert alarms == [0, 0, 2]  # each confirmed by its own three sightings, not the pair by two frames
+    assert sorted(t.best.grade for t in trk.confirmed) == [1, 2]
+
+
 def test_single_frame_reflection_never_alarms() -> None:
     trk = HotspotTracker(TrackerLocationConfig(confirm_frames=3, window_frames=5))
     (hs,) = find_hotspots(_scene(hot_c=75.0), CFG)
