@@ -26,4 +26,5 @@ NODES: dict[str, str] = {
     "path_driver": "sanqin.simulation.gazebo.nodes:PATH_DRIVER",
     "thermal_counts": "sanqin.simulation.gazebo.nodes:THERMAL_COUNTS",
     "scene_publisher": "sanqin.simulation.gazebo.nodes:SCENE_PUBLISHER",
+    "operator_push": "sanqin.simulation.gazebo.nodes:OPERATOR_PUSH",
 }

@@ -12,6 +12,12 @@ counted (see :mod:`.thermal_counts`).
 ``scene_publisher``: out ``path`` (nav_msgs/Path, latched, once) and ``obstacles`` (sensor_msgs/PointCloud2
 obstacle table, :mod:`sanqin.msgs.obstacles`) every ``period_s`` — the known scene a kinematic
 headless simulator gives its planner (see :mod:`.scene`).
+
+``operator_push``: in ``joint_states_in`` (sensor_msgs/JointState from Gazebo), out ``joint_states`` (the
+same messages, relayed from the moment the arm has stood at home: the hand-over to the controller) and
+``event`` (std_msgs/Int32, the index of each push event at its time from the hand-over; the bridge carries
+it to the world's ``TriggeredPublisher`` → ``ApplyLinkWrench``) — a headless simulator's scripted operator
+push, replayed on sim time (see :mod:`.operator_push`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 from sanqin.msgs.geometry import odometry_from_msg, path_to_msg, twist_to_msg
 from sanqin.msgs.image import frame_to_image, image_to_frame
 from sanqin.msgs.obstacles import obstacles_to_pointcloud2
+from sanqin.msgs.sensors import joint_state_from_msg, joint_state_to_msg
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
+from sanqin.simulation.gazebo.operator_push import OperatorPush, OperatorPushConfig
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
 from sanqin.simulation.gazebo.scene import ScenePublisher, ScenePublisherConfig
 from sanqin.simulation.gazebo.thermal_counts import ThermalCounts, ThermalCountsConfig
@@ -58,4 +66,18 @@ SCENE_PUBLISHER = NodeSpec(
     ),
     timers=(Timer("period_s", "tick"),),
     description="publishes a scenario's known path (latched) and obstacle table (Gazebo twins)",
+)
+
+OPERATOR_PUSH = NodeSpec(
+    name="operator_push",
+    config=OperatorPushConfig,
+    component=OperatorPush,
+    inputs=(Input("joint_states_in", "sensor_msgs/msg/JointState", "on_joint_states", joint_state_from_msg,
+                  Qos.SENSOR, "arm joints from the simulator"),),
+    outputs=(Output("joint_states", "sensor_msgs/msg/JointState", joint_state_to_msg, Qos.SENSOR,
+                    description="the arm joints, relayed from the hand-over on"),
+             Output("event", "std_msgs/msg/Int32", lambda k, f: f.new("std_msgs/msg/Int32", data=int(k)),
+                    Qos.RELIABLE, many=True, description="index of each push event, at its time"),),
+    timers=(Timer("period_s", "tick"),),
+    description="replays a scripted operator push schedule as event indices on sim time (Gazebo twins)",
 )
