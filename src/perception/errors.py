@@ -13,10 +13,6 @@ class InvalidCloudError(PerceptionError, ValueError):
     """A point cloud has the wrong shape or dtype, or arrays that disagree in length."""
 
 
-class EmptyCloudError(PerceptionError):
-    """A step needs points and the cloud has none (after filtering)."""
-
-
 class OdometryError(PerceptionError, ValueError):
     """Odometry input is unusable (non-finite wheel odometry, a scan that cannot be registered)."""
 

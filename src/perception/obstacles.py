@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sanqin.common.obstacles import Obstacle, ObstacleList
+from sanqin.common.obstacles import Obstacle
 from sanqin.perception.boxes import box_from_points
 from sanqin.perception.clustering import ClusterConfig, cluster_points, split_clusters, voxel_keys
 from sanqin.perception.errors import InvalidCloudError
@@ -218,7 +218,3 @@ class ObstaclePipeline:
         tracks = self.tracker.update(boxes, t_s)
         timings["track"] = time.perf_counter() - t0
         return ObstacleFrame(tuple(boxes), tuple(tracks), n_in, n_used, n_ground, n_clusters, timings)
-
-    def obstacle_list(self, frame: ObstacleFrame, t_s: float, frame_id: str) -> ObstacleList:
-        """The confirmed tracks as the planners' obstacle list."""
-        return ObstacleList(obstacles=frame.tracks, stamp_s=t_s, frame_id=frame_id)

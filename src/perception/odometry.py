@@ -25,7 +25,7 @@ from scipy.spatial.transform import Rotation
 
 from sanqin.perception.attitude import AttitudeConfig, AttitudeFilter
 from sanqin.perception.errors import InvalidCloudError, OdometryError
-from sanqin.perception.fusion import CorrectionResult, FusionConfig, PoseFilter, rot_rpy
+from sanqin.perception.fusion import CorrectionResult, FusionConfig, PoseFilter
 from sanqin.perception.registration import (
     AdaptiveThreshold,
     RegistrationConfig,
@@ -332,11 +332,3 @@ class LidarOdometry:
 def pose_to_xyz_quat(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """4×4 transform → (position m, quaternion xyzw)."""
     return pose[:3, 3].copy(), Rotation.from_matrix(pose[:3, :3]).as_quat()
-
-
-def xyz_yaw_pose(x: float, y: float, z: float, yaw: float, roll: float = 0.0, pitch: float = 0.0) -> np.ndarray:
-    """4×4 transform from position and roll/pitch/yaw (rad)."""
-    m = np.eye(4)
-    m[:3, :3] = rot_rpy(roll, pitch, yaw)
-    m[:3, 3] = (x, y, z)
-    return m

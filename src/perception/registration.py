@@ -64,19 +64,6 @@ class RegistrationConfig:
         require(self.map_insert_voxel_m <= self.voxel_m, "map_insert_voxel_m must be <= voxel_m")
 
 
-def hat(v: np.ndarray) -> np.ndarray:
-    """Skew-symmetric matrix of a 3-vector."""
-    return np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-
-
-def exp_se3(xi: np.ndarray) -> np.ndarray:
-    """4×4 transform of a left perturbation ``[ω (rad), δt (m)]`` (rotation applied, then translation)."""
-    t = np.eye(4)
-    t[:3, :3] = Rotation.from_rotvec(xi[:3]).as_matrix()
-    t[:3, 3] = xi[3:]
-    return t
-
-
 def apply_update(pose: np.ndarray, xi: np.ndarray) -> np.ndarray:
     """Pose after a perturbation ``[ω, δt]`` about the sensor origin, in map axes."""
     out = np.array(pose, dtype=np.float64)

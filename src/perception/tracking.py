@@ -9,7 +9,7 @@ under a gate. A track is born tentative, confirmed after ``min_hits`` associated
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -45,7 +45,6 @@ class Track:
     misses: int = 0
     age: int = 1
     confirmed: bool = False
-    history: list[float] = field(default_factory=list)
 
     def obstacle(self) -> Obstacle:
         """The track as an obstacle with its filtered velocity."""
