@@ -51,6 +51,13 @@ class SprayerOutput:
     def __post_init__(self) -> None:
         if self.method not in ("sprayer", "servo"):
             raise PlanningError(f"sprayer method must be 'sprayer' or 'servo', got {self.method!r}")
+        pwms = (self.section_pwm_on, self.section_pwm_off, self.pump_pwm_min, self.pump_pwm_max)
+        if not all(800 <= v <= 2200 for v in pwms):
+            raise PlanningError(f"sprayer PWM values must be within 800..2200 µs, got {pwms}")
+        if self.section_servo_first < 1 or self.pump_servo < 0:
+            raise PlanningError("servo outputs are numbered from 1 (pump_servo 0 = no pump channel)")
+        if not (math.isfinite(self.pump_max_flow_l_min) and self.pump_max_flow_l_min > 0):
+            raise PlanningError(f"pump_max_flow_l_min must be positive, got {self.pump_max_flow_l_min}")
 
 
 def _cmd(command: int, *params: float, frame: int = MAV_FRAME_MISSION) -> MissionItem:

@@ -136,5 +136,9 @@ def test_inspection_and_spraying_mission_items() -> None:
                     assert strip.intersection(zoned.no_spray[0]).area < 1e-3
                 pos = nxt
     assert {int(i.params[0]) for s in servo for i in s if i.command == ms.MAV_CMD_DO_SET_SERVO} == {9, 10, 13}
+    for bad in ({"section_pwm_on": 19000}, {"section_servo_first": 0}, {"pump_max_flow_l_min": 0.0},
+                {"method": "hose"}):
+        with pytest.raises(PlanningError):
+            ms.SprayerOutput(**{"method": "servo", **bad})
     path = ms.to_path(plan.pieces[1].points_m, "map")
     assert len(path.poses) == len(plan.pieces[1].points_m)
