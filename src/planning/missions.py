@@ -166,6 +166,8 @@ def inspection_items(frame: LocalFrame, waypoints_m: np.ndarray, *, trigger_dist
     wp = np.asarray(waypoints_m, float)
     if wp.ndim != 2 or wp.shape[1] != 3 or not len(wp) or not np.all(np.isfinite(wp)):
         raise PlanningError("inspection waypoints must be a finite (n, 3) array")
+    if takeoff_alt_m is not None and not (math.isfinite(takeoff_alt_m) and takeoff_alt_m > 0):
+        raise PlanningError(f"take-off altitude must be positive, got {takeoff_alt_m}")
     pitch = _per_point(gimbal_pitch_deg, len(wp), "gimbal_pitch_deg")
     gyaw = _per_point(gimbal_yaw_deg, len(wp), "gimbal_yaw_deg")
     if gyaw is not None and pitch is None:

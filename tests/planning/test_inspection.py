@@ -101,6 +101,8 @@ def test_inspection_and_spraying_mission_items() -> None:
     assert mounts == [(-30.0, 90.0), (-60.0, -90.0)]
     shots = [i for i in items if i.command == ms.MAV_CMD_DO_DIGICAM_CONTROL]
     assert len(shots) == 3 and all(i.latitude_deg == 1.0 for i in shots)  # param 5 = 1: shoot
+    with pytest.raises(PlanningError, match="take-off"):  # e.g. a structure scan from bottom_m = 0
+        ms.inspection_items(frame, wp3, takeoff_alt_m=0.0)
     with pytest.raises(PlanningError, match="gimbal_pitch_deg"):
         ms.inspection_items(frame, wp3, gimbal_pitch_deg=np.array([-30.0, np.nan, -60.0]))
 
