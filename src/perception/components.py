@@ -27,7 +27,7 @@ from sanqin.perception.canopy import (
     prescription,
     vegetation_rgb,
 )
-from sanqin.perception.errors import ImageInputError, InspectionLogError, OdometryError
+from sanqin.perception.errors import ImageInputError, InspectionLogError, OdometryError, PerceptionError
 from sanqin.perception.inspection_log import InspectionLog
 from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig
 from sanqin.perception.odometry import LidarOdometry, OdometryConfig, OdometryEstimate, pose_to_xyz_quat
@@ -188,7 +188,11 @@ class LidarOdometryNode:
     def on_points(self, cloud: PointCloud, t_s: float) -> dict[str, Any]:
         """Register a scan; publish the new estimate."""
         t0 = time.perf_counter()
-        est = self.odo.scan(cloud.points, cloud.stamp_s)
+        try:
+            est = self.odo.scan(cloud.points, cloud.stamp_s)
+        except PerceptionError:
+            self.skipped_scans += 1  # reported by the host as a domain error; the pose carries on from wheel/IMU
+            raise
         self.scan_s.append(time.perf_counter() - t0)
         self.last = est
         odom = self.to_odometry(est)
@@ -220,6 +224,7 @@ class LidarOdometryNode:
             "rejected_corrections": str(o.rejected_corrections),
             "imu_time_jumps": str(o.attitude.time_jumps),
             "wheel_gaps": str(o.wheel_gaps),
+            "skipped_scans": str(self.skipped_scans),
         }
         if self.last is not None:
             values.update({k: f"{v:.4g}" for k, v in self.last.info.items()})
@@ -241,6 +246,7 @@ class LidarOdometryNode:
             "scan_max_ms": 1000 * float(p.max()),
             "imu_time_jumps": float(self.odo.attitude.time_jumps),
             "wheel_gaps": float(self.odo.wheel_gaps),
+            "skipped_scans": float(self.skipped_scans),
         }
 
 

@@ -138,6 +138,11 @@ def test_lidar_odometry_publishes_odometry_and_tf_and_rejects_bad_imu() -> None:
     assert len(odo) == 3 and len(tf) == 3
     assert np.linalg.norm(est.pose.position_m) < 0.05  # standing still
     assert node.host.counters["domain_errors"] == 1
+    empty = PointCloud(stamp_s=0.45, frame_id="lidar", points=np.zeros((0, 3), np.float32))
+    g.bus.publish("/points", cloud_to_pointcloud2(empty, f))
+    g.advance_to(0.5)
+    assert len(odo) == 3 and node.host.counters["domain_errors"] == 2
+    assert node.component.metrics()["skipped_scans"] == 1
 
 
 def _thermal(f, t, hot=True, encoding="32FC1"):
