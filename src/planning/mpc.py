@@ -113,6 +113,7 @@ class Mpc:
                       if config.solver in ("rti", "sqp") else None)
         self.path: ReferencePath | None = None
         self._bounds_buf = (self.problem.lbx.copy(), self.problem.ubx.copy())
+        self._bounded_states = bool(np.any(np.isfinite(model.x_lb)) or np.any(np.isfinite(model.x_ub)))
         self.buffer = PlanBuffer()
         self.counters = {"steps": 0, "solver": 0, "shifted": 0, "brake": 0, "failures": 0, "overruns": 0,
                          "invalid_state": 0}
@@ -300,9 +301,10 @@ class Mpc:
         # A measured state a little past a hard state bound (speed noise at the limit, plant overshoot) makes
         # the problem infeasible when the rate limit forbids getting back inside within one stage: widen that
         # bound to the measurement for this solve (never beyond it; the next measurement tightens it again).
-        xi = prob.x_idx[1:]
-        ubx[xi] = np.maximum(prob.ubx[xi], x)
-        lbx[xi] = np.minimum(prob.lbx[xi], x)
+        if self._bounded_states:
+            xi = prob.x_idx[1:]
+            ubx[xi] = np.maximum(prob.ubx[xi], x)
+            lbx[xi] = np.minimum(prob.lbx[xi], x)
         res = solver.solve(w0, self._lam_g, self._lam_x, p, lbx, ubx, ubg)
         elapsed = time.perf_counter() - t0
         if not res.success:
