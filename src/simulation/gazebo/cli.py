@@ -57,6 +57,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     doc = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
     for name, info in (doc.get("twins") or {}).items():
         print(f"{name}\t{info['duration_s']:g}\t{info['iterations']}\t{'ardupilot' if info['ardupilot_sitl'] else '-'}")
+    for name, reason in (doc.get("headless_only") or {}).items():
+        print(f"{name}\tno twin: {reason}")
     return EXIT_OK
 
 

@@ -40,9 +40,13 @@ VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
 
 
 def _faults(config: Any) -> list[str]:
+    """The headless simulator's injected faults in this config, each with why SITL cannot reproduce it."""
     faults = []
     if config.link_down_start_s >= 0:
-        faults.append("a radio link drop")
+        faults.append("a radio link drop at a scheduled time inside the simulator's own MAVLink link (with SITL it "
+                      "would take a packet-dropping UDP relay on sim time between SITL and the bridge; stopping "
+                      "the bridge process is a different test, as the bridge's own reaction to the outage is what "
+                      "is scored)")
     if config.mission_reject_result:
         faults.append("refused mission uploads")
     if config.no_ack_commands or config.deny_commands:
@@ -50,7 +54,10 @@ def _faults(config: Any) -> list[str]:
     if not (config.gps_ok and config.ekf_ok):
         faults.append("GPS/EKF failures")
     if config.battery_soc_start < 1.0:
-        faults.append("a part-charged battery")
+        faults.append(f"a pack at {config.battery_soc_start:.0%} charge (ArduPilot reports the remaining capacity "
+                      "from the charge consumed since boot, 100 % at start, whatever SIM_BATT_VOLTAGE and "
+                      "SIM_BATT_CAP_AH make of the simulated pack, and the iris draws a fraction of the airframe's "
+                      "hover current, so the battery-triggered return would come at another point of the mission)")
     if config.require_signing or config.signing_key_file:
         faults.append("MAVLink signing")
     return faults
