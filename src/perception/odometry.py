@@ -100,6 +100,20 @@ def deskew(
     return (rots.apply(points) + tau[:, None] * lin_m_s[None, :]).astype(np.float32)
 
 
+def information_at_base(information6: np.ndarray, lever_m: np.ndarray) -> np.ndarray:
+    """A registration's 6×6 ``[ω, δt]`` information about the sensor origin, moved to the base_link origin.
+
+    ``lever_m`` is base_link → sensor in map axes (``R_base · mount_xyz``). A rotation ``ω`` about the sensor
+    moves base_link by ``−ω × lever``, so ``δt_base = δt_sensor + [lever]× ω`` and the information transforms
+    with the inverse of that Jacobian: along a tall mount, roll and pitch trade against base position.
+    """
+    lx, ly, lz = np.asarray(lever_m, float).reshape(3)
+    skew = np.array([[0.0, -lz, ly], [lz, 0.0, -lx], [-ly, lx, 0.0]])
+    j_inv = np.eye(6)
+    j_inv[3:, :3] = -skew
+    return j_inv.T @ information6 @ j_inv
+
+
 class LidarOdometry:
     """Stateful odometry; feed ``wheel``, ``imu`` and ``scan`` in time order."""
 
@@ -243,7 +257,8 @@ class LidarOdometry:
             base_meas = reg.pose @ self.mount_inv
             if self.fused:
                 if ok:
-                    res: CorrectionResult = self.filter.correct(base_meas, reg.information)
+                    lever = -(reg.pose[:3, :3] @ self.mount_inv[:3, 3])
+                    res: CorrectionResult = self.filter.correct(base_meas, information_at_base(reg.information, lever))
                     accepted = res.accepted
                     info["chi2"] = res.chi2
                     if accepted and cfg.tilt_gain > 0 and not self._rotation_degenerate(reg):

@@ -115,3 +115,29 @@ def test_a_wheel_odometry_dropout_is_bridged_not_lost(gap_s: float, expected_m: 
     # axis); a longer one is not integrated.
     assert odo.pose()[0, 3] == pytest.approx(expected_m, abs=1e-6)
     assert odo.wheel_gaps == 1
+
+
+def test_registration_information_is_moved_from_the_sensor_to_base_link() -> None:
+    from sanqin.perception.odometry import information_at_base
+    from sanqin.perception.registration import apply_update
+
+    rng = np.random.default_rng(0)
+    mount = np.eye(4)
+    mount[:3, 3] = (0.2, 0.0, 0.75)
+    base = np.eye(4)
+    base[:3, :3] = Rotation.from_euler("xyz", [0.05, -0.1, 0.7]).as_matrix()
+    base[:3, 3] = (3.0, -1.0, 0.2)
+    sensor = base @ mount
+    lever = base[:3, :3] @ mount[:3, 3]
+    # First-order map of a sensor perturbation [ω, δt] (about the sensor, map axes) to base_link's.
+    jac = np.zeros((6, 6))
+    for i in range(6):
+        xi = np.zeros(6)
+        xi[i] = 1e-6
+        moved = apply_update(sensor, xi) @ np.linalg.inv(mount)
+        jac[:3, i] = Rotation.from_matrix(moved[:3, :3] @ base[:3, :3].T).as_rotvec() / 1e-6
+        jac[3:, i] = (moved[:3, 3] - base[:3, 3]) / 1e-6
+    a = rng.normal(size=(6, 6))
+    cov_sensor = a @ a.T + 0.1 * np.eye(6)
+    info_base = information_at_base(np.linalg.inv(cov_sensor), lever)
+    assert np.linalg.inv(info_base) == pytest.approx(jac @ cov_sensor @ jac.T, rel=1e-4, abs=1e-6)
