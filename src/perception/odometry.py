@@ -329,7 +329,7 @@ class LidarOdometry:
             cov[5, 5] = p[3, 3]
             cov[:3, 5] = p[:3, 3]
             cov[5, :3] = p[3, :3]
-            cov[3, 3] = cov[4, 4] = 1e-4
+            cov[3, 3] = cov[4, 4] = self.config.fusion.attitude_std_rad**2  # roll/pitch: the attitude filter
         else:
             cov[:] = np.diag([1e-2] * 3 + [1e-3] * 3)
         return OdometryEstimate(

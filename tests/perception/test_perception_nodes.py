@@ -137,6 +137,9 @@ def test_lidar_odometry_publishes_odometry_and_tf_and_rejects_bad_imu() -> None:
     est = odometry_from_msg(odo[-1])
     assert len(odo) == 3 and len(tf) == 3
     assert np.linalg.norm(est.pose.position_m) < 0.05  # standing still
+    cov = np.asarray(est.pose_covariance)
+    assert cov[3, 3] == cov[4, 4] == pytest.approx(0.02**2)  # roll/pitch: fusion.attitude_std_rad of the params
+    assert np.all(np.linalg.eigvalsh(cov) >= 0.0)
     assert node.host.counters["domain_errors"] == 1
     empty = PointCloud(stamp_s=0.45, frame_id="lidar", points=np.zeros((0, 3), np.float32))
     g.bus.publish("/points", cloud_to_pointcloud2(empty, f))
