@@ -85,3 +85,18 @@ def test_voxel_downsample_keeps_one_centroid_per_voxel() -> None:
     out = voxel_downsample(pts, 0.1)
     assert out.shape == (2, 3)
     assert np.any(np.all(np.isclose(out, [0.03, 0.03, 0.03]), axis=1))
+
+
+def test_a_yawed_sensor_pose_rotates_centres_and_box_yaws(bay_scan) -> None:
+    local = ObstaclePipeline(ObstaclePipelineConfig()).process(bay_scan, 0.0).detections
+    pose = np.eye(4)
+    pose[:3, :3] = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]  # yaw +90°: sensor x is odom +y
+    pose[:3, 3] = [100.0, 50.0, 0.0]
+    moved = ObstaclePipeline(ObstaclePipelineConfig()).process(bay_scan, 0.0, pose).detections
+    assert len(moved) == len(local) == len(OBJECTS)
+    for b in local:
+        want = np.array([100.0 - b.center_m[1], 50.0 + b.center_m[0]])
+        m = min(moved, key=lambda o: np.linalg.norm(o.center_m[:2] - want))
+        assert np.linalg.norm(m.center_m[:2] - want) < 1e-6
+        dyaw = np.mod(m.yaw_rad - b.yaw_rad, np.pi)  # a box's yaw is defined modulo π
+        assert dyaw == pytest.approx(np.pi / 2, abs=1e-6)
