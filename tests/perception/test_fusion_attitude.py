@@ -79,6 +79,23 @@ def test_static_tilt_converges_and_gyro_bias_is_estimated() -> None:
     assert f.bias_rad_s == pytest.approx(bias, abs=0.002)
 
 
+def test_body_rates_are_composed_in_the_body_frame_while_tilted() -> None:
+    # Constant body rates about x and z from a tilted start: R(t) = R0 · exp(ω t). A world-frame composition
+    # (exp(ω t) · R0) or a wrong quaternion order would miss by tens of degrees.
+    f = AttitudeFilter(AttitudeConfig(kp=0.0, ki=0.0, rest_samples=10**6))
+    r0 = Rotation.from_euler("xyz", [0.3, -0.2, 1.0])
+    w = np.array([0.4, 0.0, 0.6])
+    rate = 400
+    f.update(np.zeros(3), r0.inv().apply([0, 0, GRAVITY_M_S2]), 0.0)  # initialise roll/pitch from gravity
+    f.q_xyzw = r0.as_quat()  # and take the true yaw
+    for k in range(1, 2 * rate + 1):
+        t = k / rate
+        f.update(w, (r0 * Rotation.from_rotvec(w * t)).inv().apply([0, 0, GRAVITY_M_S2]), t)
+    truth = r0 * Rotation.from_rotvec(w * 2.0)
+    err = (f.rotation * truth.inv()).magnitude()
+    assert err < 1e-6
+
+
 def test_nan_samples_are_rejected_and_time_jumps_restart_integration() -> None:
     f = AttitudeFilter(AttitudeConfig())
     t = _imu_run(f, 1.0, (0.0, 0.0, 0.0), np.zeros(3))
