@@ -17,13 +17,8 @@ from sanqin.simulation.gazebo.twin import Twin
 _ROS2_CONTROL = ("its robot takes std_msgs/Float64MultiArray commands for ros2_control forward controllers, which "
                  "ros_gz_bridge cannot carry; the twin needs gz_ros2_control (a URDF with <ros2_control> and "
                  "controller spawners)")
-_PUSH = ("a scripted operator pushes the handle with a base-frame force profile, which the headless simulator "
-         "also publishes as the handle F/T reading; Gazebo's ApplyLinkWrench (see operator_push) pushes in the "
-         "world frame")
-
 #: Simulator plugin → why its scenarios have no twin yet.
 REASONS: dict[str, str] = {
-    "sanqin.simulation.mecanum_base:MecanumBaseSim": f"{_PUSH}; and {_ROS2_CONTROL}",
     "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": (
         f"{_ROS2_CONTROL}; the rigid-sleeve kick and encoder dropout are scripted headless events"),
     "sanqin.simulation.rehab:RehabPlanarSim": (

@@ -16,13 +16,14 @@ headless simulator gives its planner (see :mod:`.scene`).
 ``operator_push``: in ``joint_states_in`` (sensor_msgs/JointState from Gazebo), out ``joint_states`` (the
 same messages, relayed from the moment the arm has stood at home: the hand-over to the controller) and
 ``event`` (std_msgs/Int32, the index of each push event at its time from the hand-over; the bridge carries
-it to the world's ``TriggeredPublisher`` → ``ApplyLinkWrench``) — a headless simulator's scripted operator
-push, replayed on sim time (see :mod:`.operator_push`).
+it to the world's ``TriggeredPublisher`` → ``ApplyLinkWrench``); in ``command`` (geometry_msgs/Twist, the
+pushed base's velocity command: with ``start_on_command`` the schedule starts at the first) — a headless
+simulator's scripted operator push, replayed on sim time (see :mod:`.operator_push`).
 """
 
 from __future__ import annotations
 
-from sanqin.msgs.geometry import odometry_from_msg, path_to_msg, twist_to_msg
+from sanqin.msgs.geometry import odometry_from_msg, path_to_msg, twist_from_msg, twist_to_msg
 from sanqin.msgs.image import frame_to_image, image_to_frame
 from sanqin.msgs.obstacles import obstacles_to_pointcloud2
 from sanqin.msgs.sensors import joint_state_from_msg, joint_state_to_msg
@@ -73,7 +74,9 @@ OPERATOR_PUSH = NodeSpec(
     config=OperatorPushConfig,
     component=OperatorPush,
     inputs=(Input("joint_states_in", "sensor_msgs/msg/JointState", "on_joint_states", joint_state_from_msg,
-                  Qos.SENSOR, "arm joints from the simulator"),),
+                  Qos.SENSOR, "arm joints from the simulator"),
+            Input("command", "geometry_msgs/msg/Twist", "on_command", twist_from_msg, Qos.RELIABLE,
+                  "the pushed base's velocity command (start_on_command)")),
     outputs=(Output("joint_states", "sensor_msgs/msg/JointState", joint_state_to_msg, Qos.SENSOR,
                     description="the arm joints, relayed from the hand-over on"),
              Output("event", "std_msgs/msg/Int32", lambda k, f: f.new("std_msgs/msg/Int32", data=int(k)),

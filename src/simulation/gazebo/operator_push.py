@@ -18,7 +18,9 @@ a controller that saw it on the way would latch (and hold) that pose. So the ope
 the component relays the arm's joint states (``joint_states_in`` → ``joint_states``) only once the joints
 have stood at ``home_q_rad`` (within ``home_tolerance_rad``) for ``settle_s``, and the push schedule's
 clock starts at that hand-over. The start (node-clock time) is the schedule's offset; the twin's scorer
-reads it from the first event's time and shifts the headless metric times by it.
+reads it from the first event's time and shifts the headless metric times by it. A robot that needs no
+hand-over (a velocity-commanded base) starts the schedule at its controller's first command instead
+(``start_on_command``: the first message on ``command``), the moment the headless controller runs from.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class OperatorPushConfig:
     joint_names: tuple[str, ...] = param((), "joints of home_q_rad")
     home_tolerance_rad: float = param(0.01, "joint distance counted as at home (rad)", min=0.0)
     settle_s: float = param(0.2, "time at home before the schedule starts (s)", min=0.0)
+    start_on_command: bool = param(False, "start the schedule at the first message on command (instead of the "
+                                          "hand-over or the first tick)")
     period_s: float = param(0.002, "tick period (s)", min=1e-4, max=1.0)
 
     def __post_init__(self) -> None:
@@ -61,6 +65,8 @@ class OperatorPushConfig:
                 "event_times_s must be ascending")
         require(len(self.home_q_rad) == len(self.joint_names), "one home position per joint name")
         require(all(math.isfinite(q) for q in self.home_q_rad), "home_q_rad must be finite")
+        require(not (self.start_on_command and self.joint_names),
+                "start_on_command and a home configuration are two different starts: pick one")
 
 
 class OperatorPush:
@@ -91,17 +97,24 @@ class OperatorPush:
             if self.home_since_s is None or t_s - self.home_since_s < cfg.settle_s:
                 return None
             self.start_s = t_s
-        if self.start_s is None:  # nothing to wait for: hand over at the first state
-            self.start_s = t_s
+        if self.start_s is None:
+            if cfg.start_on_command:
+                return None
+            self.start_s = t_s  # nothing to wait for: hand over at the first state
         self.counters["relayed"] += 1
         return {"joint_states": js}
+
+    def on_command(self, _command: object, t_s: float) -> None:
+        """The pushed robot's controller is running: with ``start_on_command`` the schedule starts now."""
+        if self.config.start_on_command and self.start_s is None:
+            self.start_s = t_s
 
     def tick(self, t_s: float) -> dict[str, list[int]] | None:
         """Publish every event whose time has come (a late tick publishes them together, in order)."""
         cfg = self.config
         if self.start_s is None:
-            if cfg.joint_names:
-                return None  # the hand-over (on_joint_states) starts the schedule
+            if cfg.joint_names or cfg.start_on_command:
+                return None  # the hand-over (on_joint_states) or the first command (on_command) starts it
             self.start_s = t_s
         due: list[int] = []
         while self.next < len(cfg.event_times_s) and t_s - self.start_s >= cfg.event_times_s[self.next] - 1e-9:

@@ -40,8 +40,8 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.kinematic_robot:KinematicRobotSim": "sanqin.simulation.gazebo.kinematic",
     "sanqin.simulation.thermal_tunnel:ThermalTunnelSim": "sanqin.simulation.gazebo.thermal_tunnel",
     "sanqin.simulation.mujoco_arm:ArmPushSim": "sanqin.simulation.gazebo.arm_push",
+    "sanqin.simulation.mecanum_base:MecanumBaseSim": "sanqin.simulation.gazebo.mecanum_hand",
     # Headless-only for now, each with its reason (see headless_only.REASONS):
-    "sanqin.simulation.mecanum_base:MecanumBaseSim": "sanqin.simulation.gazebo.headless_only",
     "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": "sanqin.simulation.gazebo.headless_only",
     "sanqin.simulation.rehab:RehabPlanarSim": "sanqin.simulation.gazebo.headless_only",
     "sanqin.simulation.rehab_exo:RehabExoSim": "sanqin.simulation.gazebo.headless_only",
