@@ -3,7 +3,9 @@
 Input is a radiometric image, 32FC1 in °C (one temperature per pixel). Per frame (:func:`find_hotspots`):
 
 1. ``T0`` — the environment reference temperature: ``ambient_c`` or, with ``ambient_from_image``, a low
-   percentile of the image (the tunnel wall);
+   percentile of the image (the tunnel wall). That needs unloaded surfaces in more than
+   ``ambient_percentile`` of the view: a view filled with loaded cables makes T0 the cable temperature,
+   so δt of any hot spot approaches 100 % (critical) — there, set ``ambient_c`` from a tunnel air sensor;
 2. warm pixels (``T > T0 + warm_rise_k``) are the loaded cables and equipment; their median is the normal
    operating temperature of the scene;
 3. hot pixels exceed that by ``min_diff_k``; connected regions (8-neighbourhood) of at least
