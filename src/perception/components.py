@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+from scipy.spatial.transform import Rotation, Slerp
 
 from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
 from sanqin.common.grid import ScalarGrid
@@ -89,24 +89,50 @@ class ObstacleDetector:
         self.last_counts: dict[str, float] = {}
         self.frame_switches = 0
         self._last_frame_id = ""
+        self._odom_hist: list[tuple[float, np.ndarray]] = []  # recent (stamp, odom ← base_link), time order
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
-        """Latest pose of base_link in odom."""
-        self.odom_pose = _pose_matrix(odom.pose)
+        """Pose of base_link in odom; recent ones are kept to interpolate the pose at each cloud's stamp."""
+        m = _pose_matrix(odom.pose)
+        if not np.isfinite(odom.stamp_s):
+            raise OdometryError(f"odometry stamp {odom.stamp_s!r} is not finite")
+        if self._odom_hist and odom.stamp_s <= self._odom_hist[-1][0]:
+            self._odom_hist.clear()  # time went back (bag loop, clock reset): older poses no longer apply
+        self._odom_hist.append((odom.stamp_s, m))
+        del self._odom_hist[:-50]
+        self.odom_pose = m
         self.odom_frame = odom.frame_id or "odom"
         self.odom_stamp = odom.stamp_s
+
+    def pose_at(self, t_s: float) -> np.ndarray | None:
+        """odom ← base_link at ``t_s``: interpolated between the odometry around it (slerp for the rotation),
+        else the nearest within ``odom_timeout_s``, else None. A robot turning at 0.5 rad/s with 20 Hz odometry
+        would otherwise place a static box 20 m away up to 0.5 m off, and the tracker would give it a speed."""
+        hist = self._odom_hist
+        if not hist:
+            return None
+        stamps = np.array([h[0] for h in hist])
+        k = int(np.searchsorted(stamps, t_s))
+        if 0 < k < len(hist):
+            (ta, ma), (tb, mb) = hist[k - 1], hist[k]
+            if tb - ta <= 2 * self.config.odom_timeout_s:
+                a = (t_s - ta) / (tb - ta)
+                m = np.eye(4)
+                rots = Rotation.from_matrix(np.stack([ma[:3, :3], mb[:3, :3]]))
+                m[:3, :3] = Slerp([0.0, 1.0], rots)(a).as_matrix()
+                m[:3, 3] = (1 - a) * ma[:3, 3] + a * mb[:3, 3]
+                return m
+        j = int(np.argmin(np.abs(stamps - t_s)))
+        return hist[j][1] if abs(stamps[j] - t_s) <= self.config.odom_timeout_s else None
 
     def on_points(self, cloud: PointCloud, t_s: float) -> dict[str, Any]:
         """Detect and track in one cloud."""
         cfg = self.config
         pose = None
         frame_id = cloud.frame_id
-        if (
-            cfg.use_odometry
-            and self.odom_pose is not None
-            and abs(cloud.stamp_s - self.odom_stamp) <= cfg.odom_timeout_s
-        ):
-            pose = self.odom_pose @ self.mount
+        base = self.pose_at(cloud.stamp_s) if cfg.use_odometry else None
+        if base is not None:
+            pose = base @ self.mount
             frame_id = self.odom_frame
         else:
             self.frames_sensor_frame += int(cfg.use_odometry)

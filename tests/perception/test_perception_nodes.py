@@ -278,3 +278,21 @@ def test_perception_nodes_report_unusable_poses_as_domain_errors() -> None:
     g.advance_to(0.2)
     assert detector.host.counters["domain_errors"] == 1 and detector.component.odom_pose is None
     assert canopy.host.counters["domain_errors"] == 1 and canopy.component.pose is None
+
+
+def test_obstacle_detector_places_a_cloud_with_the_odometry_at_its_stamp() -> None:
+    from scipy.spatial.transform import Rotation
+
+    from sanqin.perception.components import ObstacleDetector, ObstacleDetectorConfig
+
+    det = ObstacleDetector(ObstacleDetectorConfig(mount_xyz_m=(0.0, 0.0, 0.0)))
+    for k in range(3):  # turning at 0.5 rad/s while driving along x, odometry at 10 Hz
+        q = Rotation.from_euler("z", 0.05 * k).as_quat()
+        det.on_odom(Odometry(stamp_s=0.1 * k, pose=Pose([0.1 * k, 0.0, 0.0], q)), 0.0)
+    mid = det.pose_at(0.15)
+    assert mid[:3, 3] == pytest.approx([0.15, 0.0, 0.0])
+    assert Rotation.from_matrix(mid[:3, :3]).as_euler("xyz")[2] == pytest.approx(0.075)
+    assert np.allclose(det.pose_at(0.2 + 0.3), det._odom_hist[-1][1])  # newer than the odometry: the last pose
+    assert det.pose_at(5.0) is None  # beyond odom_timeout_s: tracked in the sensor frame
+    det.on_odom(Odometry(stamp_s=0.05, pose=Pose([9.0, 0.0, 0.0])), 0.0)  # time went back: history restarts
+    assert det.pose_at(0.15)[0, 3] == pytest.approx(9.0)
