@@ -204,8 +204,10 @@ class LidarOdometryNode:
         self.imu_rejected = 0
 
     def on_wheel(self, odom: Odometry, t_s: float) -> None:
-        """Wheel odometry: forward speed (twist.linear.x) and yaw rate (twist.angular.z) in base_link."""
-        self.odo.wheel(float(odom.twist.linear_m_s[0]), float(odom.twist.angular_rad_s[2]), odom.stamp_s)
+        """Wheel odometry in base_link: forward (twist.linear.x) and sideways (twist.linear.y, mecanum and omni
+        bases; 0 for differential drive) speed and yaw rate (twist.angular.z)."""
+        tw = odom.twist
+        self.odo.wheel(float(tw.linear_m_s[0]), float(tw.angular_rad_s[2]), odom.stamp_s, float(tw.linear_m_s[1]))
 
     def on_imu(self, imu: ImuSample, t_s: float) -> None:
         """An IMU sample; non-finite samples raise ImuSampleError (counted and reported by the host)."""

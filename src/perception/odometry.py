@@ -133,6 +133,7 @@ class LidarOdometry:
         self.last_scan_t: float | None = None
         self.last_wheel_t: float | None = None
         self.wheel_speed_m_s = 0.0
+        self.wheel_lateral_m_s = 0.0
         self.wheel_accel_m_s2 = 0.0
         self.wheel_yaw_rate = 0.0
         self.imu_yaw_rate: float | None = None
@@ -165,8 +166,10 @@ class LidarOdometry:
         steady = True
         if self.have_wheel:
             yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
-            acc = acc - np.array([0.0, self.wheel_speed_m_s * yaw_rate, 0.0])
-            at_rest = abs(self.wheel_speed_m_s) < 0.01 and abs(self.wheel_yaw_rate) < 0.01
+            # Centripetal acceleration ω × v of body velocity (v_x, v_y) turning at ω about z: (−ω v_y, ω v_x).
+            vx, vy = self.wheel_speed_m_s, self.wheel_lateral_m_s
+            acc = acc - np.array([-vy * yaw_rate, vx * yaw_rate, 0.0])
+            at_rest = abs(vx) < 0.01 and abs(vy) < 0.01 and abs(self.wheel_yaw_rate) < 0.01
             steady = abs(self.wheel_accel_m_s2) < self.config.steady_accel_m_s2
         rate = self.attitude.update(gyro_rad_s, acc, t_s, at_rest, use_accel=steady)
         roll, pitch, _ = self.attitude.roll_pitch_yaw()
@@ -177,18 +180,21 @@ class LidarOdometry:
             self.imu_yaw_rate = float((rate[1] * np.sin(roll) + rate[2] * np.cos(roll)) / cp)
         self.angular_body = rate
 
-    def wheel(self, forward_m_s: float, yaw_rate_rad_s: float, t_s: float) -> None:
-        """Wheel odometry: forward speed and yaw rate; integrates the prediction since the last sample."""
+    def wheel(self, forward_m_s: float, yaw_rate_rad_s: float, t_s: float, lateral_m_s: float = 0.0) -> None:
+        """Wheel odometry: forward (and, for a mecanum/omni base, sideways) speed and yaw rate in base_link;
+        integrates the prediction since the last sample."""
         if not self.fused:
             return
-        if not (np.isfinite(forward_m_s) and np.isfinite(yaw_rate_rad_s) and np.isfinite(t_s)):
+        if not (np.isfinite(forward_m_s) and np.isfinite(yaw_rate_rad_s) and np.isfinite(t_s)
+                and np.isfinite(lateral_m_s)):
             raise OdometryError(f"wheel odometry at t={t_s!r} has non-finite values")
         if self.last_wheel_t is not None:
             dt = t_s - self.last_wheel_t
             yaw_rate = self.imu_yaw_rate if self.imu_yaw_rate is not None else self.wheel_yaw_rate
             v = self.wheel_speed_m_s
+            vy = self.wheel_lateral_m_s
             if 0.0 < dt <= self.config.attitude.max_dt_s:
-                self.filter.predict(v * dt, 0.0, yaw_rate * dt, dt)
+                self.filter.predict(v * dt, vy * dt, yaw_rate * dt, dt)
                 alpha = min(1.0, dt / 0.3)  # 0.3 s low-pass of the differentiated (noisy) wheel speed
                 self.wheel_accel_m_s2 += alpha * ((float(forward_m_s) - v) / dt - self.wheel_accel_m_s2)
             elif dt > 0.0:
@@ -196,12 +202,14 @@ class LidarOdometry:
                 # back motion the prediction skipped, so a short gap is bridged with the mean speed.
                 self.wheel_gaps += 1
                 if dt <= self.config.max_wheel_gap_s:
-                    self.filter.predict(0.5 * (v + float(forward_m_s)) * dt, 0.0, yaw_rate * dt, dt)
+                    vy_mean = 0.5 * (vy + float(lateral_m_s))
+                    self.filter.predict(0.5 * (v + float(forward_m_s)) * dt, vy_mean * dt, yaw_rate * dt, dt)
         self.last_wheel_t = t_s
         self.wheel_speed_m_s = float(forward_m_s)
+        self.wheel_lateral_m_s = float(lateral_m_s)
         self.wheel_yaw_rate = float(yaw_rate_rad_s)
         self.have_wheel = True
-        self.velocity_body = np.array([forward_m_s, 0.0, 0.0])
+        self.velocity_body = np.array([forward_m_s, lateral_m_s, 0.0], dtype=np.float64)
 
     # --- scans -------------------------------------------------------------------------------------
     def _clean(self, points: np.ndarray) -> np.ndarray:

@@ -141,3 +141,15 @@ def test_registration_information_is_moved_from_the_sensor_to_base_link() -> Non
     cov_sensor = a @ a.T + 0.1 * np.eye(6)
     info_base = information_at_base(np.linalg.inv(cov_sensor), lever)
     assert np.linalg.inv(info_base) == pytest.approx(jac @ cov_sensor @ jac.T, rel=1e-4, abs=1e-6)
+
+
+def test_a_mecanum_base_strafing_sideways_is_predicted_sideways() -> None:
+    odo = LidarOdometry(OdometryConfig())
+    for k in range(101):  # 0.5 m/s to the left for 2 s (twist.linear.y of an omnidirectional base)
+        t = 0.02 * k
+        odo.imu(np.zeros(3), np.array([0.0, 0.0, 9.80665]), t)
+        odo.wheel(0.0, 0.0, t, lateral_m_s=0.5)
+    assert odo.pose()[:3, 3] == pytest.approx([0.0, 1.0, 0.0], abs=1e-6)
+    assert odo.estimate(2.0).linear_m_s == pytest.approx([0.0, 0.5, 0.0])
+    with pytest.raises(OdometryError, match="non-finite"):
+        odo.wheel(0.0, 0.0, 2.1, lateral_m_s=float("nan"))
