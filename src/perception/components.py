@@ -8,12 +8,14 @@ Each class is built from its typed config and follows the handler contract of :m
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
+from sanqin.common.detections import Detections2D, LocatedDetections
 from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
 from sanqin.common.grid import ScalarGrid
 from sanqin.common.obstacles import ObstacleList
@@ -522,6 +524,14 @@ class CameraLidarFusionConfig:
     )
     max_image_age_s: float = param(0.2, "clouds without an image this recent are not colorized (s)", min=0.0)
     keep_uncolored: bool = param(False, "publish points outside the image too (black)")
+    detection_tolerance_s: float = param(
+        0.05, "a detection list is placed with the cloud nearest its image stamp if within this (s)", min=0.0, max=10.0
+    )
+    cloud_history: int = param(10, "recent clouds kept for matching late detections", min=1, max=1000)
+    depth_bin_m: float = param(0.5, "depth histogram bin separating an object from what lies behind it (m)", min=0.01)
+    min_points: int = param(3, "LiDAR points inside a box needed to place a detection", min=1)
+    marker_size_m: float = param(0.5, "edge of the cube drawn at each located detection (m)", min=0.01)
+    marker_lifetime_s: float = param(0.5, "detection markers expire after this (s; 0 = never)", min=0.0)
 
     def __post_init__(self) -> None:
         require(len(self.camera_xyz_m) == 3 and len(self.camera_rpy_rad) == 3, "camera pose needs 3 + 3 values")
@@ -549,6 +559,15 @@ class CameraLidarFusion:
         self.colored = 0
         self.skipped_no_image = 0
         self.fraction: float = 0.0
+        self.clouds: deque[PointCloud] = deque(maxlen=config.cloud_history)
+        self.detection_lists = 0
+        self.detections_located = 0
+        self.detections_unlocated = 0
+        self.boxes_invalid = 0
+        self.skipped_no_camera_info = 0
+        self.skipped_no_cloud = 0
+        self.skipped_stale = 0
+        self.last_detection_problem = ""
 
     def on_camera_info(self, model: Any, t_s: float) -> None:
         """Calibration; an unusable one raises CameraModelError (reported) and is not kept."""
@@ -568,6 +587,9 @@ class CameraLidarFusion:
         """Colorize a cloud with the image nearest in time (if recent enough)."""
         from sanqin.perception.camera import colorize
 
+        if self.clouds and cloud.stamp_s < self.clouds[-1].stamp_s:
+            self.clouds.clear()  # time went back (bag loop, sim reset): older clouds belong to another run
+        self.clouds.append(cloud)
         img = self.image
         if self.model is None or img is None or abs(img.stamp_s - cloud.stamp_s) > self.config.max_image_age_s:
             self.skipped_no_image += 1
@@ -582,27 +604,92 @@ class CameraLidarFusion:
             pts, colors = pts[mask], colors[mask]
         return {"points_colored": ColoredCloud(cloud.stamp_s, cloud.frame_id, pts, colors)}
 
+    def _skip(self, counter: str, why: str) -> None:
+        setattr(self, counter, getattr(self, counter) + 1)
+        self.last_detection_problem = why
+
+    def on_detections(self, detections: Detections2D, t_s: float) -> dict[str, Any] | None:
+        """Place 2-D boxes in 3-D with the cloud nearest the image stamp (within ``detection_tolerance_s``).
+
+        Lists with no calibration yet, no cloud yet, or no cloud near enough in time are skipped and counted.
+        Boxes that are not finite, empty or wholly outside the image are counted and published unlocated
+        (NaN position, 0 points), as are boxes with fewer than ``min_points`` LiDAR points; the output keeps
+        the input's order, one row per detection.
+        """
+        from sanqin.perception.camera import Detection2D, locate_detections
+
+        c = self.config
+        self.detection_lists += 1
+        if self.model is None:
+            self._skip("skipped_no_camera_info", "detections before any CameraInfo")
+            return None
+        if not self.clouds:
+            self._skip("skipped_no_cloud", "detections before any LiDAR cloud")
+            return None
+        cloud = min(self.clouds, key=lambda cl: abs(cl.stamp_s - detections.stamp_s))
+        gap_s = abs(cloud.stamp_s - detections.stamp_s)
+        if not gap_s <= c.detection_tolerance_s:
+            why = f"no cloud within {c.detection_tolerance_s} s of the detections (nearest {gap_s:.3f} s)"
+            self._skip("skipped_stale", why)
+            return None
+        n = len(detections)
+        positions = np.full((n, 3), np.nan)
+        n_points = np.zeros(n, np.int64)
+        boxes, usable = detections.usable_boxes(self.model.width, self.model.height)
+        self.boxes_invalid += int(n - usable.sum())
+        idx = np.nonzero(usable)[0]
+        if idx.size:
+            pts = np.asarray(cloud.points, dtype=np.float64)
+            pts = pts[np.isfinite(pts).all(axis=1)]
+            boxes2d = [Detection2D(tuple(float(v) for v in boxes[i])) for i in idx]
+            for i, d3 in zip(idx, locate_detections(boxes2d, pts, self.model, self.t_cam_lidar, c.depth_bin_m,
+                                                    c.min_points)):
+                positions[i] = d3.position_m
+                n_points[i] = d3.n_points
+        n_points[~np.isfinite(positions).all(axis=1)] = 0
+        located = LocatedDetections(detections, positions, n_points, detections.stamp_s, cloud.frame_id)
+        self.detections_located += int(located.located.sum())
+        self.detections_unlocated += int(n - located.located.sum())
+        self.last_detection_problem = ""
+        return {"detections_3d": located, "detection_markers": (located, c.marker_size_m, c.marker_lifetime_s)}
+
     def diagnostics(self) -> list[DiagnosticStatus]:
-        """Whether calibration and images arrive."""
+        """Whether calibration and images arrive; detections placed, unplaced and skipped."""
         if self.model is None:
             level, msg = DiagLevel.WARN, "no CameraInfo yet"
-        elif self.image is None:
+        elif self.image is None and not self.detection_lists:
             level, msg = DiagLevel.WARN, "no image yet"
+        elif self.last_detection_problem:
+            level, msg = DiagLevel.WARN, self.last_detection_problem
         else:
             level, msg = DiagLevel.OK, "ok"
         values = {
             "colored": str(self.colored),
             "skipped_no_image": str(self.skipped_no_image),
             "fraction_in_image": f"{self.fraction:.3f}",
+            "detection_lists": str(self.detection_lists),
+            "detections_located": str(self.detections_located),
+            "detections_unlocated": str(self.detections_unlocated),
+            "boxes_invalid": str(self.boxes_invalid),
+            "detections_skipped_no_camera_info": str(self.skipped_no_camera_info),
+            "detections_skipped_no_cloud": str(self.skipped_no_cloud),
+            "detections_skipped_stale": str(self.skipped_stale),
         }
         return [DiagnosticStatus(level, "sanqin/camera_lidar_fusion/projection", msg, "", values)]
 
     def metrics(self) -> dict[str, float]:
-        """Colorized clouds, skipped clouds, fraction of points in the image."""
+        """Colorized clouds, skipped clouds, fraction of points in the image, detection counts."""
         return {
             "colored": float(self.colored),
             "skipped_no_image": float(self.skipped_no_image),
             "fraction_in_image": self.fraction,
+            "detection_lists": float(self.detection_lists),
+            "detections_located": float(self.detections_located),
+            "detections_unlocated": float(self.detections_unlocated),
+            "boxes_invalid": float(self.boxes_invalid),
+            "detections_skipped_no_camera_info": float(self.skipped_no_camera_info),
+            "detections_skipped_no_cloud": float(self.skipped_no_cloud),
+            "detections_skipped_stale": float(self.skipped_stale),
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanqin.msgs.camera import camera_info_to_model
+from sanqin.msgs.detections import located_to_markers, located_to_pointcloud2, pointcloud2_to_detections
 from sanqin.msgs.diagnostics import diagnostics_to_msg
 from sanqin.msgs.geometry import odometry_from_msg, odometry_to_msg, odometry_to_tf
 from sanqin.msgs.grid import grid_to_occupancy
@@ -198,16 +199,34 @@ def _colored_to_msg(cloud: Any, factory: Any) -> Any:
     return structured_to_pointcloud2(arr, cloud.stamp_s, cloud.frame_id, factory)
 
 
-#: ``camera_lidar_fusion``: LiDAR cloud + camera image + CameraInfo → colorized cloud.
+def _located_markers(item: tuple[Any, float, float], factory: Any) -> Any:
+    located, size_m, lifetime_s = item  # the component passes its marker_size_m and marker_lifetime_s along
+    return located_to_markers(located, factory, size_m=size_m, lifetime_s=lifetime_s)
+
+
+#: ``camera_lidar_fusion``: LiDAR cloud + camera image + CameraInfo → colorized cloud; 2-D detections → 3-D.
 #:
 #: Inputs: ``points`` (sensor_msgs/PointCloud2, LiDAR frame), ``image`` (sensor_msgs/Image rgb8/bgr8/mono8,
 #: the raw distorted image) and ``camera_info`` (sensor_msgs/CameraInfo, plumb_bob). The camera's optical
 #: frame pose in the LiDAR frame is a parameter (``camera_xyz_m``, ``camera_rpy_rad``). Output
 #: ``points_colored`` (sensor_msgs/PointCloud2 x y z rgb, rgb packed in a float32 as PCL and RViz expect),
 #: only points that project into the image unless ``keep_uncolored``. A CameraInfo whose size disagrees
-#: with the image, or an image of another encoding, is rejected with a diagnostic. Lifting 2-D detection
-#: boxes to 3-D is :func:`sanqin.perception.camera.locate_detections` (no standard 2-D detection message is
-#: part of the base install, so it is offered as a library call).
+#: with the image, or an image of another encoding, is rejected with a diagnostic.
+#:
+#: 2-D detections → 3-D: input ``detections`` (sensor_msgs/PointCloud2 "table", one point per detection,
+#: float32 fields ``x_min y_min x_max y_max class_id score`` in pixels of the raw image, header = the stamp
+#: and frame of the image the boxes were found in; see :mod:`sanqin.msgs.detections`). vision_msgs is not
+#: among the standard packages we depend on, and an ament_python package cannot define messages, so the
+#: detection list uses the same table convention as the obstacle list. Each list is matched to the
+#: buffered cloud (last ``cloud_history``) nearest its stamp within ``detection_tolerance_s``; lists with
+#: no CameraInfo, no cloud, or no cloud near enough are skipped and counted in the diagnostics. A box gets
+#: the median of the LiDAR points of the nearest depth mode inside it
+#: (:func:`sanqin.perception.camera.locate_detections`). Output ``detections_3d`` (sensor_msgs/PointCloud2
+#: table: the input fields plus ``x y z`` in m and ``n_points``, header = the image stamp and the cloud's
+#: LiDAR frame), one row per input detection in input order; NaN ``x y z`` with ``n_points`` 0 marks a
+#: detection that could not be placed (non-finite, empty or wholly off-image box — counted as
+#: ``boxes_invalid`` — or fewer than ``min_points`` points). ``detection_markers``
+#: (visualization_msgs/MarkerArray): a cube and a "#class score" label at each placed detection.
 CAMERA_LIDAR_FUSION = NodeSpec(
     name="camera_lidar_fusion",
     config=CameraLidarFusionConfig,
@@ -217,10 +236,16 @@ CAMERA_LIDAR_FUSION = NodeSpec(
         Input("image", "sensor_msgs/msg/Image", "on_image", image_to_frame, Qos.SENSOR, "camera image"),
         Input("camera_info", "sensor_msgs/msg/CameraInfo", "on_camera_info", camera_info_to_model, Qos.RELIABLE,
               "camera calibration"),
+        Input("detections", "sensor_msgs/msg/PointCloud2", "on_detections", pointcloud2_to_detections,
+              Qos.RELIABLE, "2-D detection table (x_min y_min x_max y_max class_id score, px)"),
     ),
     outputs=(
         Output("points_colored", "sensor_msgs/msg/PointCloud2", _colored_to_msg, Qos.SENSOR,
                description="points with camera colours (x y z rgb)"),
+        Output("detections_3d", "sensor_msgs/msg/PointCloud2", located_to_pointcloud2, Qos.RELIABLE,
+               description="detection table with x y z (m, LiDAR frame) and n_points"),
+        Output("detection_markers", "visualization_msgs/msg/MarkerArray", _located_markers, Qos.RELIABLE,
+               description="cube and class/score label at each placed detection"),
     ),
-    description="Camera–LiDAR fusion: plumb-bob projection of LiDAR points, cloud colorization",
+    description="Camera–LiDAR fusion: plumb-bob projection of LiDAR points, cloud colorization, 2-D boxes to 3-D",
 )

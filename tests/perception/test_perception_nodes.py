@@ -296,3 +296,127 @@ def test_obstacle_detector_places_a_cloud_with_the_odometry_at_its_stamp() -> No
     assert det.pose_at(5.0) is None  # beyond odom_timeout_s: tracked in the sensor frame
     det.on_odom(Odometry(stamp_s=0.05, pose=Pose([9.0, 0.0, 0.0])), 0.0)  # time went back: history restarts
     assert det.pose_at(0.15)[0, 3] == pytest.approx(9.0)
+
+
+def _object_scene(center=(8.0, 1.0, 0.3), half=0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a 1 m front face (x = const) at ``center``, a wall 12 m behind it and the ground below.
+
+    Returns the cloud (LiDAR frame) and the face points (their median is the true detection position).
+    """
+    cx, cy, cz = center
+    g = np.linspace(-half, half, 21)
+    yy, zz = np.meshgrid(g, g)
+    face = np.column_stack([np.full(yy.size, cx), cy + yy.ravel(), cz + zz.ravel()])
+    wy, wz = np.meshgrid(np.linspace(-8, 8, 81), np.linspace(-1.0, 4.0, 26))
+    wall = np.column_stack([np.full(wy.size, cx + 12.0), wy.ravel(), wz.ravel()])
+    gx, gy = np.meshgrid(np.linspace(2.0, 19.0, 69), np.linspace(-6, 6, 49))
+    ground = np.column_stack([gx.ravel(), gy.ravel(), np.full(gx.size, -1.0)])
+    return np.vstack([face, wall, ground]).astype(np.float32), face
+
+
+def _box_of(face: np.ndarray, f, pad_px: float = 15.0) -> list[float]:
+    """The pixel box of the face points in the test camera (padded, so wall and ground points fall inside too)."""
+    from sanqin.msgs.camera import camera_info_to_model
+    from sanqin.perception.camera import project
+
+    # The shipped orientation (optical z along LiDAR +x) with the camera at the LiDAR origin.
+    t_cam_lidar = np.array([[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0, 0, 0, 1.0]])
+    proj = project(face, camera_info_to_model(_camera_info(f)), t_cam_lidar)
+    assert proj.index.size == face.shape[0]
+    return [*(proj.uv.min(0) - pad_px), *(proj.uv.max(0) + pad_px)]
+
+
+def _detections_msg(f, stamp_s: float, boxes, class_ids=None, scores=None):
+    from sanqin.common.detections import Detections2D
+    from sanqin.msgs.detections import detections_to_pointcloud2
+
+    n = len(boxes)
+    dets = Detections2D(np.asarray(boxes, float), class_ids if class_ids is not None else np.arange(n),
+                        scores if scores is not None else np.full(n, 0.8), stamp_s, "camera_optical_frame")
+    return detections_to_pointcloud2(dets, f)
+
+
+def _fusion_status(node) -> dict:
+    return next(s for s in node.host.diagnostics() if s.name.endswith("/projection")).values
+
+
+def test_camera_lidar_fusion_places_detections_at_the_known_3d_position() -> None:
+    from sanqin.msgs.detections import pointcloud2_to_located
+
+    g = Graph()
+    node = _node(g, "camera_lidar_fusion", camera_xyz_m=[0.0, 0.0, 0.0])
+    f = g.bus.factory
+    out = _collect(g, "/detections_3d", "sensor_msgs/msg/PointCloud2")
+    marks = _collect(g, "/detection_markers", "visualization_msgs/msg/MarkerArray")
+    cloud_a, face_a = _object_scene((8.0, 1.0, 0.3))
+    cloud_b, _ = _object_scene((6.0, -2.0, 0.0))  # 0.1 s later the object is elsewhere
+    g.bus.publish("/camera_info", _camera_info(f))
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=1.0, frame_id="lidar", points=cloud_a), f))
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=1.1, frame_id="lidar", points=cloud_b), f))
+    g.advance_to(1.1)
+    # A detector's output arrives late, stamped with its image (1.01 s): it is placed with the 1.0 s cloud.
+    box = _box_of(face_a, f)
+    boxes = [box, [np.nan, 10.0, 50.0, 60.0], [700.0, 10.0, 800.0, 60.0], [100.0, 10.0, 40.0, 60.0]]
+    g.bus.publish("/detections", _detections_msg(f, 1.01, boxes, class_ids=[7, 1, 2, 3]))
+    g.advance_to(1.2)
+    assert len(out) == 1 and len(marks) == 1
+    loc = pointcloud2_to_located(out[0])
+    assert loc.frame_id == "lidar" and loc.stamp_s == pytest.approx(1.01)
+    assert loc.detections.class_ids.tolist() == [7, 1, 2, 3]  # one row per input detection, input order
+    np.testing.assert_allclose(loc.positions_m[0], np.median(face_a, axis=0), atol=0.05)
+    np.testing.assert_allclose(loc.positions_m[0], [8.0, 1.0, 0.3], atol=0.05)
+    assert loc.n_points[0] >= 0.9 * face_a.shape[0]
+    assert loc.located.tolist() == [True, False, False, False] and loc.n_points[1:].tolist() == [0, 0, 0]
+    assert len(marks[0].markers) == 3 and marks[0].markers[1].pose.position.x == pytest.approx(8.0, abs=0.05)
+    status = _fusion_status(node)
+    assert status["detections_located"] == "1" and status["boxes_invalid"] == "3"
+    assert node.host.counters["domain_errors"] == 0 and node.host.counters["handler_errors"] == 0
+
+
+def test_camera_lidar_fusion_skips_and_counts_unmatched_detections_and_rejects_malformed_tables() -> None:
+    from sanqin.msgs.pointcloud import table_to_pointcloud2
+
+    g = Graph()
+    node = _node(g, "camera_lidar_fusion", camera_xyz_m=[0.0, 0.0, 0.0], detection_tolerance_s=0.05)
+    f = g.bus.factory
+    out = _collect(g, "/detections_3d", "sensor_msgs/msg/PointCloud2")
+    cloud, face = _object_scene()
+    box = _box_of(face, f)
+    g.bus.publish("/detections", _detections_msg(f, 0.5, [box]))  # no CameraInfo yet
+    g.advance_to(0.5)
+    g.bus.publish("/camera_info", _camera_info(f))
+    g.bus.publish("/detections", _detections_msg(f, 0.6, [box]))  # no cloud yet
+    g.advance_to(0.6)
+    assert _fusion_status(node)["detections_skipped_no_cloud"] == "1"
+    status = next(s for s in node.host.diagnostics() if s.name.endswith("/projection"))
+    assert status.level == 1 and "before any LiDAR cloud" in status.message
+    g.bus.publish("/points", cloud_to_pointcloud2(PointCloud(stamp_s=1.0, frame_id="lidar", points=cloud), f))
+    g.bus.publish("/detections", _detections_msg(f, 1.2, [box]))  # stale: 0.2 s from the only cloud
+    g.bus.publish("/detections", _detections_msg(f, 0.9, [box]))  # older than the cloud by 0.1 s
+    # A table without the detection fields (an obstacle table on the wrong topic) is rejected, not fatal.
+    g.bus.publish("/detections", table_to_pointcloud2(np.zeros((1, 3)), ("x", "y", "z"), 1.0, "lidar", f))
+    g.advance_to(1.3)
+    assert out == []
+    status = _fusion_status(node)
+    assert status["detections_skipped_no_camera_info"] == "1" and status["detections_skipped_stale"] == "2"
+    assert node.host.counters["messages_rejected"] == 1 and "lacks field" in node.host.last_problem
+    # An empty detection list and an all-NaN one still answer (with nothing placed), and the node keeps working.
+    g.bus.publish("/detections", _detections_msg(f, 1.0, np.zeros((0, 4))))
+    g.bus.publish("/detections", _detections_msg(f, 1.0, [[np.nan] * 4]))
+    g.bus.publish("/detections", _detections_msg(f, 1.03, [box]))
+    g.advance_to(1.4)
+    assert len(out) == 3 and out[0].width == 0 and out[1].width == 1
+    from sanqin.msgs.detections import pointcloud2_to_located
+
+    assert not pointcloud2_to_located(out[1]).located.any()
+    np.testing.assert_allclose(pointcloud2_to_located(out[2]).positions_m[0], [8.0, 1.0, 0.3], atol=0.05)
+    assert node.host.counters["domain_errors"] == 0 and node.host.counters["handler_errors"] == 0
+
+
+def test_camera_lidar_fusion_config_rejects_bad_detection_parameters() -> None:
+    from sanqin.runtime.errors import ConfigError
+
+    for bad in ({"detection_tolerance_s": -0.1}, {"cloud_history": 0}, {"min_points": 0}, {"depth_bin_m": 0.0}):
+        with pytest.raises(ConfigError):
+            load_node_config(nodes.CAMERA_LIDAR_FUSION.config, ROOT / "config" / "camera_lidar_fusion.yaml",
+                             "camera_lidar_fusion", "", bad)
