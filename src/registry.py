@@ -27,4 +27,5 @@ NODES: dict[str, str] = {
     "thermal_counts": "sanqin.simulation.gazebo.nodes:THERMAL_COUNTS",
     "scene_publisher": "sanqin.simulation.gazebo.nodes:SCENE_PUBLISHER",
     "operator_push": "sanqin.simulation.gazebo.nodes:OPERATOR_PUSH",
+    "world_twist_relay": "sanqin.simulation.gazebo.nodes:WORLD_TWIST_RELAY",
 }

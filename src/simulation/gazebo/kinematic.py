@@ -4,7 +4,8 @@ Headless the robot is a kinematic model (speed and yaw-rate limits, first-order 
 planner under test commands on ``cmd_topic``; here it is a wheeled base (:mod:`.robots`: ``DiffDrive``
 for ``differential_drive``, ``MecanumDrive`` for ``mecanum``) of the scenario's ``robot_radius_m`` with
 the speed limits and an acceleration limit ``v_max / lag``, on a ground plane with the scenario's
-circular obstacles as cylinders. Ground-truth odometry goes out on ``odom_topic`` (frame ``frame_id``),
+circular obstacles as cylinders (a ``multirotor`` is a quadcopter: :mod:`.multirotor`). Ground-truth
+odometry goes out on ``odom_topic`` (frame ``frame_id``),
 and ``scene_publisher`` publishes the path (latched) and the obstacle table the plugin publishes.
 Scored by the plugin's own ``_score`` replayed on the recorded odometry.
 """
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
-from sanqin.simulation.gazebo.errors import NoTwin
+from sanqin.simulation.gazebo import multirotor
 from sanqin.simulation.gazebo.robots import WheeledRobot, wheeled_robot
 from sanqin.simulation.gazebo.sdf import el, fields, pose
 from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin, geometry, material, new_model
@@ -28,9 +29,9 @@ BODY_HEIGHT_M = 0.5
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     """Add the ground with obstacles, the base, its drive limits and the scene publisher."""
-    if config.kind not in ("differential_drive", "mecanum"):
-        raise NoTwin(f"a kinematic {config.kind} takes world-frame velocity commands; the twins fly multirotors "
-                     "with ArduPilot SITL instead")
+    if config.kind == "multirotor":
+        multirotor.export(config, entry, twin)
+        return
     _ground(twin, config)
     half = config.robot_radius_m / math.sqrt(2)  # the body square inscribed in the robot's clearance circle
     spec = WheeledRobot(part="base", body_min_m=(-half, -half, 0.0), body_max_m=(half, half, BODY_HEIGHT_M),

@@ -19,6 +19,11 @@ same messages, relayed from the moment the arm has stood at home: the hand-over 
 it to the world's ``TriggeredPublisher`` → ``ApplyLinkWrench``); in ``command`` (geometry_msgs/Twist, the
 pushed base's velocity command: with ``start_on_command`` the schedule starts at the first) — a headless
 simulator's scripted operator push, replayed on sim time (see :mod:`.operator_push`).
+
+``world_twist_relay``: in ``odom`` (nav_msgs/Odometry, the vehicle's attitude) and ``command``
+(geometry_msgs/Twist, world-frame ENU velocity and yaw rate), out ``cmd_vel`` (geometry_msgs/Twist, the
+latest command in the body frame, for ``MulticopterVelocityControl``; zero = hover when stale) every ``period_s``
+(see :mod:`.world_twist`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sanqin.simulation.gazebo.operator_push import OperatorPush, OperatorPushCon
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
 from sanqin.simulation.gazebo.scene import ScenePublisher, ScenePublisherConfig
 from sanqin.simulation.gazebo.thermal_counts import ThermalCounts, ThermalCountsConfig
+from sanqin.simulation.gazebo.world_twist import WorldTwistRelay, WorldTwistRelayConfig
 
 PATH_DRIVER = NodeSpec(
     name="path_driver",
@@ -83,4 +89,18 @@ OPERATOR_PUSH = NodeSpec(
                     Qos.RELIABLE, many=True, description="index of each push event, at its time"),),
     timers=(Timer("period_s", "tick"),),
     description="replays a scripted operator push schedule as event indices on sim time (Gazebo twins)",
+)
+
+WORLD_TWIST_RELAY = NodeSpec(
+    name="world_twist_relay",
+    config=WorldTwistRelayConfig,
+    component=WorldTwistRelay,
+    inputs=(Input("odom", "nav_msgs/msg/Odometry", "on_odom", odometry_from_msg, Qos.SENSOR,
+                  "attitude of the vehicle (ground-truth odometry)"),
+            Input("command", "geometry_msgs/msg/Twist", "on_command", twist_from_msg, Qos.RELIABLE,
+                  "world-frame (ENU) velocity command and yaw rate, as planners publish it")),
+    outputs=(Output("cmd_vel", "geometry_msgs/msg/Twist", twist_to_msg, Qos.RELIABLE,
+                    description="the command in the body frame (MulticopterVelocityControl)"),),
+    timers=(Timer("period_s", "tick"),),
+    description="rotates a world-frame velocity command into the body frame of a Gazebo multicopter (twins)",
 )
