@@ -69,7 +69,10 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                       "drive system's own")
 
 
-def _ground(twin: Twin, config: Any) -> Model:
+def ground_with_cylinders(
+    twin: Twin, config: Any, *, height_m: float, part: str, title: str, header: str | None = None
+) -> Model:
+    """A static ground plane with one cylinder (``part``_i) per (x, y, r) row of ``config.obstacles``."""
     name = twin.model_name("ground")
     root, model = new_model(name, static=True)
     link = el(model, "link", name="ground")
@@ -81,14 +84,20 @@ def _ground(twin: Twin, config: Any) -> Model:
     obst = np.asarray(config.obstacles, dtype=np.float64).reshape(-1, 3)
     for i, (x, y, r) in enumerate(obst):
         for tag in ("visual", "collision"):
-            node = el(link, tag, name=f"obstacle_{i + 1}_{tag}")
-            el(node, "pose", pose((x, y, OBSTACLE_HEIGHT_M / 2)))
-            geometry(node, "cylinder", radius=r, length=OBSTACLE_HEIGHT_M)
+            node = el(link, tag, name=f"{part}_{i + 1}_{tag}")
+            el(node, "pose", pose((x, y, height_m / 2)))
+            geometry(node, "cylinder", radius=r, length=height_m)
             if tag == "visual":
                 material(node, (0.8, 0.3, 0.2, 1.0))
     twin.placements.append(Placement(name, "ground"))
-    return twin.add_model(Model(name, root, "Ground with the scenario's obstacles", {},
-                                f"Ground of scenario {twin.scenario.name} with {len(obst)} circular obstacles."))
+    text = header or f"Ground of scenario {twin.scenario.name} with {len(obst)} circular obstacles."
+    return twin.add_model(Model(name, root, title, {}, text))
+
+
+def _ground(twin: Twin, config: Any) -> Model:
+    return ground_with_cylinders(
+        twin, config, height_m=OBSTACLE_HEIGHT_M, part="obstacle", title="Ground with the scenario's obstacles"
+    )
 
 
 def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[str, float]:

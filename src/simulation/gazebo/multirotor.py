@@ -26,7 +26,6 @@ from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.sdf import el, fields, plugin, pose
 from sanqin.simulation.gazebo.twin import (
     Model,
-    Placement,
     Spawn,
     Twin,
     box_inertia,
@@ -146,23 +145,10 @@ def _quadcopter(twin: Twin, config: Any) -> Model:
 
 
 def _ground(twin: Twin, config: Any, pole_height_m: float) -> Model:
-    name = twin.model_name("ground")
-    root, model = new_model(name, static=True)
-    link = el(model, "link", name="ground")
-    for tag in ("collision", "visual"):
-        node = el(link, tag, name=f"ground_{tag}")
-        fields(el(el(node, "geometry"), "plane"), {"normal": [0, 0, 1], "size": [200.0, 200.0]})
-        if tag == "visual":
-            material(node, (0.5, 0.5, 0.5, 1.0))
-    obst = np.asarray(config.obstacles, dtype=np.float64).reshape(-1, 3)
-    for i, (x, y, r) in enumerate(obst):
-        for tag in ("visual", "collision"):
-            node = el(link, tag, name=f"pole_{i + 1}_{tag}")
-            el(node, "pose", pose((x, y, pole_height_m / 2)))
-            geometry(node, "cylinder", radius=r, length=pole_height_m)
-            if tag == "visual":
-                material(node, (0.8, 0.3, 0.2, 1.0))
-    twin.placements.append(Placement(name, "ground"))
-    return twin.add_model(Model(name, root, "Ground with the scenario's poles", {},
-                                f"Ground of scenario {twin.scenario.name} with {len(obst)} poles of "
-                                f"{pole_height_m:g} m."))
+    from sanqin.simulation.gazebo.kinematic import ground_with_cylinders  # kinematic imports this module
+
+    n = len(np.asarray(config.obstacles).reshape(-1, 3))
+    return ground_with_cylinders(
+        twin, config, height_m=pole_height_m, part="pole", title="Ground with the scenario's poles",
+        header=f"Ground of scenario {twin.scenario.name} with {n} poles of {pole_height_m:g} m.",
+    )
