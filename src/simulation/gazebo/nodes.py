@@ -24,15 +24,23 @@ simulator's scripted operator push, replayed on sim time (see :mod:`.operator_pu
 (geometry_msgs/Twist, world-frame ENU velocity and yaw rate), out ``cmd_vel`` (geometry_msgs/Twist, the
 latest command in the body frame, for ``MulticopterVelocityControl``; zero = hover when stale) every ``period_s``
 (see :mod:`.world_twist`).
+
+``joint_command_split``: in ``commands`` (std_msgs/Float64MultiArray, a ros2_control forward controller's
+command), out ``joint_0`` … ``joint_7`` (std_msgs/Float64, element *i* on ``joint_i``; the twin's bridge
+maps each to its joint's ``gz.msgs.Double`` topic); wrong-sized or non-finite arrays are rejected whole, and
+``hold_value`` is commanded on every joint when commands stop for ``timeout_s`` (see :mod:`.command_split`).
 """
 
 from __future__ import annotations
 
+from sanqin.msgs.control import float64_array_from_msg
 from sanqin.msgs.geometry import odometry_from_msg, path_to_msg, twist_from_msg, twist_to_msg
 from sanqin.msgs.image import frame_to_image, image_to_frame
 from sanqin.msgs.obstacles import obstacles_to_pointcloud2
+from sanqin.msgs.rehab import float64_to_msg
 from sanqin.msgs.sensors import joint_state_from_msg, joint_state_to_msg
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
+from sanqin.simulation.gazebo.command_split import MAX_JOINTS, CommandSplit, CommandSplitConfig, output_topic
 from sanqin.simulation.gazebo.operator_push import OperatorPush, OperatorPushConfig
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
 from sanqin.simulation.gazebo.scene import ScenePublisher, ScenePublisherConfig
@@ -103,4 +111,17 @@ WORLD_TWIST_RELAY = NodeSpec(
                     description="the command in the body frame (MulticopterVelocityControl)"),),
     timers=(Timer("period_s", "tick"),),
     description="rotates a world-frame velocity command into the body frame of a Gazebo multicopter (twins)",
+)
+
+JOINT_COMMAND_SPLIT = NodeSpec(
+    name="joint_command_split",
+    config=CommandSplitConfig,
+    component=CommandSplit,
+    inputs=(Input("commands", "std_msgs/msg/Float64MultiArray", "on_command", float64_array_from_msg, Qos.RELIABLE,
+                  "forward-controller command: one value per joint, in joint order"),),
+    outputs=tuple(Output(output_topic(i), "std_msgs/msg/Float64", float64_to_msg, Qos.RELIABLE,
+                         description=f"element {i} of the accepted command (hold_value on timeout)")
+                  for i in range(MAX_JOINTS)),
+    timers=(Timer("period_s", "tick"),),
+    description="splits a forward-controller Float64MultiArray into per-joint Float64 commands (Gazebo twins)",
 )
