@@ -50,6 +50,13 @@ def test_stale_commands_hold_every_joint_until_commands_return() -> None:
     assert split.metrics()["holding"] == 0.0
 
 
+def test_position_interface_keeps_the_last_target_on_timeout() -> None:
+    split = _split(timeout_s=0.1, on_timeout="keep_last")
+    split.on_command(np.array([0.3, -1.2]), 0.0)
+    assert split.tick(0.5) is None  # a zero position target would swing the arm: the controllers keep theirs
+    assert split.metrics()["timeouts"] == 1 and split.metrics()["holds"] == 0
+
+
 def test_rejected_commands_do_not_refresh_the_timeout() -> None:
     split = _split(timeout_s=0.1)
     split.on_command(np.array([3.0]), 0.0)
@@ -57,7 +64,8 @@ def test_rejected_commands_do_not_refresh_the_timeout() -> None:
     assert split.tick(0.15) == {"joint_0": 0.0}
 
 
-@pytest.mark.parametrize("params", [{"hold_value": float("nan")}, {"expected_size": 9}, {"timeout_s": 0.0}])
+@pytest.mark.parametrize("params", [{"hold_value": float("nan")}, {"expected_size": 9}, {"timeout_s": 0.0},
+                                    {"on_timeout": "zero"}])
 def test_bad_config_fails_at_load(params) -> None:
     with pytest.raises(ConfigError):
         load_config(CommandSplitConfig, params)

@@ -11,9 +11,11 @@ It behaves as a ros2_control drive does at its command interface:
 
 * an array whose size differs from ``expected_size`` (when set) or that holds NaN/inf is rejected and
   counted, and nothing of it is applied (never a partial command);
-* when no accepted array has arrived for ``timeout_s``, every joint is commanded ``hold_value``
-  (zero effort/velocity), repeated every ``period_s`` until commands return — Gazebo's joint systems
-  otherwise keep applying the last command for ever.
+* when no accepted array has arrived for ``timeout_s`` and ``on_timeout`` is ``hold_value`` (effort and
+  velocity interfaces), every joint is commanded ``hold_value`` (zero), repeated every ``period_s`` until
+  commands return — Gazebo's joint systems otherwise keep applying the last command for ever; with
+  ``keep_last`` (position interfaces: a position controller holding its last target is the safe stop,
+  a zero target would swing the arm to its zero pose) nothing is published and the timeout is only counted.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class CommandSplitConfig:
     expected_size: int = param(0, "joints per command array (0: any size up to 8)", min=0, max=MAX_JOINTS)
     timeout_s: float = param(0.1, "command hold_value on every joint when commands stop this long (s)",
                              min=0.001, max=60.0)
-    hold_value: float = param(0.0, "command applied on timeout (0: zero effort or velocity)")
+    on_timeout: str = param("hold_value", "on timeout: command hold_value (effort/velocity) or keep_last "
+                            "(position: the controllers hold their last target)", choices=("hold_value", "keep_last"))
+    hold_value: float = param(0.0, "command applied on timeout with on_timeout hold_value (0: zero effort or velocity)")
     period_s: float = param(0.01, "timeout check / hold repeat period (s)", min=0.001, max=1.0)
 
     def __post_init__(self) -> None:
@@ -77,6 +81,8 @@ class CommandSplit:
         if not self.holding:
             self.holding = True
             self.counters["timeouts"] += 1
+        if self.config.on_timeout == "keep_last":
+            return None
         self.counters["holds"] += 1
         return {output_topic(i): self.config.hold_value for i in range(self.size)}
 
