@@ -73,9 +73,9 @@ def test_arm_is_the_headless_model_with_the_tool_on_the_ft_sensor() -> None:
     ft = model.find("joint[@name='tool_fixed']/sensor[@type='force_torque']")
     assert ft.findtext("topic") == "/model/ur5e_admittance_arm/wrench"
     assert float(ft.find("force_torque/force/x/noise/stddev").text) == pytest.approx(cfg.force_noise_n)
-    (jtc,) = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointTrajectoryController"]
-    assert [e.text for e in jtc.findall("joint_name")] == list(UR5E_JOINT_NAMES)
-    assert [float(e.text) for e in jtc.findall("initial_position")] == pytest.approx(m.key_qpos[0][:6])
+    jpc = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointPositionController"]
+    assert [p.findtext("joint_name") for p in jpc] == list(UR5E_JOINT_NAMES)
+    assert [float(p.findtext("initial_position")) for p in jpc] == pytest.approx(m.key_qpos[0][:6])
 
 
 def test_score_from_the_headless_bag_matches_the_headless_metrics(tmp_path: Path) -> None:

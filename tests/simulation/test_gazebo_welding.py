@@ -9,6 +9,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+import yaml
 from scipy.spatial.transform import Rotation
 
 from sanqin.runtime.config import load_config
@@ -20,7 +21,8 @@ from sanqin.simulation.gazebo.twin import headless_simulator
 from sanqin.simulation.welding_cell import UR5E_JOINTS, WeldingCellSim
 
 SHARE = share_dir()
-ARM = SHARE / "sim" / "gazebo" / "models" / "welding_seam_arm" / "model.sdf"
+GZ = SHARE / "sim" / "gazebo"
+ARM = GZ / "models" / "welding_seam_arm" / "model.sdf"
 
 
 def _config():
@@ -102,12 +104,17 @@ def test_inertias_gains_and_home_come_from_the_mujoco_model() -> None:
         assert float(link.findtext("inertial/mass")) == pytest.approx(m.body_mass[b])
         assert [float(link.findtext(f"inertial/inertia/i{a}{a}")) for a in "xyz"] == pytest.approx(m.body_inertia[b])
         assert (link.findtext("gravity") == "false") == (m.body_gravcomp[b] >= 1)  # torch weight stays on
-    (jtc,) = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointTrajectoryController"]
-    assert [e.text for e in jtc.findall("joint_name")] == list(UR5E_JOINTS)
-    kp = [float(e.text) for e in jtc.findall("position_p_gain")]
-    assert kp == pytest.approx([float(m.actuator_gainprm[a][0]) for a in range(6)])
-    home = [float(e.text) for e in jtc.findall("initial_position")]
-    assert home == pytest.approx(m.key_qpos[0][:6])
+    jpc = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointPositionController"]
+    assert [p.findtext("joint_name") for p in jpc] == list(UR5E_JOINTS)
+    kp = [float(m.actuator_gainprm[a][0]) for a in range(6)]
+    kd = [-float(m.actuator_biasprm[a][2]) for a in range(6)]
+    assert [float(p.findtext("p_gain")) for p in jpc] == pytest.approx(kp)
+    assert [float(p.findtext("d_gain")) for p in jpc] == pytest.approx(kd)
+    assert [float(p.findtext("i_gain")) for p in jpc] == [0.0] * 6  # the system's default (0.1) is not neutral
+    assert [float(p.findtext("cmd_max")) for p in jpc] == pytest.approx([float(m.actuator_forcerange[a][1])
+                                                                         for a in range(6)])
+    assert [float(p.findtext("initial_position")) for p in jpc] == pytest.approx(m.key_qpos[0][:6])
+    assert not [p for p in model.findall("plugin") if "Trajectory" in p.get("name")]  # one controller per joint
     ft = model.find("joint[@name='torch_fixed']/sensor[@type='force_torque']")
     assert ft.findtext("force_torque/measure_direction") == "child_to_parent"
     assert ft.findtext("force_torque/frame") == "child"
@@ -126,3 +133,21 @@ def test_score_from_the_headless_bag_matches_the_headless_metrics(tmp_path: Path
     assert got["cell.force_mean_n"] == pytest.approx(ref["cell.force_mean_n"], abs=0.2)
     assert got["cell.force_rms_error_n"] == pytest.approx(ref["cell.force_rms_error_n"], abs=0.3)
     assert got["cell.commands_received"] == ref["cell.commands_received"]
+
+
+def test_seam_follower_keeps_its_forward_position_interface_through_the_split_node() -> None:
+    root = _parse(SHARE / "launch" / "gz_welding_seam.launch.xml")
+    follower = root.find("node[@exec='seam_follower']")
+    assert follower.find("param[@name='command_interface']") is None  # the shipped forward_position
+    split = root.find("node[@exec='joint_command_split']")
+    remap = {r.get("from"): r.get("to") for r in split.findall("remap")}
+    assert remap["commands"] == "/forward_position_controller/commands"
+    gz_topics = [remap[f"joint_{i}"] for i in range(6)]
+    assert gz_topics == [f"/model/welding_seam_arm/joint/{j}/cmd_pos" for j in UR5E_JOINTS]
+    bridged = {b["ros_topic_name"]: b for b in yaml.safe_load((GZ / "bridge" / "welding_seam.yaml").read_text())}
+    model = _parse(ARM).find("model")
+    jpc_topics = [p.findtext("topic") for p in model.findall("plugin")
+                  if p.get("name") == "gz::sim::systems::JointPositionController"]
+    for topic in gz_topics:
+        assert bridged[topic]["gz_topic_name"] in jpc_topics and bridged[topic]["direction"] == "ROS_TO_GZ"
+        assert bridged[topic]["ros_type_name"] == "std_msgs/msg/Float64"

@@ -2,10 +2,11 @@
 
 The arm is the headless simulator's own compiled MuJoCo model (the UR5e with the tool on its F/T site)
 converted body by body (:mod:`.mujoco_sdf`), gravity-compensated as headless; control and sensing as in
-the welding twin (:mod:`.welding`): ``JointTrajectoryController`` with the MuJoCo servo gains and force
-limits homing to the keyframe, ``JointStatePublisher``, and a ``force_torque`` sensor in the tool's fixed
-joint (the force the tool exerts on the flange, in the tool frame: the headless ``-sensordata``) with the
-headless noise. The admittance node runs with ``command_interface: joint_trajectory``.
+the welding twin (:mod:`.welding`): its forward position commands through :mod:`.arm_drive`
+(``joint_command_split`` and one ``JointPositionController`` per joint with the MuJoCo servo gains and
+force limits, homing to the keyframe), ``JointStatePublisher``, and a ``force_torque`` sensor in the tool's
+fixed joint (the force the tool exerts on the flange, in the tool frame: the headless ``-sensordata``) with
+the headless noise. The admittance node runs with its shipped ``command_interface: forward_position``.
 
 The operator's push profile becomes timed ``ApplyLinkWrench`` wrenches on the tool link at its centre of
 mass (MuJoCo's ``xfrc_applied`` point), through :mod:`.operator_push`: one ``TriggeredPublisher`` per
@@ -21,6 +22,7 @@ import numpy as np
 
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo import systems
+from sanqin.simulation.gazebo.arm_drive import forward_position_drive
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains, robot_model
@@ -33,6 +35,7 @@ FT_JOINT = "tool_fixed"
 PUSH_TOPIC = "/operator_push"
 GZ_JOINT_STATES = "/arm/joint_states_gz"  # from Gazebo to operator_push, which relays them after the hand-over
 ADMITTANCE_NODES = ("cartesian_admittance",)
+COMMAND_TIMEOUT_S = 0.1  # counted by joint_command_split; the position controllers keep their last target
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -51,22 +54,16 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.add_sensor(_force_torque(joint, name, config))
     gains = [position_servo_gains(m, j) for j in UR5E_JOINT_NAMES]
     home = [float(v) for v in (m.key_qpos[0] if m.nkey else m.qpos0)[: len(UR5E_JOINT_NAMES)]]
-    systems.joint_trajectory_controller(conv.model, f"/model/{name}/joint_trajectory", UR5E_JOINT_NAMES, home,
-                                        [g[0] for g in gains], [g[1] for g in gains],
-                                        cmd_max=[g[2] if np.isfinite(g[2]) else 0.0 for g in gains])
+    forward_position_drive(twin, conv.model, name, UR5E_JOINT_NAMES, home, gains, config.forward_topic,
+                           timeout_s=COMMAND_TIMEOUT_S)
     systems.joint_state_publisher(conv.model, f"/model/{name}/joint_states", UR5E_JOINT_NAMES)
     twin.add_bridge(BridgeEntry(GZ_JOINT_STATES, f"/model/{name}/joint_states", "sensor_msgs/msg/JointState",
                                 "gz.msgs.Model", GZ_TO_ROS))
-    twin.add_bridge(BridgeEntry(config.trajectory_topic, f"/model/{name}/joint_trajectory",
-                                "trajectory_msgs/msg/JointTrajectory", "gz.msgs.JointTrajectory", ROS_TO_GZ))
-    controllers = [n for n in twin.scenario.nodes if n.node in ADMITTANCE_NODES]
-    if not controllers:
+    if not any(n.node in ADMITTANCE_NODES for n in twin.scenario.nodes):
         raise TwinError(f"scenario {twin.scenario.name} runs no {' / '.join(ADMITTANCE_NODES)} to push against")
-    for node in controllers:
-        twin.node_params[node.name] = {"command_interface": "joint_trajectory"}
     header = (f"UR5e + tool on a 6-axis F/T sensor of scenario {twin.scenario.name}, converted from the headless "
-              "MuJoCo model (links, inertias, joints, primitives); JointTrajectoryController with the MuJoCo servo "
-              "gains; JointStatePublisher; force_torque in the tool joint.")
+              "MuJoCo model (links, inertias, joints, primitives); one JointPositionController per joint with the "
+              "MuJoCo servo gains; JointStatePublisher; force_torque in the tool joint.")
     twin.add_model(Model(name, conv.root, "UR5e with a tool on an F/T sensor (from the headless MuJoCo arm)", {},
                          header))
     twin.spawns.append(Spawn(name, "arm", (0.0, 0.0, 0.0)))
@@ -79,13 +76,15 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                 "period_s": float(config.physics_dt_s)},
         remap={"joint_states_in": GZ_JOINT_STATES, "joint_states": config.joint_states_topic, "event": PUSH_TOPIC}))
     twin.notes.extend(dict.fromkeys(conv.notes))
-    twin.notes.append("the arm starts at the zero configuration and the trajectory controller drives it to the "
-                      "MuJoCo keyframe; headless it starts there. operator_push relays the joint states to the "
+    twin.notes.append("the arm starts at the zero configuration and the position controllers drive it to the "
+                      "MuJoCo keyframe (their initial target); headless it starts there. operator_push relays the "
+                      "joint states to the "
                       "admittance node only once the arm stands at the keyframe (so the node's first state is the "
                       "headless one) and starts the push schedule then: its times are shifted by that hand-over "
                       "(the scorer undoes it)")
-    twin.notes.append("cartesian_admittance runs with command_interface joint_trajectory (Float64MultiArray has "
-                      "no ros_gz mapping)")
+    twin.notes.append("cartesian_admittance's forward position commands reach the joints through "
+                      "joint_command_split (ros_gz_bridge cannot carry std_msgs/Float64MultiArray): one DDS hop more "
+                      "than headless")
     twin.record_topics.update({config.wrench_topic, config.joint_states_topic, PUSH_TOPIC})
 
 

@@ -201,7 +201,7 @@ def record_topics(twin: Twin) -> set[str]:
 
         for o in spec.outputs:
             topics.add(resolve_name(entry.remap.get(o.topic, o.topic), entry.namespace, entry.name))
-    return {t for t in topics if t not in twin.scenario.record_exclude}
+    return {t for t in topics if t not in twin.scenario.record_exclude and t not in twin.record_exclude}
 
 
 def bridge_yaml(twin: Twin) -> str:

@@ -120,11 +120,23 @@ def joint_trajectory_controller(model: ET.Element, topic: str, joints: Sequence[
 
 
 def joint_position_controller(model: ET.Element, joint: str, topic: str, p_gain: float, d_gain: float,
-                              i_gain: float = 0.0) -> None:
-    """``JointPositionController``: std_msgs/Float64 target (rad or m) → PID force on one joint."""
-    plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController", {
-        "joint_name": joint, "topic": topic, "p_gain": p_gain, "i_gain": i_gain, "d_gain": d_gain,
-    })
+                              i_gain: float = 0.0, cmd_max: float | None = None,
+                              initial_position: float | None = None) -> None:
+    """``JointPositionController``: std_msgs/Float64 target (rad or m) → PID force on one joint, limited to
+    ``±cmd_max`` (the system's own default is ±1000); the target is ``initial_position`` until the first command.
+
+    Every PID term is written out: the system's defaults (i 0.1 with ±1 integral clamp, d 0.01) are not
+    neutral.
+    """
+    params: dict[str, object] = {"joint_name": joint, "topic": topic, "p_gain": p_gain, "i_gain": i_gain,
+                                 "d_gain": d_gain, "i_max": 0.0 if i_gain == 0 else 1.0,
+                                 "i_min": 0.0 if i_gain == 0 else -1.0}
+    if cmd_max is not None:
+        params["cmd_max"] = cmd_max
+        params["cmd_min"] = -cmd_max
+    if initial_position is not None:
+        params["initial_position"] = initial_position
+    plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController", params)
 
 
 def odometry_publisher(model: ET.Element, odom_topic: str, tf_topic: str, rate_hz: float,

@@ -128,6 +128,7 @@ class Twin:
     node_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario node name → extra params
     nodes: list[NodeEntry] = field(default_factory=list)  # Sanqin nodes the twin adds (e.g. a path driver)
     record_topics: set[str] = field(default_factory=set)
+    record_exclude: set[str] = field(default_factory=set)  # node outputs never published here (unused joints)
     world_elements: list[ET.Element] = field(default_factory=list)  # e.g. actors, appended to <world>
     spherical_coordinates: tuple[float, float, float] | None = None  # lat deg, lon deg, alt m (ENU origin)
     ardupilot: bool = False

@@ -8,9 +8,10 @@ the arm, the torch's weight is what the F/T sensor sees).
 
 Control and sensing, as ros2_control-style topics on the ROS side:
 
-* ``JointTrajectoryController`` on the six joints with the MuJoCo position servos' gains and force limits
-  (``kp``, ``kv``, ``forcerange``), starting at the model's keyframe; the seam follower runs with
-  ``command_interface: joint_trajectory`` (``std_msgs/Float64MultiArray`` has no ros_gz mapping);
+* the seam follower's forward position commands (``std_msgs/Float64MultiArray``, its shipped
+  ``command_interface: forward_position``) through :mod:`.arm_drive`: ``joint_command_split`` and one
+  ``JointPositionController`` per joint with the MuJoCo position servos' gains and force limits (``kp``,
+  ``kv``, ``forcerange``), targeting the model's keyframe until the first command;
 * ``JointStatePublisher`` → ``/joint_states``;
 * a ``force_torque`` sensor in the torch's fixed joint (frame ``child`` = the torch, measuring the force the
   torch exerts on the flange: the headless ``-sensordata`` convention), Gaussian force noise as headless.
@@ -24,7 +25,8 @@ import numpy as np
 
 from sanqin.runtime.scenario import SimulatorEntry
 from sanqin.simulation.gazebo import systems
-from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
+from sanqin.simulation.gazebo.arm_drive import forward_position_drive
+from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains, robot_model, static_model
 from sanqin.simulation.gazebo.sensors import force_torque
@@ -32,6 +34,7 @@ from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin
 
 FT_JOINT = "torch_fixed"
 FT_FRAME = "ft_sensor"
+COMMAND_TIMEOUT_S = 0.1  # counted by joint_command_split; the position controllers keep their last target
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -52,20 +55,14 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                                  force_stddev_n=config.force_noise_n))
     gains = [position_servo_gains(m, j) for j in UR5E_JOINTS]
     home = [float(v) for v in (m.key_qpos[0] if m.nkey else m.qpos0)[: len(UR5E_JOINTS)]]
-    systems.joint_trajectory_controller(conv.model, f"/model/{name}/joint_trajectory", UR5E_JOINTS, home,
-                                        [g[0] for g in gains], [g[1] for g in gains],
-                                        cmd_max=[g[2] if np.isfinite(g[2]) else 0.0 for g in gains])
+    forward_position_drive(twin, conv.model, name, UR5E_JOINTS, home, gains, config.forward_topic,
+                           timeout_s=COMMAND_TIMEOUT_S)
     systems.joint_state_publisher(conv.model, f"/model/{name}/joint_states", UR5E_JOINTS)
     twin.add_bridge(BridgeEntry(config.joint_states_topic, f"/model/{name}/joint_states", "sensor_msgs/msg/JointState",
                                 "gz.msgs.Model", GZ_TO_ROS))
-    twin.add_bridge(BridgeEntry(config.trajectory_topic, f"/model/{name}/joint_trajectory",
-                                "trajectory_msgs/msg/JointTrajectory", "gz.msgs.JointTrajectory", ROS_TO_GZ))
-    for node in twin.scenario.nodes:
-        if node.node == "seam_follower":
-            twin.node_params[node.name] = {"command_interface": "joint_trajectory"}
     header = (f"UR5e + welding torch on a 6-axis F/T sensor of scenario {twin.scenario.name}, converted from the "
-              "headless MuJoCo model (links, inertias, joints, primitives); JointTrajectoryController with the "
-              "MuJoCo servo gains; JointStatePublisher; force_torque in the torch joint.")
+              "headless MuJoCo model (links, inertias, joints, primitives); one JointPositionController per joint "
+              "with the MuJoCo servo gains; JointStatePublisher; force_torque in the torch joint.")
     twin.add_model(Model(name, conv.root, "UR5e welding arm (from the headless MuJoCo cell)", {}, header))
     twin.spawns.append(Spawn(name, "arm", (0.0, 0.0, 0.0)))
     cell_name = twin.model_name("cell")
@@ -75,11 +72,11 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                          f"and the drawn seam: {n_geoms} MuJoCo world geoms."))
     twin.placements.append(Placement(cell_name, "cell"))
     twin.notes.extend(dict.fromkeys(conv.notes))
-    twin.notes.append("the arm starts at the zero configuration and the trajectory controller drives it to the "
-                      "MuJoCo keyframe; headless it starts there")
+    twin.notes.append("the arm starts at the zero configuration and the position controllers drive it to the "
+                      "MuJoCo keyframe (their initial target); headless it starts there")
     twin.notes.append("contact: DART's rigid contact instead of MuJoCo's soft contact (solref 0.02 s on the plate)")
-    twin.notes.append("seam_follower runs with command_interface joint_trajectory (Float64MultiArray has no "
-                      "ros_gz mapping)")
+    twin.notes.append("seam_follower's forward position commands reach the joints through joint_command_split "
+                      "(ros_gz_bridge cannot carry std_msgs/Float64MultiArray): one DDS hop more than headless")
     twin.record_topics.update({config.wrench_topic, config.joint_states_topic})
 
 

@@ -1,0 +1,53 @@
+"""The arm twins' drive: a ros2_control forward position controller, reproduced with Gazebo systems.
+
+Headless, our arm nodes (``seam_follower``, ``cartesian_admittance``) command the MuJoCo position servos
+with ``std_msgs/Float64MultiArray`` on the forward position controller's topic — as on the real robot with
+ros2_control's ``forward_command_controller``. ``ros_gz_bridge`` cannot carry that array, so the twin runs
+:mod:`.command_split` (``joint_command_split``) on the same topic: element *i* goes to joint *i*'s
+``JointPositionController`` (the MuJoCo servo's ``kp``, ``kv`` and force range as PID gains and output
+limit, targeting the model's keyframe until the first command). The nodes keep their shipped
+``command_interface: forward_position``; when commands stop, the controllers hold their last targets
+(``on_timeout: keep_last``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sanqin.runtime.scenario import NodeEntry
+from sanqin.simulation.gazebo import systems
+from sanqin.simulation.gazebo.bridge import ROS_TO_GZ, BridgeEntry
+from sanqin.simulation.gazebo.command_split import MAX_JOINTS, output_topic
+from sanqin.simulation.gazebo.errors import TwinError
+from sanqin.simulation.gazebo.twin import Twin
+
+SPLIT_NODE = "forward_position_split"
+
+
+def joint_command_topic(model_name: str, joint: str) -> str:
+    """The Gazebo (and bridged ROS) topic of one joint's position target."""
+    return f"/model/{model_name}/joint/{joint}/cmd_pos"
+
+
+def forward_position_drive(twin: Twin, model: object, model_name: str, joints: Sequence[str],
+                           home_rad: Sequence[float], gains: Sequence[tuple[float, float, float]],
+                           forward_topic: str, timeout_s: float) -> None:
+    """Per-joint ``JointPositionController`` (gains = ``(kp, kd, max force)``, inf force = unlimited), their
+    bridges and the ``joint_command_split`` node on ``forward_topic``."""
+    if not (len(joints) == len(home_rad) == len(gains)) or not 0 < len(joints) <= MAX_JOINTS:
+        raise TwinError(f"{model_name}: one home position and servo gain per joint, 1..{MAX_JOINTS} joints")
+    remap = {"commands": forward_topic}
+    for i, (joint, home, (kp, kd, fmax)) in enumerate(zip(joints, home_rad, gains)):
+        topic = joint_command_topic(model_name, joint)
+        systems.joint_position_controller(model, joint, topic, kp, kd, cmd_max=fmax if np.isfinite(fmax) else None,
+                                          initial_position=float(home))
+        twin.add_bridge(BridgeEntry(topic, topic, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
+        remap[output_topic(i)] = topic
+    twin.nodes.append(NodeEntry(
+        node="joint_command_split", name=SPLIT_NODE, params_file="config/joint_command_split.yaml",
+        params={"expected_size": len(joints), "timeout_s": float(timeout_s), "on_timeout": "keep_last"},
+        remap=remap))
+    twin.record_topics.add(forward_topic)
+    twin.record_exclude.update(f"/{output_topic(i)}" for i in range(len(joints), MAX_JOINTS))  # never published
