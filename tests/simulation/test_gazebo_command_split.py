@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sanqin.common.diagnostics import DiagLevel
 from sanqin.msgs.control import float64_array_to_msg
 from sanqin.runtime.config import load_config
 from sanqin.runtime.errors import ConfigError
@@ -45,6 +46,8 @@ def test_stale_commands_hold_every_joint_until_commands_return() -> None:
     assert split.tick(1.11) == {"joint_0": 0.0, "joint_1": 0.0}
     assert split.tick(1.2) == {"joint_0": 0.0, "joint_1": 0.0}  # repeated while stale
     assert split.metrics()["timeouts"] == 1 and split.metrics()["holding"] == 1.0
+    (status,) = split.diagnostics()
+    assert status.level == DiagLevel.WARN and status.values["timeouts"] == "1"
     assert split.on_command(np.array([1.0, 1.0]), 1.3) == {"joint_0": 1.0, "joint_1": 1.0}
     assert split.tick(1.35) is None
     assert split.metrics()["holding"] == 0.0

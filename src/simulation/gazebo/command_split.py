@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
 from sanqin.runtime.config import param, require
 
 #: Outputs ``joint_0`` … ``joint_{MAX_JOINTS-1}``.
@@ -85,6 +86,18 @@ class CommandSplit:
             return None
         self.counters["holds"] += 1
         return {output_topic(i): self.config.hold_value for i in range(self.size)}
+
+    def diagnostics(self) -> list[DiagnosticStatus]:
+        """Counters on /diagnostics; WARN while commands are stale (the joints hold) or after rejections."""
+        c = self.counters
+        if self.holding:
+            level, text = DiagLevel.WARN, f"no command for over {self.config.timeout_s:g} s ({self.config.on_timeout})"
+        elif c["rejected_size"] or c["rejected_non_finite"]:
+            level, text = DiagLevel.WARN, "commands rejected (wrong size or non-finite)"
+        else:
+            level, text = DiagLevel.OK, "ok"
+        values = {k: str(v) for k, v in c.items()} | {"joints": str(self.size)}
+        return [DiagnosticStatus(level, "sanqin/gazebo/joint_command_split", text, "", values)]
 
     def metrics(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.counters.items()} | {"holding": float(self.holding)}
