@@ -28,5 +28,6 @@ NODES: dict[str, str] = {
     "scene_publisher": "sanqin.simulation.gazebo.nodes:SCENE_PUBLISHER",
     "operator_push": "sanqin.simulation.gazebo.nodes:OPERATOR_PUSH",
     "world_twist_relay": "sanqin.simulation.gazebo.nodes:WORLD_TWIST_RELAY",
+    "mavlink_fault_relay": "sanqin.simulation.gazebo.nodes:MAVLINK_FAULT_RELAY",
     "joint_command_split": "sanqin.simulation.gazebo.nodes:JOINT_COMMAND_SPLIT",
 }

@@ -65,8 +65,37 @@ def test_power_line_follows_the_plan_track() -> None:
         assert min(np.linalg.norm(a - p) for p in towers) < 1e-6  # a tower at every corner
 
 
+@pytest.mark.parametrize("name", ["uav_link_loss", "uav_gcs_link_loss"])
+def test_link_loss_twins_route_sitl_through_the_fault_relay(name: str) -> None:
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    cfg = load_config(MulticopterSim.Config, sc.simulators[0].params)
+    launch = _parse(SHARE / "launch" / f"gz_{name}.launch.xml")
+    (sitl,) = [e for e in launch.findall("executable") if e.get("name") == "ardupilot_sitl"]
+    argv = sitl.get("cmd").split()
+    assert "--serial0=udpclient:127.0.0.1:14560" in argv and argv[argv.index("--sysid") + 1] == str(cfg.system_id)
+    (bridge,) = [n for n in launch.findall("node") if n.get("exec") == "uav_bridge"]
+    assert bridge.find("param[@name='link.url']").get("value") == "udpin:127.0.0.1:14550"
+    (relay,) = [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
+    params = {p.get("name"): p.get("value") for p in relay.findall("param") if p.get("name")}
+    assert relay.find("param[@from]").get("from").endswith("/config/mavlink_fault_relay.yaml")
+    assert (params["vehicle_port"], params["bridge_host"], params["bridge_port"]) == ("14560", "127.0.0.1", "14550")
+    assert yaml.safe_load(params["drop_windows_s"]) == [cfg.link_down_start_s, cfg.link_down_end_s]
+    assert params["time_origin"] == "armed" and params["vehicle_system_id"] == str(cfg.system_id)
+    names = yaml.safe_load(params.get("param_names", "[]"))
+    assert names == list(cfg.param_names)  # the headless overrides (FS_GCS_ENABLE for the companion case)
+    if names:
+        assert yaml.safe_load(params["param_values"]) == list(cfg.param_values)
+    # the launch parameters build the relay's config as ROS would hand them over
+    from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelayConfig
+
+    relay_cfg = load_config(MavlinkFaultRelayConfig, {k: yaml.safe_load(v) for k, v in params.items()})
+    assert relay_cfg.windows == [(cfg.link_down_start_s, cfg.link_down_end_s)]
+    notes = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"][name]["fidelity_notes"]
+    assert any("mavlink_fault_relay" in n and "armed heartbeat" in n for n in notes)
+
+
 def test_headless_only_faults_get_no_twin() -> None:
-    for name in ("uav_link_loss", "uav_low_battery"):
+    for name in ("uav_low_battery",):
         with pytest.raises(NoTwin, match="does not offer"):
             build_twin(load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml"))
     index = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"]

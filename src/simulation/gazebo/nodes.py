@@ -29,6 +29,10 @@ latest command in the body frame, for ``MulticopterVelocityControl``; zero = hov
 command), out ``joint_0`` … ``joint_7`` (std_msgs/Float64, element *i* on ``joint_i``; the twin's bridge
 maps each to its joint's ``gz.msgs.Double`` topic); wrong-sized or non-finite arrays are rejected whole, and
 ``hold_value`` is commanded on every joint when commands stop for ``timeout_s`` (see :mod:`.command_split`).
+
+``mavlink_fault_relay``: no topics — a UDP relay between ArduPilot SITL and the bridge that drops every datagram
+inside scheduled windows on the node clock (sim time); forwarded/dropped counters per direction on /diagnostics
+(see :mod:`.mavlink_relay`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sanqin.msgs.rehab import float64_to_msg
 from sanqin.msgs.sensors import joint_state_from_msg, joint_state_to_msg
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
 from sanqin.simulation.gazebo.command_split import MAX_JOINTS, CommandSplit, CommandSplitConfig, output_topic
+from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelay, MavlinkFaultRelayConfig
 from sanqin.simulation.gazebo.operator_push import OperatorPush, OperatorPushConfig
 from sanqin.simulation.gazebo.path_driver import PathDriver, PathDriverConfig
 from sanqin.simulation.gazebo.scene import ScenePublisher, ScenePublisherConfig
@@ -124,4 +129,12 @@ JOINT_COMMAND_SPLIT = NodeSpec(
                   for i in range(MAX_JOINTS)),
     timers=(Timer("period_s", "tick"),),
     description="splits a forward-controller Float64MultiArray into per-joint Float64 commands (Gazebo twins)",
+)
+
+MAVLINK_FAULT_RELAY = NodeSpec(
+    name="mavlink_fault_relay",
+    config=MavlinkFaultRelayConfig,
+    component=MavlinkFaultRelay,
+    timers=(Timer("period_s", "tick"),),
+    description="UDP MAVLink relay between SITL and the bridge that drops the link in scheduled sim-time windows",
 )

@@ -98,11 +98,16 @@ class Score:
 
 
 def node_counters(bag: Bag, scenario: Scenario) -> dict[str, float]:
-    """``nodes.<name>.<key>`` from each scenario node's last ``sanqin/<name>`` diagnostic status."""
+    """``nodes.<name>.<key>`` from each node's last ``sanqin/<name>`` status and its component's
+    ``sanqin/<area>/<name>`` status (their values merged): the scenario's nodes and the nodes a twin adds
+    (found by their own ``sanqin/<name>`` status in the bag)."""
     names = [e.name for e in scenario.nodes]
     last: dict[str, dict[str, float]] = {}
     for _, msg in bag.messages("/diagnostics"):
         for status in msg.status:
+            own = status.name.removeprefix("sanqin/")
+            if status.name.startswith("sanqin/") and own and "/" not in own and own not in names:
+                names.append(own)  # a node of the twin (a Sanqin node's host status)
             name = next((n for n in names if status.name.startswith("sanqin/")
                          and (status.name == f"sanqin/{n}" or status.name.endswith(f"/{n}"))), None)
             if name is None:
@@ -113,7 +118,7 @@ def node_counters(bag: Bag, scenario: Scenario) -> dict[str, float]:
                     values[kv.key] = float(kv.value)
                 except ValueError:
                     continue
-            last[name] = values
+            last.setdefault(name, {}).update(values)
     return {f"nodes.{n}.{k}": v for n, vals in last.items() for k, v in vals.items()}
 
 

@@ -9,9 +9,12 @@ plane at the scenario's home (``spherical_coordinates`` = home latitude, longitu
 sprayed field drawn on it, and — for power-line inspection plans — towers and conductors along the plan's
 waypoint track.
 
-Headless-only fault injection (radio link drop, refused missions, unacknowledged or denied commands,
-missing GPS/EKF, a battery that starts part-charged) has no ArduPilot SITL equivalent: such scenarios
-get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
+A scheduled radio-link drop is reproduced on the UDP link: SITL sends to the ``mavlink_fault_relay`` node
+(``--serial0=udpclient:127.0.0.1:14560``), which forwards to the bridge's port and back and drops everything,
+both ways, inside the headless window (see :mod:`.mavlink_relay`); the relay also sets the scenario's
+autopilot parameter overrides in SITL. Other headless-only fault injection (refused missions, unacknowledged
+or denied commands, missing GPS/EKF, a battery that starts part-charged, signing) has no ArduPilot SITL
+equivalent: such scenarios get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sanqin.runtime.scenario import SimulatorEntry
+from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.mesh import obj_text
 from sanqin.simulation.gazebo.sdf import el, fields, pose
@@ -35,18 +38,15 @@ TOWER_SPACING_M = 50.0  # at most this far apart between the track's corners
 TOWER_HEIGHT_FRACTION = 0.8  # towers reach 80 % of the inspection altitude
 PHASE_OFFSETS_M = (-2.5, 0.0, 2.5)
 SITL_MAVLINK = "127.0.0.1:14550"
+#: Where SITL sends MAVLink when a link drop is injected: the mavlink_fault_relay's port (it forwards to SITL_MAVLINK).
+RELAY_MAVLINK = "127.0.0.1:14560"
 #: ArduPilot's iris worlds place the vehicle 0.195 m up (its legs on the ground), yawed 90° (nose north).
 VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
 
 
 def _faults(config: Any) -> list[str]:
     """The headless simulator's injected faults in this config, each with why SITL cannot reproduce it."""
-    faults = []
-    if config.link_down_start_s >= 0:
-        faults.append("a radio link drop at a scheduled time inside the simulator's own MAVLink link (with SITL it "
-                      "would take a packet-dropping UDP relay on sim time between SITL and the bridge; stopping "
-                      "the bridge process is a different test, as the bridge's own reaction to the outage is what "
-                      "is scored)")
+    faults = []  # a scheduled link drop is twinned with the mavlink_fault_relay (see _link_relay)
     if config.mission_reject_result:
         faults.append("refused mission uploads")
     if config.no_ack_commands or config.deny_commands:
@@ -54,10 +54,14 @@ def _faults(config: Any) -> list[str]:
     if not (config.gps_ok and config.ekf_ok):
         faults.append("GPS/EKF failures")
     if config.battery_soc_start < 1.0:
-        faults.append(f"a pack at {config.battery_soc_start:.0%} charge (ArduPilot reports the remaining capacity "
-                      "from the charge consumed since boot, 100 % at start, whatever SIM_BATT_VOLTAGE and "
-                      "SIM_BATT_CAP_AH make of the simulated pack, and the iris draws a fraction of the airframe's "
-                      "hover current, so the battery-triggered return would come at another point of the mission)")
+        faults.append(f"a pack at {config.battery_soc_start:.0%} charge (SITL could start part-charged: "
+                      "MAV_CMD_BATTERY_RESET sets the consumed charge to the rest of BATT_CAPACITY; but in --model "
+                      "JSON mode the FDM reports no battery, so SITL uses its fixed model, voltage SIM_BATT_VOLTAGE "
+                      "- 0.7 V x throttle and current 50 A x throttle: the voltage never falls with charge, so the "
+                      "autopilot's voltage failsafe that backs up the companion's return cannot fire, and the drain "
+                      "rate, hence the point of the battery-triggered return, depends on the iris' hover throttle, "
+                      "which ArduPilot learns in flight, so no BATT_CAPACITY can be scaled to the headless "
+                      f"{config.hover_current_a:g} A hover current in advance)")
     if config.require_signing or config.signing_key_file:
         faults.append("MAVLink signing")
     return faults
@@ -80,12 +84,17 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.external_models.add(VEHICLE_MODEL)
     twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
     lat, lon, alt = twin.spherical_coordinates
+    relay = config.link_down_start_s >= 0
     twin.processes.append(LaunchProcess(
         name="ardupilot_sitl",
         cmd=(f"sim_vehicle.py -v ArduCopter -f gazebo-iris --model JSON --no-rebuild --no-mavproxy "
              f"--sysid {config.system_id} -l {lat:.7f},{lon:.7f},{alt:g},0 "
-             f"-A --serial0=udpclient:{SITL_MAVLINK}"),
-        description="ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink to the bridge over UDP"))
+             f"-A --serial0=udpclient:{RELAY_MAVLINK if relay else SITL_MAVLINK}"),
+        description=("ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink "
+                     + ("over UDP to the link-dropping relay, which forwards to the bridge" if relay
+                        else "to the bridge over UDP"))))
+    if relay:
+        _link_relay(twin, config)
     for node in twin.scenario.nodes:
         if node.node == "uav_bridge":
             twin.node_params[node.name] = {"link": {"url": f"udpin:{SITL_MAVLINK}"}}
@@ -94,6 +103,35 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     if config.wind_east_m_s or config.wind_north_m_s or config.gust_std_m_s:
         twin.notes.append("the headless wind and gusts are not reproduced (the external vehicle model has no wind "
                           "response enabled)")
+
+
+def _link_relay(twin: Twin, config: Any) -> None:
+    """The mavlink_fault_relay between SITL and the bridge, dropping the link in the headless window."""
+    start, end = config.link_down_start_s, config.link_down_end_s
+    vhost, vport = RELAY_MAVLINK.split(":")
+    bhost, bport = SITL_MAVLINK.split(":")
+    twin.nodes.append(NodeEntry(
+        node="mavlink_fault_relay", name="mavlink_fault_relay", params_file="config/mavlink_fault_relay.yaml",
+        params={"vehicle_host": vhost, "vehicle_port": int(vport), "bridge_host": bhost, "bridge_port": int(bport),
+                "drop_windows_s": [float(start), float(end)], "time_origin": "armed",
+                "vehicle_system_id": int(config.system_id),
+                **({"param_names": list(config.param_names), "param_values": [float(v) for v in config.param_values]}
+                   if config.param_names else {})}))
+    twin.notes.append(
+        f"the radio link drop ({start:g} s to {end:g} s) is the mavlink_fault_relay node between SITL and the bridge "
+        "dropping every datagram both ways; its window is on sim time measured from the vehicle's first armed "
+        "heartbeat, not from t = 0: SITL boots, waits for GPS and lets its EKF converge for tens of seconds of sim "
+        "time before the bridge can arm it, while the headless autopilot is ready at once (headless the bridge arms "
+        "the vehicle about a second after start, so the outage comes that much later in the flight here)")
+    twin.notes.append(
+        "GCS failsafe: ArduCopter, like the headless autopilot, counts only heartbeats from SYSID_MYGCS and never "
+        "triggers before it has heard one, and then acts FS_GCS_TIMEOUT (5 s by default) after they stop; a "
+        "companion's loss therefore leaves SITL flying, a ground station's makes it return")
+    if config.param_names:
+        twin.notes.append("the headless autopilot parameter overrides ("
+                          + ", ".join(f"{n}={v:g}" for n, v in zip(config.param_names, config.param_values))
+                          + ") are set in SITL by the relay (PARAM_SET after SITL's first heartbeat, repeated until "
+                          "echoed); headless they hold from t = 0")
 
 
 def _power_line(twin: Twin, config: Any, plan_file: str) -> Model:
