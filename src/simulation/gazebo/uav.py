@@ -29,6 +29,7 @@ from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.mesh import obj_text
 from sanqin.simulation.gazebo.sdf import el, fields, pose
 from sanqin.simulation.gazebo.twin import LaunchProcess, Model, Placement, Twin, geometry, material, new_model
+from sanqin.simulation.gazebo.uav_score import score  # noqa: F401  (vehicle.* metrics from the bridge's topics)
 
 VEHICLE_MODEL = "iris_with_ardupilot"  # ardupilot_gazebo/models
 #: Mission plans that inspect a power line: the line runs along the plan's waypoint track (the corridor the
