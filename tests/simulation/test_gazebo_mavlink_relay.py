@@ -339,3 +339,22 @@ def test_the_twin_nodes_counters_are_scored_from_diagnostics() -> None:
     out = node_counters(FakeBag(), sc)  # type: ignore[arg-type]
     assert out["nodes.mavlink_fault_relay.dropped_to_bridge"] == 7  # the last status
     assert out["nodes.mavlink_fault_relay.handler_errors"] == 0  # host and component values merged
+
+
+def test_malformed_frames_are_relayed_unchanged_while_watching_for_the_armed_heartbeat() -> None:
+    bridge = udp(timeout_s=1.0)
+    port = free_port()
+    cfg = load_config(MavlinkFaultRelayConfig, {"vehicle_port": port, "bridge_port": bridge.getsockname()[1],
+                                                "drop_windows_s": [1.0, 2.0], "time_origin": "armed",
+                                                "param_names": ["FS_GCS_ENABLE"], "param_values": [1.0]})
+    relay = MavlinkFaultRelay(cfg)
+    vehicle = udp()
+    junk = [b"\xfd\x09\x00\x00\x00\x02\x01\x00\x00\x00", b"\xfe" * 300, bytes(range(256)), b""]
+    for data in junk:
+        vehicle.sendto(data, (HOST, port))
+    pump(relay, 1.5, lambda: relay.counters["forwarded_to_bridge"] == len(junk))
+    assert sorted(bridge.recvfrom(65535)[0] for _ in junk) == sorted(junk)  # not dropped: no origin yet
+    assert relay.origin_s is None and relay.counters["socket_errors"] == 0 and relay.counters["params_sent"] == 0
+    relay.close()
+    vehicle.close()
+    bridge.close()

@@ -28,7 +28,13 @@ every ``retry_period_s`` until the autopilot's PARAM_VALUE echoes the value.
 **Polling.** The node's timer (``period_s``) drains both non-blocking sockets each tick (at most
 ``max_datagrams_per_tick`` per socket), so a datagram waits at most one period. Socket errors never escape:
 a refused send (ICMP port unreachable while the bridge is not yet listening) is counted and the datagram lost
-as a real link would lose it; a failed socket is closed, counted and reopened after ``retry_period_s``.
+as a real link would lose it; a failed socket is closed, counted and reopened after ``retry_period_s`` (the
+bridge learns the relay's new bridge-side port from the next datagram, as pymavlink's ``udpin`` answers the
+last sender). Datagrams on the bridge side from any other port than the bridge's are counted and discarded.
+
+**Health.** The counters (forwarded/dropped datagrams and bytes per direction, send and socket errors,
+parameters sent/confirmed, windows entered) go on /diagnostics as ``sanqin/gazebo/mavlink_fault_relay``, which
+the Gazebo scorer reads as ``nodes.mavlink_fault_relay.<counter>`` for a node of that name.
 """
 
 from __future__ import annotations
