@@ -36,7 +36,8 @@ Measured, with the headless definition each matches (:mod:`sanqin.simulation.mul
   first state :data:`SETTLE_S` after the link returned minus the last before it).
 
 Track metrics need an unbroken track: telemetry silent for longer than ``link_timeout_s`` while armed (a link
-outage, a lost bag chunk) leaves them unmeasured, as is everything when the bag has no state from the vehicle.
+outage, a lost bag chunk) leaves them unmeasured. When the link was down as the recording ended, how the flight
+ended is unknown: only the link and upload figures are measured; nothing is when the vehicle was never heard.
 
 Not measurable from the bridge's view, so absent (listed as *not measured* by the scorer): ``photos`` and
 ``photo_spacing_*`` (CAMERA_FEEDBACK is not published), ``failsafe_events``, ``failsafe_gcs`` and
@@ -269,8 +270,8 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
     if bridge is None:
         return {}
     topics = bridge.topics
-    states = [s for s in _states(bag, topics["vehicle_state"]) if s.connected] \
-        if topics["vehicle_state"] in bag.counts else []
+    heard = _states(bag, topics["vehicle_state"]) if topics["vehicle_state"] in bag.counts else []
+    states = [s for s in heard if s.connected]
     if not states:
         return {}  # the vehicle was never heard
     cfg = bridge.config
@@ -279,17 +280,7 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
         else []
     end_s = float(bag.end_time_s())
     progress = _Progress(cfg.link.home_at_seq0)
-    last = states[-1]
-    out: dict[str, float] = {"armed": float(last.armed)}
-    if last.landed_state:
-        out["landed"] = float(last.landed_state == ON_GROUND)
-    out["armed_s"] = _armed_s(states, end_s)
-    out.update(_mode_number(last))
-    if last.seq >= 0:
-        done = progress(last)
-        out["mission_items"] = float(last.total)
-        out["items_reached"] = float(max(progress(s) for s in states if s.seq >= 0 or s.reached))
-        out["mission_complete"] = float(last.total > 0 and done >= last.total)
+    out: dict[str, float] = {}
     up = _upload_outcomes(events, bridge.plan)
     if up["plan_known"]:
         out["mission_uploads_ok"] = float(up["ok"])
@@ -299,9 +290,22 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
     out["mission_uploads_failed"] = float(up["failed"])
     if up["fence_enabled_at"] is not None:
         out["fence_enabled"] = 1.0
-    out.update(_battery(bag, topics["battery"]))
     telemetry = _times(bag, [topics[k] for k in ("odom", "imu", "fix", "battery")])
     out.update(_link(events, telemetry, states, st_times, progress, end_s))
+    if not heard[-1].connected:
+        return out  # the link was down when the recording ended: how the flight ended is unknown
+    last = states[-1]
+    out["armed"] = float(last.armed)
+    if last.landed_state:
+        out["landed"] = float(last.landed_state == ON_GROUND)
+    out["armed_s"] = _armed_s(states, end_s)
+    out.update(_mode_number(last))
+    if last.seq >= 0:
+        done = progress(last)
+        out["mission_items"] = float(last.total)
+        out["items_reached"] = float(max(progress(s) for s in states if s.seq >= 0 or s.reached))
+        out["mission_complete"] = float(last.total > 0 and done >= last.total)
+    out.update(_battery(bag, topics["battery"]))
     t, pos = _track(bag, topics["odom"]) if topics["odom"] in bag.counts else (np.zeros(0), np.zeros((0, 3)))
     if len(t):
         geo = _headless_autopilot(config, bridge.plan)
