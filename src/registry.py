@@ -30,4 +30,5 @@ NODES: dict[str, str] = {
     "world_twist_relay": "sanqin.simulation.gazebo.nodes:WORLD_TWIST_RELAY",
     "mavlink_fault_relay": "sanqin.simulation.gazebo.nodes:MAVLINK_FAULT_RELAY",
     "joint_command_split": "sanqin.simulation.gazebo.nodes:JOINT_COMMAND_SPLIT",
+    "velocity_integrator": "sanqin.simulation.gazebo.drive_nodes:VELOCITY_INTEGRATOR",
 }

@@ -1,0 +1,28 @@
+"""Node declarations of the Gazebo twins' drive adapters (standard messages only).
+
+``velocity_integrator``: in ``velocity`` (std_msgs/Float64, a joint speed command, m/s or rad/s — e.g. one
+element of a forward velocity controller's array split by ``joint_command_split``), out ``position``
+(std_msgs/Float64, the integrated position target, every ``period_s``; the twin's bridge carries it to a
+``JointPositionController``'s ``gz.msgs.Double`` topic): the set-point of an integrating velocity servo,
+clamped to its range, stopped when the speed commands stop for ``timeout_s`` (see
+:mod:`.velocity_integrator`). Counters (commands, rejected, timeouts, saturated ticks) on /diagnostics.
+"""
+
+from __future__ import annotations
+
+from sanqin.msgs.rehab import float64_from_msg, float64_to_msg
+from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Timer
+from sanqin.simulation.gazebo.velocity_integrator import VelocityIntegrator, VelocityIntegratorConfig
+
+VELOCITY_INTEGRATOR = NodeSpec(
+    name="velocity_integrator",
+    config=VelocityIntegratorConfig,
+    component=VelocityIntegrator,
+    inputs=(Input("velocity", "std_msgs/msg/Float64", "on_velocity", float64_from_msg, Qos.RELIABLE,
+                  "joint speed command (m/s or rad/s), held until the next one"),),
+    outputs=(Output("position", "std_msgs/msg/Float64", float64_to_msg, Qos.RELIABLE,
+                    description="integrated position target (m or rad) for a position servo"),),
+    timers=(Timer("period_s", "tick"),),
+    description="integrates joint speed commands into a position servo's target (integrating velocity drive, "
+                "Gazebo twins)",
+)
