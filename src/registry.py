@@ -31,4 +31,5 @@ NODES: dict[str, str] = {
     "mavlink_fault_relay": "sanqin.simulation.gazebo.nodes:MAVLINK_FAULT_RELAY",
     "joint_command_split": "sanqin.simulation.gazebo.nodes:JOINT_COMMAND_SPLIT",
     "velocity_integrator": "sanqin.simulation.gazebo.drive_nodes:VELOCITY_INTEGRATOR",
+    "rehab_patient": "sanqin.simulation.gazebo.rehab_nodes:REHAB_PATIENT",
 }

@@ -105,15 +105,22 @@ def _is_ancestor(m: Any, a: int, b: int) -> bool:
 
 
 def robot_model(m: Any, name: str, root_body: str, *, fix_to_world: bool = True,
-                retro: float | None = None) -> Conversion:
-    """The SDF model of the body subtree under ``root_body`` (link poses in the MuJoCo world frame)."""
+                retro: float | None = None, qpos: Any = None) -> Conversion:
+    """The SDF model of the body subtree under ``root_body`` (link poses in the MuJoCo world frame).
+
+    ``qpos`` (default ``qpos0``) is the configuration the links are posed in. Gazebo counts joint angles
+    from the pose a model is loaded in (it ignores initial joint positions), so a model written at a start
+    configuration ``q0`` starts there with every joint reading 0: its angles are ``q - q0`` and its joint
+    limits are shifted by ``-q0`` here (whoever reads its joint states adds ``q0`` back).
+    """
     import mujoco
 
     root_id = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, root_body)
     if root_id <= 0:
         raise TwinError(f"MuJoCo model has no body {root_body!r}")
     d = mujoco.MjData(m)
-    d.qpos[:] = m.qpos0
+    d.qpos[:] = m.qpos0 if qpos is None else np.asarray(qpos, dtype=np.float64)
+    offset = d.qpos - m.qpos0
     mujoco.mj_kinematics(m, d)
     sdf, model = new_model(name)
     conv = Conversion(sdf, model)
@@ -148,7 +155,8 @@ def robot_model(m: Any, name: str, root_body: str, *, fix_to_world: bool = True,
         dof = int(m.jnt_dofadr[j])
         el(el(axis, "dynamics"), "damping", float(m.dof_damping[dof]))
         if m.jnt_limited[j]:
-            fields(el(axis, "limit"), {"lower": float(m.jnt_range[j][0]), "upper": float(m.jnt_range[j][1])})
+            q0 = float(offset[int(m.jnt_qposadr[j])])
+            fields(el(axis, "limit"), {"lower": float(m.jnt_range[j][0]) - q0, "upper": float(m.jnt_range[j][1]) - q0})
         if m.dof_armature[dof] > 0:
             conv.notes.append(f"joint {jname}: armature {m.dof_armature[dof]:g} (rotor inertia) is MuJoCo-only")
         conv.joints.append(jname)

@@ -1,0 +1,277 @@
+"""The planar rehabilitation twins: the headless MJCF in its start configuration, joint systems and bridges that
+match the nodes, the generated node graph closing the loop on a physics stand-in, and the scorer."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+import yaml
+
+from sanqin.common.types import JointStates
+from sanqin.msgs.factory import default_factory
+from sanqin.msgs.sensors import joint_state_to_msg
+from sanqin.runtime.config import load_config
+from sanqin.runtime.headless import Graph
+from sanqin.runtime.node import resolve_name
+from sanqin.runtime.params import load_node_config
+from sanqin.runtime.paths import share_dir
+from sanqin.runtime.recorder import BagRecorder
+from sanqin.runtime.registry import get_node_spec
+from sanqin.runtime.runner import run_scenario
+from sanqin.runtime.scenario import load_scenario
+from sanqin.simulation.gazebo import headless_only
+from sanqin.simulation.gazebo.bridge import ROS_TO_GZ, read_bridge_yaml
+from sanqin.simulation.gazebo.rehab import GZ_JOINT_STATES, SPAWN, session_command
+from sanqin.simulation.gazebo.score import score_bag
+from sanqin.simulation.gazebo.twin import EXPORTERS, headless_simulator
+from sanqin.simulation.rehab import RehabPlanarSim
+
+SHARE = share_dir()
+GZ = SHARE / "sim" / "gazebo"
+JOINTS = ("r_shoulder", "r_elbow", "h_shoulder", "h_elbow")
+
+
+def _parse(path: Path) -> ET.Element:
+    return ET.parse(path).getroot()  # noqa: S314 - repository-owned, generated file
+
+
+def _scenario(name: str):
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    return sc, load_config(RehabPlanarSim.Config, sc.simulators[0].params)
+
+
+def _launch_nodes(name: str) -> list[tuple[str, str, dict, dict]]:
+    """(exec, name, params file + inline params, remaps) of our nodes in the generated launch file."""
+    out = []
+    for n in _parse(SHARE / "launch" / f"gz_{name}.launch.xml").findall("node[@pkg='sanqin']"):
+        inline = {p.get("name"): yaml.safe_load(p.get("value")) for p in n.findall("param[@name]")}
+        pfile = SHARE / n.find("param[@from]").get("from").replace("$(find-pkg-share sanqin)/", "")
+        out.append((n.get("exec"), n.get("name"), {"file": pfile, **inline},
+                    {r.get("from"): r.get("to") for r in n.findall("remap")}))
+    return out
+
+
+@pytest.mark.parametrize("name", ["rehab_safety", "rehab_recovery"])
+def test_station_is_the_headless_mjcf_in_its_start_configuration(name: str) -> None:
+    sc, cfg = _scenario(name)
+    sim = headless_simulator(sc, "rehab")
+    model = _parse(GZ / "models" / f"{name}_station" / "model.sdf").find("model")
+    assert [j.get("name") for j in model.findall("joint")] == list(JOINTS)
+    for j in model.findall("joint"):
+        assert j.findtext("parent") in ("world", "robot_link1", "upper_arm") and j.findtext("axis/xyz") == "0 0 1"
+    for body in ("robot_link1", "robot_link2", "upper_arm", "forearm"):  # links where MuJoCo starts them
+        b = mujoco.mj_name2id(sim.m, mujoco.mjtObj.mjOBJ_BODY, body)
+        xyz = [float(v) for v in model.find(f"link[@name='{body}']/pose").text.split()[:3]]
+        assert xyz == pytest.approx(sim.d.xpos[b], abs=1e-9), body
+    q0 = sim.d.qpos[sim.h_q[1]]
+    limit = model.find("joint[@name='h_elbow']/axis/limit")
+    assert float(limit.findtext("lower")) == pytest.approx(-2.7 - q0) and float(limit.findtext("upper")) == \
+        pytest.approx(-0.05 - q0)  # Gazebo counts from the start configuration
+    forces = [p.findtext("joint_name") for p in model.findall("plugin")
+              if p.get("name") == "gz::sim::systems::ApplyJointForce"]
+    assert forces == list(JOINTS)
+    (jsp,) = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointStatePublisher"]
+    assert [e.text for e in jsp.findall("joint_name")] == list(JOINTS)
+    assert all(c.get("name") is None for c in model.iter("collision"))  # nothing collides, as in the MJCF
+
+
+@pytest.mark.parametrize("name", ["rehab_safety", "rehab_recovery"])
+def test_bridges_and_remaps_connect_gazebo_and_the_nodes(name: str) -> None:
+    sc, cfg = _scenario(name)
+    bridges = read_bridge_yaml((GZ / "bridge" / f"{name}.yaml").read_text())
+    nodes = {n: (get_node_spec(e), remap) for e, n, _, remap in _launch_nodes(name)}
+    published = {resolve_name(remap.get(o.topic, o.topic), "", n): o.msg_type
+                 for n, (spec, remap) in nodes.items() for o in spec.outputs}
+    subscribed = {resolve_name(remap.get(i.topic, i.topic), "", n): i.msg_type
+                  for n, (spec, remap) in nodes.items() for i in spec.inputs}
+    to_gz = [b for b in bridges if b.direction == ROS_TO_GZ]
+    assert sorted(b.gz_topic for b in to_gz) == sorted(f"/model/{SPAWN}/joint/{j}/cmd_force" for j in JOINTS)
+    for b in to_gz:  # each joint's torque comes from rehab_patient, as Float64
+        assert published[b.ros_topic] == b.ros_type == "std_msgs/msg/Float64"
+    (js,) = [b for b in bridges if b.ros_topic == GZ_JOINT_STATES]
+    assert subscribed[GZ_JOINT_STATES] == js.ros_type and js.gz_topic == f"/model/{name}_station/joint_states"
+    # the therapy node's sensors and command close the loop through the split and the patient
+    assert published[cfg.joint_states_topic] == subscribed[cfg.joint_states_topic] == "sensor_msgs/msg/JointState"
+    assert published[cfg.wrench_topic] == subscribed[cfg.wrench_topic] == "geometry_msgs/msg/WrenchStamped"
+    assert published[cfg.effort_topic] == subscribed[cfg.effort_topic] == "std_msgs/msg/Float64MultiArray"
+    for topic in (cfg.target_topic, cfg.phase_topic, "/rehab/drive_0", "/rehab/drive_1"):
+        assert published[topic] == subscribed[topic]
+    launch = _parse(SHARE / "launch" / f"gz_{name}.launch.xml")
+    (spawn,) = [n for n in launch.findall("node") if n.get("exec") == "create"]
+    assert f"-name {SPAWN} " in spawn.get("args")
+
+
+def test_session_loop_is_one_bash_script_without_launch_substitutions() -> None:
+    cmd = session_command("/rehab_robot/start", "/rehab_robot/phase", 4)
+    argv = shlex.split(cmd)  # how launch splits an <executable cmd>
+    assert argv[:2] == ["bash", "-c"] and len(argv) == 3 and "$(" not in cmd
+    assert "ros2 service call /rehab_robot/start std_srvs/srv/Trigger" in argv[2] and "n=4;" in argv[2]
+    launch = _parse(SHARE / "launch" / "gz_rehab_recovery.launch.xml")
+    (ex,) = [e for e in launch.findall("executable") if e.get("name") == "rehab_sessions"]
+    assert ex.get("cmd") == session_command("/rehab_robot/start", "/rehab_robot/phase", 4)
+
+
+def test_exoskeleton_stays_headless_only_with_its_reason() -> None:
+    plugin = "sanqin.simulation.rehab_exo:RehabExoSim"
+    assert EXPORTERS[plugin].endswith("headless_only")
+    assert "muscle" in headless_only.REASONS[plugin] and "myo_sim" in headless_only.REASONS[plugin]
+    twins = yaml.safe_load((GZ / "twins.yaml").read_text())
+    assert {"rehab_safety", "rehab_recovery"} <= set(twins["twins"])
+    assert {"rehab_exo_safety", "rehab_exo_recovery"} <= set(twins["headless_only"])
+
+
+# --- the generated node graph on a physics stand-in ------------------------------------------------
+
+
+class _StandIn:
+    """What Gazebo does in the twin, with the same MJCF in MuJoCo: ApplyJointForce holds the last torque of
+    each joint (applied from the next step: the node answers a state one step late), JointStatePublisher
+    reports the angles from the start configuration, stamped with sim time."""
+
+    def __init__(self, sim, graph: Graph, offsets: np.ndarray) -> None:
+        self.m = sim.m
+        self.d = mujoco.MjData(self.m)
+        self.d.qpos[:] = sim.d.qpos
+        self.offsets = offsets
+        self.graph = graph
+        self.tau = np.zeros(4)
+        for i, topic in enumerate(("/rehab/robot_effort_0", "/rehab/robot_effort_1", "/rehab/patient_effort_0",
+                                   "/rehab/patient_effort_1")):
+            graph.bus.subscribe(topic, "std_msgs/msg/Float64", lambda msg, i=i: self.tau.__setitem__(i, msg.data))
+        graph.bus.advertise(GZ_JOINT_STATES, "sensor_msgs/msg/JointState")
+
+    def step(self, t_s: float) -> None:
+        self.d.ctrl[:] = 0.0
+        self.d.qfrc_applied[:] = self.tau
+        mujoco.mj_step(self.m, self.d)
+        js = JointStates(stamp_s=t_s, names=JOINTS, position=self.d.qpos - self.offsets, velocity=self.d.qvel.copy(),
+                         effort=np.zeros(4))
+        self.graph.bus.publish(GZ_JOINT_STATES, joint_state_to_msg(js, self.graph.bus.factory))
+
+
+def test_generated_nodes_pass_the_safety_scenario_on_a_physics_stand_in(tmp_path: Path) -> None:
+    """The launch file's nodes and parameters, with torques one physics step late and the session started
+    late (as the ros2 service call loop does), hold on the spasm, stop on the dropout and keep every limit."""
+    sc, cfg = _scenario("rehab_safety")
+    sim = headless_simulator(sc, "rehab")
+    g = Graph()
+    recorder = BagRecorder(tmp_path / "bag", g.bus.factory)
+    g.bus.recorders.append(recorder)
+    offsets = None
+    for exe, name, params, remap in _launch_nodes("rehab_safety"):
+        spec = get_node_spec(exe)
+        pfile = params.pop("file")
+        if exe == "rehab_robot":
+            params["session_dir"] = str(tmp_path / "sessions")
+        if exe == "rehab_patient":
+            offsets = np.array(params["robot_offsets_rad"] + params["patient_offsets_rad"])
+        g.add_node(spec, load_node_config(spec.config, pfile, name, overrides=params), name=name, remap=remap)
+    phys = _StandIn(sim, g, offsets)
+    therapy = g.nodes["/rehab_robot"]
+    started_at = None
+    dt = cfg.physics_dt_s
+    for k in range(1, round(sc.duration_s / dt) + 1):
+        t = k * dt
+        g.clock.now_s = t
+        phys.step(t)
+        g.advance_to(t)
+        if started_at is None and t >= 0.5:  # the service loop's first call, 0.3 s later than headless
+            if therapy.call_service("~/start").success:
+                started_at = t
+    recorder.close()
+    score = score_bag(sc, tmp_path / "bag")
+    failed = [text for ok, text in score.checks if not ok]
+    assert score.passed, failed
+    # the therapy node's own metrics (holds, safety state) never reach /diagnostics: not measured from a bag,
+    # so check them from its safety events
+    assert all(text.startswith("nodes.rehab_robot.") for text in score.not_measured)
+    safety = [json.loads(m)["kind"] for m in _strings(tmp_path / "bag", "/rehab_robot/safety_events")]
+    assert safety.count("spasm") == 1 and safety[-1] == "sensor_timeout"
+    assert score.metrics["rehab.spasm_hold_cycles"] <= 1 and score.metrics["rehab.dropout_stop_s"] <= 0.022
+    events = [json.loads(m) for m in _strings(tmp_path / "bag", "/rehab_patient/events")]
+    (spasm,) = [e for e in events if e["kind"] == "spasm"]
+    assert spasm["t_s"] == pytest.approx(started_at + 0.9 - 0.2, abs=2 * dt)  # same point of the session
+
+
+def _strings(bag: Path, topic: str) -> list[str]:
+    from sanqin.simulation.gazebo.score import Bag
+
+    b = Bag(bag)
+    try:
+        return [str(m.data) for _, m in b.messages(topic)]
+    finally:
+        b.close()
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def safety_run(tmp_path_factory):
+    """A headless run in a fresh folder: the therapy node continues from the session files under its
+    session_dir (relative to the working directory), so a shared folder would change the run."""
+    sc, _ = _scenario("rehab_safety")
+    out = tmp_path_factory.mktemp("rehab_safety")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(out)
+        result = run_scenario(sc, out / "run", plots=False)
+    return sc, result, out / "run" / "bag"
+
+
+def test_score_of_the_headless_safety_bag_matches_the_headless_metrics(safety_run) -> None:
+    sc, result, bag = safety_run
+    got, ref = score_bag(sc, bag).metrics, result.metrics
+    for key in ("rehab.rom_excursion_m", "rehab.torque_ratio"):  # exact: from the published states and efforts
+        assert got[key] == pytest.approx(ref[key], abs=2e-4), key
+    # the published wrench carries the F/T noise (0.2 N of 40 N); headless measures the true force
+    assert got["rehab.interaction_ratio"] == pytest.approx(ref["rehab.interaction_ratio"], abs=0.02)
+    # the headless measure runs through the 0.3 s dropout too, when nothing is published
+    assert got["rehab.speed_ratio"] <= ref["rehab.speed_ratio"] + 1e-9
+    # reaction times: the bag's event time is one step after the harness's (it receives the event before
+    # its next step, at the previous step's time)
+    step = sc.step_s
+    assert got["rehab.spasm_hold_cycles"] - ref["rehab.spasm_hold_cycles"] in (0.0, 1.0)
+    assert got["rehab.dropout_stop_s"] == pytest.approx(ref["rehab.dropout_stop_s"], abs=step + 1e-9)
+    for key in ("rehab.sessions_done", "rehab.patient_strength", "rehab.patient_spasticity"):
+        assert got[key] == pytest.approx(ref[key]), key
+
+
+def test_score_of_a_headless_recovery_bag_matches_the_headless_metrics(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # fresh session files (see safety_run)
+    sc, _ = _scenario("rehab_recovery")
+    sc = replace(sc, duration_s=20.0, simulators=(replace(sc.simulators[0], params={
+        **sc.simulators[0].params, "sessions": 2}),))
+    result = run_scenario(sc, tmp_path / "run", plots=False)
+    got, ref = score_bag(sc, tmp_path / "run" / "bag").metrics, result.metrics
+    assert ref["rehab.sessions_done"] >= 1
+    for key in ("rehab.rom_excursion_m", "rehab.torque_ratio", "rehab.speed_ratio"):  # no dropout: every state
+        assert got[key] == pytest.approx(ref[key], abs=2e-4), key
+    assert got["rehab.interaction_ratio"] == pytest.approx(ref["rehab.interaction_ratio"], abs=0.02)
+    for key in ("rehab.sessions_done", "rehab.patient_strength", "rehab.patient_spasticity"):
+        assert got[key] == pytest.approx(ref[key]), key
+    assert "rehab.spasm_hold_cycles" not in got and "rehab.dropout_stop_s" not in got  # none injected
+
+
+def test_score_without_states_or_events_measures_nothing_it_cannot(tmp_path: Path, safety_run) -> None:
+    """A bag with only the phase: no limit ratio is invented from missing data."""
+    from rosbags.rosbag2 import Writer
+
+    sc, _, _ = safety_run
+    f = default_factory()
+    path = tmp_path / "bag"
+    with Writer(path, version=8) as w:
+        conn = w.add_connection("/rehab_robot/phase", "std_msgs/msg/String", typestore=f.typestore)
+        w.write(conn, 1_000_000, f.serialize(f.new("std_msgs/msg/String", data="wait")))
+    got = score_bag(sc, path).metrics
+    assert got["rehab.sessions_done"] == 0
+    for key in ("rom_excursion_m", "speed_ratio", "interaction_ratio", "torque_ratio", "spasm_hold_cycles",
+                "dropout_stop_s"):
+        assert f"rehab.{key}" not in got, key
