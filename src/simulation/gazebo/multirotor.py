@@ -122,7 +122,7 @@ def _quadcopter(twin: Twin, config: Any) -> Model:
             "motorConstant": MOTOR_CONSTANT, "momentConstant": MOMENT_CONSTANT,
             "commandSubTopic": "command/motor_speed", "actuator_number": i,
             "rotorDragCoefficient": 8.06428e-05, "rollingMomentCoefficient": 1e-06,
-            "motorSpeedPubTopic": f"motor_speed/{i}", "rotorVelocitySlowdownSim": 10, "motorType": "velocity"})
+            "rotorVelocitySlowdownSim": 10, "motorType": "velocity"})
     v_max = float(config.v_max_m_s)
     control = plugin(model, "gz-sim-multicopter-control-system", "gz::sim::systems::MulticopterVelocityControl", {
         "robotNamespace": name, "commandSubTopic": "cmd_vel", "enableSubTopic": "enable",

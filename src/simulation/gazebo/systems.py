@@ -8,10 +8,11 @@ spawns robots through it) and the per-sensor-type systems (IMU, force/torque, Na
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from sanqin.simulation.gazebo.sdf import num, plugin
+from sanqin.simulation.gazebo.sdf import comment, num, plugin
 
 #: World system name → (plugin file, class, parameters).
 WORLD_SYSTEMS: dict[str, tuple[str, str, dict[str, object]]] = {
@@ -101,7 +102,12 @@ def joint_trajectory_controller(model: ET.Element, topic: str, joints: Sequence[
                                 d_gain: Sequence[float], i_gain: Sequence[float] | None = None,
                                 cmd_max: Sequence[float] | None = None) -> None:
     """``JointTrajectoryController``: trajectory_msgs/JointTrajectory → PID position control of the joints
-    (force limited to ``±cmd_max``); the joints are driven to ``initial_positions`` at start."""
+    (force limited to ``±cmd_max``; 0 = unlimited); the joints are driven to ``initial_positions`` at start.
+
+    The system pairs the n-th value of each per-joint parameter with the n-th ``<joint_name>``, so every
+    parameter is written once per joint; an unlimited joint gets ``position_cmd_max`` -1 < ``position_cmd_min``
+    0, which gz-math's PID reads as "no output clamp" (the system's own default pair).
+    """
     n = len(joints)
     i_gain = list(i_gain) if i_gain is not None else [0.0] * n
     cmd_max = list(cmd_max) if cmd_max is not None else [0.0] * n
@@ -111,32 +117,37 @@ def joint_trajectory_controller(model: ET.Element, topic: str, joints: Sequence[
                   {"topic": topic})
     for k, name in enumerate(joints):
         ET.SubElement(node, "joint_name").text = name
+        limited = cmd_max[k] > 0
         for tag, values in (("initial_position", initial_positions), ("position_p_gain", p_gain),
                             ("position_i_gain", i_gain), ("position_d_gain", d_gain)):
             ET.SubElement(node, tag).text = num(values[k])
-        if cmd_max[k] > 0:
-            ET.SubElement(node, "position_cmd_max").text = num(cmd_max[k])
-            ET.SubElement(node, "position_cmd_min").text = num(-cmd_max[k])
+        ET.SubElement(node, "position_cmd_max").text = num(cmd_max[k] if limited else -1.0)
+        ET.SubElement(node, "position_cmd_min").text = num(-cmd_max[k] if limited else 0.0)
 
 
 def joint_position_controller(model: ET.Element, joint: str, topic: str, p_gain: float, d_gain: float,
                               i_gain: float = 0.0, cmd_max: float | None = None,
                               initial_position: float | None = None) -> None:
     """``JointPositionController``: std_msgs/Float64 target (rad or m) → PID force on one joint, limited to
-    ``±cmd_max`` (the system's own default is ±1000); the target is ``initial_position`` until the first command.
+    ``±cmd_max`` (None or inf: unlimited); the target is ``initial_position`` until the first command.
 
-    Every PID term is written out: the system's defaults (i 0.1 with ±1 integral clamp, d 0.01) are not
-    neutral.
+    Every PID term and the output limit are written out: the system's defaults (i 0.1 with ±1 integral clamp,
+    d 0.01, output ±1000) are not neutral. No limit is written as ``cmd_max`` -1 < ``cmd_min`` 0, which
+    gz-math's PID reads as "no output clamp".
     """
+    limited = cmd_max is not None and math.isfinite(cmd_max)
+    if limited and not cmd_max > 0:
+        raise ValueError(f"joint {joint}: cmd_max must be > 0 (or None/inf for no limit), got {cmd_max}")
     params: dict[str, object] = {"joint_name": joint, "topic": topic, "p_gain": p_gain, "i_gain": i_gain,
                                  "d_gain": d_gain, "i_max": 0.0 if i_gain == 0 else 1.0,
-                                 "i_min": 0.0 if i_gain == 0 else -1.0}
-    if cmd_max is not None:
-        params["cmd_max"] = cmd_max
-        params["cmd_min"] = -cmd_max
+                                 "i_min": 0.0 if i_gain == 0 else -1.0,
+                                 "cmd_max": cmd_max if limited else -1.0, "cmd_min": -cmd_max if limited else 0.0}
     if initial_position is not None:
         params["initial_position"] = initial_position
-    plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController", params)
+    node = plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController",
+                  params)
+    if not limited:
+        comment(node, "cmd_max < cmd_min: no output limit")
 
 
 def odometry_publisher(model: ET.Element, odom_topic: str, tf_topic: str, rate_hz: float,
