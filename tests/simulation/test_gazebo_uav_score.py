@@ -230,3 +230,54 @@ def test_truncated_or_corrupt_bag(runs, tmp_path: Path) -> None:
     got = _vehicle(score.metrics)
     assert all(math.isfinite(v) for v in got.values())
     assert not TRACK & set(got)  # a hole in the track while armed: nothing integrated over it
+
+
+def _edit_state(msg: Any, **values: Callable[[str, dict[str, str]], str]) -> Any:
+    kv = {v.key: v.value for v in msg.values}
+    for v in msg.values:
+        if v.key in values:
+            v.value = values[v.key](v.value, kv)
+    return msg
+
+
+@pytest.mark.parametrize("name", ["uav_spraying", "uav_link_loss"])
+def test_an_autopilot_that_reports_only_its_current_item(runs, name: str, tmp_path: Path) -> None:
+    """ArduPilot sends MISSION_ITEM_REACHED for NAV items only: with no reached count at all, progress comes from
+    the current item, and a mission whose final RTL has begun is complete, as the headless autopilot counts it."""
+    sc, _, bag = runs[name]
+
+    def no_reached(topic: str, t: float, msg: Any) -> Any:
+        return _edit_state(msg, items_reached=lambda v, kv: "0") if topic.endswith("/vehicle_state") else msg
+
+    ref = _vehicle(score_bag(sc, bag).metrics)
+    got = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "current_only", no_reached)).metrics)
+    assert set(got) == set(ref)
+    for key in ("mission_complete", "items_reached", "items_reached_link_down", "spray_switches", "sprayed_m"):
+        if key in ref:
+            assert got[key] == pytest.approx(ref[key]), key
+
+
+@pytest.mark.parametrize("name", ["uav_spraying", "uav_link_loss"])
+def test_ardupilot_mission_numbering(runs, name: str, tmp_path: Path) -> None:
+    """With ``link.home_at_seq0`` (ArduPilot keeps home as item 0) the vehicle's current item is one more for the
+    same progress: the scorer shifts it back and measures the same flight (no reached count to lean on)."""
+    sc, _, bag = runs[name]
+
+    def current_only(topic: str, t: float, msg: Any) -> Any:
+        return _edit_state(msg, items_reached=lambda v, kv: "0") if topic.endswith("/vehicle_state") else msg
+
+    def home_first(topic: str, t: float, msg: Any) -> Any:
+        if not topic.endswith("/vehicle_state"):
+            return msg
+        return _edit_state(msg, items_reached=lambda v, kv: "0",
+                           mission_seq=lambda v, kv: str(int(v) + 1) if int(kv["mission_total"]) > 0 else v)
+
+    node = sc.nodes[0]
+    link = {**node.params["link"], "home_at_seq0": True}
+    ardupilot = replace(sc, nodes=(replace(node, params={**node.params, "link": link}),))
+    ref = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "current_only", current_only)).metrics)
+    got = _vehicle(score_bag(ardupilot, _copy_bag(bag, tmp_path / "home_first", home_first)).metrics)
+    assert got == pytest.approx(ref)
+    headless = _vehicle(runs[name][1].metrics)
+    assert got["items_reached"] == headless["items_reached"]
+    assert got["mission_complete"] == headless["mission_complete"]

@@ -15,7 +15,8 @@ Measured, with the headless definition each matches (:mod:`sanqin.simulation.mul
   with the 1 Hz heartbeat: within about a second per arming);
 * ``mission_items`` — the vehicle's own item count (MISSION_CURRENT ``total``); ``items_reached`` — items
   done: the larger of the MISSION_ITEM_REACHED count and the current item (items before it are done, for
-  plans without DO_JUMP; ``link.home_at_seq0`` shifts it); ``mission_complete`` — every item done;
+  plans without DO_JUMP; ``link.home_at_seq0`` shifts it); ``mission_complete`` — every item done, or the
+  plan's final RTL begun (final LAND: landed), as the headless autopilot counts them;
 * ``fence_items``, ``rally_items``, ``mission_uploads_ok``/``_failed`` — from the upload outcomes on ``events``
   (the counts are the staged plan's, ``mission.plan_file``; an empty upload is not counted, as headless);
   ``fence_enabled`` — 1 once FENCE_ENABLE was set and acknowledged (absent otherwise: the bridge cannot see it);
@@ -310,10 +311,7 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
     out["armed_s"] = _armed_s(states, end_s)
     out.update(_mode_number(last))
     if last.seq >= 0:
-        done = progress(last)
-        out["mission_items"] = float(last.total)
-        out["items_reached"] = float(max(progress(s) for s in states if s.seq >= 0 or s.reached))
-        out["mission_complete"] = float(last.total > 0 and done >= last.total)
+        out.update(_mission(states, progress, bridge.plan, up["ok_at"].get("mission")))
     out.update(_battery(bag, topics["battery"]))
     t, pos = _track(bag, topics["odom"]) if topics["odom"] in bag.counts else (np.zeros(0), np.zeros((0, 3)))
     if len(t):
@@ -325,6 +323,34 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
             if bridge.plan is not None:
                 out.update(_spray(t, pos, states, st_times, geo.ap, bridge, events, progress, config))
     return out
+
+
+def _mission(states: list[_State], progress: _Progress, plan: Any, uploaded_at: float | None) -> dict[str, float]:
+    """Items on the vehicle, items done, and whether the mission was completed.
+
+    Complete: every item reported done — or, as the headless autopilot counts a final RETURN_TO_LAUNCH done when
+    it begins and a final LAND when the vehicle disarms after it, the vehicle's current item is the plan's final
+    RTL after it flew the plan, or its final LAND and it landed and disarmed (an autopilot that reports
+    MISSION_ITEM_REACHED for NAV items only, as ArduPilot does, never reports its DO items done).
+    """
+    from sanqin.uav_bridge.enums import mavlink as C
+
+    last = states[-1]
+    total = last.total
+    reached = max(progress(s) for s in states if s.seq >= 0 or s.reached)
+    complete = total > 0 and progress(last) >= total
+    if not complete and total > 0 and plan is not None and uploaded_at is not None and len(plan.mission) == total:
+        final = plan.mission[-1].command
+        at_final = [s for s in states if s.t >= uploaded_at and s.seq >= 0 and s.seq - progress.shift >= total - 1]
+        flew = any(s.armed for s in at_final)
+        if at_final and at_final[-1] is last and flew:
+            if final == C.MAV_CMD_NAV_RETURN_TO_LAUNCH:
+                complete = True
+            elif final == C.MAV_CMD_NAV_LAND:
+                complete = not last.armed and last.landed_state == ON_GROUND
+    if complete:
+        reached = max(reached, total)
+    return {"mission_items": float(total), "items_reached": float(reached), "mission_complete": float(complete)}
 
 
 def _armed_s(states: list[_State], end_s: float) -> float:
