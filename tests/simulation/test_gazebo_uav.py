@@ -94,10 +94,46 @@ def test_link_loss_twins_route_sitl_through_the_fault_relay(name: str) -> None:
     assert any("mavlink_fault_relay" in n and "armed heartbeat" in n for n in notes)
 
 
-def test_headless_only_faults_get_no_twin() -> None:
-    for name in ("uav_low_battery",):
-        with pytest.raises(NoTwin, match="does not offer"):
-            build_twin(load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml"))
+def test_low_battery_twin_runs_the_headless_pack_through_the_relay() -> None:
+    name = "uav_low_battery"
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    cfg = load_config(MulticopterSim.Config, sc.simulators[0].params)
+    launch = _parse(SHARE / "launch" / f"gz_{name}.launch.xml")
+    (sitl,) = [e for e in launch.findall("executable") if e.get("name") == "ardupilot_sitl"]
+    assert "--serial0=udpclient:127.0.0.1:14560" in sitl.get("cmd").split()
+    (relay,) = [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
+    params = {p.get("name"): yaml.safe_load(p.get("value")) for p in relay.findall("param") if p.get("name")}
+    from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelayConfig
+    from sanqin.simulation.multicopter.params import DEFAULTS
+
+    relay_cfg = load_config(MavlinkFaultRelayConfig, params)
+    assert relay_cfg.windows == []  # no outage in this scenario
+    assert (relay_cfg.battery_capacity_ah, relay_cfg.battery_soc_start, relay_cfg.battery_hover_current_a) == (
+        cfg.battery_capacity_ah, cfg.battery_soc_start, cfg.hover_current_a)
+    assert relay_cfg.battery_cells == cfg.battery_cells
+    sets = dict(zip(relay_cfg.param_names, relay_cfg.param_values))
+    assert sets["BATT_CAPACITY"] == cfg.battery_capacity_ah * 1000  # resets map onto the headless capacity
+    for n in ("BATT_ARM_VOLT", "BATT_LOW_VOLT", "BATT_CRT_VOLT", "BATT_LOW_TIMER", "BATT_FS_CRT_ACT"):
+        assert sets[n] == DEFAULTS[n][0]  # the headless autopilot's thresholds and actions
+    notes = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"][name]["fidelity_notes"]
+    assert any("MAV_CMD_BATTERY_RESET" in n and "SIM_BATT_VOLTAGE" in n for n in notes)
+
+
+def test_uav_twins_without_a_fault_fly_sitl_straight_to_the_bridge() -> None:
+    launch = _parse(SHARE / "launch" / "gz_uav_spraying.launch.xml")
+    assert not [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
+
+
+@pytest.mark.parametrize("fault", [{"no_ack_commands": [400]}, {"deny_commands": [176]},
+                                   {"mission_reject_result": 1}, {"gps_ok": False}, {"require_signing": True}])
+def test_faults_sitl_cannot_reproduce_get_no_twin(fault: dict) -> None:
+    import dataclasses
+
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "uav_spraying.yaml")
+    sim = sc.simulators[0]
+    faulty = dataclasses.replace(sc, simulators=(dataclasses.replace(sim, params={**sim.params, **fault}),))
+    with pytest.raises(NoTwin, match="does not offer"):
+        build_twin(faulty)
     index = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"]
     assert index["uav_spraying"]["ardupilot_sitl"] and index["uav_spraying"]["external_models"] == [
         "iris_with_ardupilot"]

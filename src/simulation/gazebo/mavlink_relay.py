@@ -25,6 +25,10 @@ vehicle's autopilot has sent a HEARTBEAT, it sends PARAM_SET for every override 
 system ``injector_system_id``, component MAV_COMP_ID_MISSIONPLANNER, the way a ground-station tool would),
 every ``retry_period_s`` until the autopilot's PARAM_VALUE echoes the value.
 
+**Battery.** With ``battery_capacity_ah`` > 0 the relay also runs the headless battery pack and imposes it on
+SITL every ``battery_period_s`` (MAV_CMD_BATTERY_RESET to its state of charge, SIM_BATT_VOLTAGE to its
+terminal voltage; see :mod:`.sitl_battery`), from SITL's first heartbeat on. Its COMMAND_ACKs are counted.
+
 **Polling.** The node's timer (``period_s``) drains both non-blocking sockets each tick (at most
 ``max_datagrams_per_tick`` per socket), so a datagram waits at most one period. Socket errors never escape:
 a refused send (ICMP port unreachable while the bridge is not yet listening) is counted and the datagram lost
@@ -46,6 +50,8 @@ from typing import Any
 
 from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
 from sanqin.runtime.config import param, require
+from sanqin.simulation.gazebo.sitl_battery import MAV_CMD_BATTERY_RESET, PackEmulator
+from sanqin.simulation.multicopter.dynamics import BatteryParams
 
 MAX_DATAGRAM_BYTES = 65535
 MAV_MODE_FLAG_SAFETY_ARMED = 128
@@ -74,6 +80,17 @@ class MavlinkFaultRelayConfig:
     param_names: tuple[str, ...] = param((), "autopilot parameters to set at boot (names, as the headless overrides)")
     param_values: tuple[float, ...] = param((), "values of param_names, in order")
     injector_system_id: int = param(245, "MAVLink system id the relay uses for its PARAM_SETs", min=1, max=255)
+    battery_capacity_ah: float = param(0.0, "emulate the headless pack of this capacity in SITL (Ah); 0: leave "
+                                       "SITL's own battery", min=0.0, max=100.0)
+    battery_soc_start: float = param(1.0, "state of charge of the emulated pack at SITL's first heartbeat (0..1)",
+                                     min=0.0, max=1.0)
+    battery_cells: int = param(6, "LiPo cells in series of the emulated pack", min=1, max=14)
+    battery_hover_current_a: float = param(45.0, "emulated pack current in hover (A)", min=0.1, max=500.0)
+    battery_idle_current_a: float = param(0.8, "emulated pack current disarmed (A)", min=0.0, max=50.0)
+    battery_internal_resistance_ohm: float = param(0.02, "emulated pack internal resistance (ohm)", min=0.0, max=1.0)
+    battery_sitl_sag_v: float = param(0.35, "SITL's own sag added back to SIM_BATT_VOLTAGE (SITL subtracts 0.7 V x "
+                                      "throttle; 0.35 V at half throttle)", min=0.0, max=0.7)
+    battery_period_s: float = param(1.0, "how often the emulated pack is written into SITL (s)", min=0.05, max=10.0)
 
     def __post_init__(self) -> None:
         w = self.drop_windows_s
@@ -115,6 +132,15 @@ class MavlinkFaultRelay:
         self._encoder: Any = None
         self.pending_params = dict(zip(config.param_names, config.param_values))
         self.vehicle_seen = False
+        self.pack: PackEmulator | None = None
+        if config.battery_capacity_ah > 0:
+            self.pack = PackEmulator(
+                BatteryParams(cells=config.battery_cells, capacity_ah=config.battery_capacity_ah,
+                              internal_resistance_ohm=config.battery_internal_resistance_ohm,
+                              hover_current_a=config.battery_hover_current_a,
+                              idle_current_a=config.battery_idle_current_a),
+                config.battery_soc_start, config.battery_sitl_sag_v)
+        self._next_battery = -math.inf
         self._next_param_send = -math.inf
         self._retry_at = -math.inf
         self.last_error = ""
@@ -123,7 +149,8 @@ class MavlinkFaultRelay:
             "forwarded_to_bridge": 0, "forwarded_to_vehicle": 0, "dropped_to_bridge": 0, "dropped_to_vehicle": 0,
             "bytes_to_bridge": 0, "bytes_to_vehicle": 0, "no_vehicle_address": 0, "foreign_datagrams": 0,
             "send_errors": 0, "socket_errors": 0, "socket_opens": 0, "windows_entered": 0,
-            "params_sent": 0, "params_confirmed": 0,
+            "params_sent": 0, "params_confirmed": 0, "battery_updates": 0, "battery_resets_accepted": 0,
+            "battery_resets_refused": 0,
         }
         self._open()
 
@@ -195,6 +222,11 @@ class MavlinkFaultRelay:
             if m.get_srcSystem() != c.vehicle_system_id or m.get_srcComponent() != MAV_COMP_ID_AUTOPILOT1:
                 continue
             kind = m.get_type()
+            if self.pack is not None:
+                self.pack.observe(m, t_s)
+                if (kind == "COMMAND_ACK" and m.command == MAV_CMD_BATTERY_RESET
+                        and getattr(m, "target_system", 0) in (0, c.injector_system_id)):
+                    self.counters["battery_resets_accepted" if m.result == 0 else "battery_resets_refused"] += 1
             if kind == "HEARTBEAT":
                 self.vehicle_seen = True
                 if self.origin_s is None and m.base_mode & MAV_MODE_FLAG_SAFETY_ARMED:
@@ -205,23 +237,46 @@ class MavlinkFaultRelay:
                     del self.pending_params[m.param_id]
                     self.counters["params_confirmed"] += 1
 
-    def _send_params(self, t_s: float) -> None:
-        """PARAM_SET for every override the autopilot has not echoed yet (every retry_period_s)."""
-        sock = self.vehicle_sock
-        if (not self.pending_params or not self.vehicle_seen or self.vehicle_addr is None or sock is None
-                or t_s < self._next_param_send or self.dropping(t_s)):
-            return
+    def _get_encoder(self) -> Any:
         if self._encoder is None:
             from pymavlink.dialects.v20 import ardupilotmega as mav
 
             self._encoder = mav.MAVLink(None, srcSystem=self.config.injector_system_id,
                                         srcComponent=MAV_COMP_ID_MISSIONPLANNER)
+        return self._encoder
+
+    def _can_inject(self, t_s: float) -> bool:
+        """Whether the relay can talk to the autopilot now (it has spoken, the sockets work, the link is up)."""
+        return (self.vehicle_seen and self.vehicle_addr is not None and self.vehicle_sock is not None
+                and not self.dropping(t_s))
+
+    def _send_params(self, t_s: float) -> None:
+        """PARAM_SET for every override the autopilot has not echoed yet (every retry_period_s)."""
+        if not self.pending_params or t_s < self._next_param_send or not self._can_inject(t_s):
+            return
+        enc = self._get_encoder()
         self._next_param_send = t_s + self.config.retry_period_s
         for name, value in self.pending_params.items():
-            msg = self._encoder.param_set_encode(self.config.vehicle_system_id, MAV_COMP_ID_AUTOPILOT1,
-                                                 name.encode("ascii"), float(value), MAV_PARAM_TYPE_REAL32)
-            if self._send(sock, msg.pack(self._encoder), self.vehicle_addr):
+            msg = enc.param_set_encode(self.config.vehicle_system_id, MAV_COMP_ID_AUTOPILOT1,
+                                       name.encode("ascii"), float(value), MAV_PARAM_TYPE_REAL32)
+            if self._send(self.vehicle_sock, msg.pack(enc), self.vehicle_addr):  # type: ignore[arg-type]
                 self.counters["params_sent"] += 1
+
+    def _send_battery(self, t_s: float) -> None:
+        """Drain the emulated pack to now and write it into SITL (every battery_period_s, from SITL's first
+        heartbeat; during an outage the pack keeps draining and SITL integrates on its own)."""
+        pack = self.pack
+        if pack is None or not self.vehicle_seen or t_s < self._next_battery:
+            return
+        self._next_battery = t_s + self.config.battery_period_s
+        pack.step(t_s)
+        if not self._can_inject(t_s):
+            return
+        enc = self._get_encoder()
+        sent = [self._send(self.vehicle_sock, m.pack(enc), self.vehicle_addr)  # type: ignore[arg-type]
+                for m in pack.messages(enc, self.config.vehicle_system_id)]
+        if all(sent):
+            self.counters["battery_updates"] += 1
 
     # --- relaying ------------------------------------------------------------------------------------
     def tick(self, t_s: float) -> None:
@@ -239,6 +294,7 @@ class MavlinkFaultRelay:
         self._drain_vehicle(t_s)
         self._drain_bridge(t_s)
         self._send_params(t_s)
+        self._send_battery(t_s)
 
     def _recv(self, sock: socket.socket) -> tuple[bytes, tuple[str, int]] | None:
         """One datagram, or None when the socket is empty or failed (then it is scheduled for reopening)."""
@@ -283,7 +339,7 @@ class MavlinkFaultRelay:
                 return
             data, addr = got
             self.vehicle_addr = addr
-            if self.origin_s is None or self.pending_params:
+            if self.origin_s is None or self.pending_params or self.pack is not None:
                 self._inspect(data, t_s)
             if self.dropping(t_s):
                 self.counters["dropped_to_bridge"] += 1
@@ -323,6 +379,9 @@ class MavlinkFaultRelay:
         out["link_down"] = float(self.link_down)
         out["origin_s"] = -1.0 if self.origin_s is None else float(self.origin_s)
         out["params_pending"] = float(len(self.pending_params))
+        if self.pack is not None:
+            out["battery_soc"] = self.pack.soc
+            out["battery_voltage_v"] = self.pack.battery.voltage_v
         return out
 
     def diagnostics(self) -> list[DiagnosticStatus]:

@@ -9,12 +9,13 @@ plane at the scenario's home (``spherical_coordinates`` = home latitude, longitu
 sprayed field drawn on it, and — for power-line inspection plans — towers and conductors along the plan's
 waypoint track.
 
-A scheduled radio-link drop is reproduced on the UDP link: SITL sends to the ``mavlink_fault_relay`` node
-(``--serial0=udpclient:127.0.0.1:14560``), which forwards to the bridge's port and back and drops everything,
-both ways, inside the headless window (see :mod:`.mavlink_relay`); the relay also sets the scenario's
-autopilot parameter overrides in SITL. Other headless-only fault injection (refused missions, unacknowledged
-or denied commands, missing GPS/EKF, a battery that starts part-charged, signing) has no ArduPilot SITL
-equivalent: such scenarios get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
+A scheduled radio-link drop and a part-charged pack are reproduced on the UDP link: SITL sends to the
+``mavlink_fault_relay`` node (``--serial0=udpclient:127.0.0.1:14560``), which forwards to the bridge's port and
+back, drops everything, both ways, inside the headless outage window (see :mod:`.mavlink_relay`), sets the
+scenario's autopilot parameter overrides in SITL and, for a part-charged pack, runs the headless battery and
+imposes it on SITL (see :mod:`.sitl_battery`). Other headless-only fault injection (refused missions,
+unacknowledged or denied commands, missing GPS/EKF, signing) has no ArduPilot SITL equivalent: such scenarios
+get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ TOWER_SPACING_M = 50.0  # at most this far apart between the track's corners
 TOWER_HEIGHT_FRACTION = 0.8  # towers reach 80 % of the inspection altitude
 PHASE_OFFSETS_M = (-2.5, 0.0, 2.5)
 SITL_MAVLINK = "127.0.0.1:14550"
-#: Where SITL sends MAVLink when a link drop is injected: the mavlink_fault_relay's port (it forwards to SITL_MAVLINK).
+#: Where SITL sends MAVLink when a fault is injected: the mavlink_fault_relay's port (it forwards to SITL_MAVLINK).
 RELAY_MAVLINK = "127.0.0.1:14560"
 #: ArduPilot's iris worlds place the vehicle 0.195 m up (its legs on the ground), yawed 90° (nose north).
 VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
@@ -47,22 +48,13 @@ VEHICLE_POSE = ((0.0, 0.0, 0.195), (0.0, 0.0, 1.5707963267948966))
 
 def _faults(config: Any) -> list[str]:
     """The headless simulator's injected faults in this config, each with why SITL cannot reproduce it."""
-    faults = []  # a scheduled link drop is twinned with the mavlink_fault_relay (see _link_relay)
+    faults = []  # a scheduled link drop and a part-charged pack are twinned with the mavlink_fault_relay (_relay)
     if config.mission_reject_result:
         faults.append("refused mission uploads")
     if config.no_ack_commands or config.deny_commands:
         faults.append("unacknowledged or denied commands")
     if not (config.gps_ok and config.ekf_ok):
         faults.append("GPS/EKF failures")
-    if config.battery_soc_start < 1.0:
-        faults.append(f"a pack at {config.battery_soc_start:.0%} charge (SITL could start part-charged: "
-                      "MAV_CMD_BATTERY_RESET sets the consumed charge to the rest of BATT_CAPACITY; but in --model "
-                      "JSON mode the FDM reports no battery, so SITL uses its fixed model, voltage SIM_BATT_VOLTAGE "
-                      "- 0.7 V x throttle and current 50 A x throttle: the voltage never falls with charge, so the "
-                      "autopilot's voltage failsafe that backs up the companion's return cannot fire, and the drain "
-                      "rate, hence the point of the battery-triggered return, depends on the iris' hover throttle, "
-                      "which ArduPilot learns in flight, so no BATT_CAPACITY can be scaled to the headless "
-                      f"{config.hover_current_a:g} A hover current in advance)")
     if config.require_signing or config.signing_key_file:
         faults.append("MAVLink signing")
     return faults
@@ -85,17 +77,17 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.external_models.add(VEHICLE_MODEL)
     twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
     lat, lon, alt = twin.spherical_coordinates
-    relay = config.link_down_start_s >= 0
+    relay = config.link_down_start_s >= 0 or config.battery_soc_start < 1.0
     twin.processes.append(LaunchProcess(
         name="ardupilot_sitl",
         cmd=(f"sim_vehicle.py -v ArduCopter -f gazebo-iris --model JSON --no-rebuild --no-mavproxy "
              f"--sysid {config.system_id} -l {lat:.7f},{lon:.7f},{alt:g},0 "
              f"-A --serial0=udpclient:{RELAY_MAVLINK if relay else SITL_MAVLINK}"),
         description=("ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink "
-                     + ("over UDP to the link-dropping relay, which forwards to the bridge" if relay
+                     + ("over UDP to the fault-injecting relay, which forwards to the bridge" if relay
                         else "to the bridge over UDP"))))
     if relay:
-        _link_relay(twin, config)
+        _relay(twin, config, entry)
     for node in twin.scenario.nodes:
         if node.node == "uav_bridge":
             twin.node_params[node.name] = {"link": {"url": f"udpin:{SITL_MAVLINK}"}}
@@ -106,33 +98,67 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
                           "response enabled)")
 
 
-def _link_relay(twin: Twin, config: Any) -> None:
-    """The mavlink_fault_relay between SITL and the bridge, dropping the link in the headless window."""
-    start, end = config.link_down_start_s, config.link_down_end_s
+#: ArduPilot battery-monitor parameters the headless autopilot has too (same names, units and action numbers):
+#: the emulated pack's failsafes then act on the headless thresholds.
+BATTERY_PARAMS = ("BATT_ARM_VOLT", "BATT_LOW_VOLT", "BATT_CRT_VOLT", "BATT_LOW_TIMER", "BATT_FS_LOW_ACT",
+                  "BATT_FS_CRT_ACT")
+
+
+def _relay(twin: Twin, config: Any, entry: SimulatorEntry) -> None:
+    """The mavlink_fault_relay between SITL and the bridge: the link outage, the parameter overrides, the pack."""
     vhost, vport = RELAY_MAVLINK.split(":")
     bhost, bport = SITL_MAVLINK.split(":")
-    twin.nodes.append(NodeEntry(
-        node="mavlink_fault_relay", name="mavlink_fault_relay", params_file="config/mavlink_fault_relay.yaml",
-        params={"vehicle_host": vhost, "vehicle_port": int(vport), "bridge_host": bhost, "bridge_port": int(bport),
-                "drop_windows_s": [float(start), float(end)], "time_origin": "armed",
-                "vehicle_system_id": int(config.system_id),
-                **({"param_names": list(config.param_names), "param_values": [float(v) for v in config.param_values]}
-                   if config.param_names else {})}))
-    twin.notes.append(
-        f"the radio link drop ({start:g} s to {end:g} s) is the mavlink_fault_relay node between SITL and the bridge "
-        "dropping every datagram both ways; its window is on sim time measured from the vehicle's first armed "
-        "heartbeat, not from t = 0: SITL boots, waits for GPS and lets its EKF converge for tens of seconds of sim "
-        "time before the bridge can arm it, while the headless autopilot is ready at once (headless the bridge arms "
-        "the vehicle about a second after start, so the outage comes that much later in the flight here)")
-    twin.notes.append(
-        "GCS failsafe: ArduCopter, like the headless autopilot, counts only heartbeats from SYSID_MYGCS and never "
-        "triggers before it has heard one, and then acts FS_GCS_TIMEOUT (5 s by default) after they stop; a "
-        "companion's loss therefore leaves SITL flying, a ground station's makes it return")
+    overrides = {n: float(v) for n, v in zip(config.param_names, config.param_values)}
+    params: dict[str, Any] = {"vehicle_host": vhost, "vehicle_port": int(vport), "bridge_host": bhost,
+                              "bridge_port": int(bport), "vehicle_system_id": int(config.system_id)}
+    if config.link_down_start_s >= 0:
+        start, end = config.link_down_start_s, config.link_down_end_s
+        params.update({"drop_windows_s": [float(start), float(end)], "time_origin": "armed"})
+        twin.notes.append(
+            f"the radio link drop ({start:g} s to {end:g} s) is the mavlink_fault_relay node between SITL and the "
+            "bridge dropping every datagram both ways; its window is on sim time measured from the vehicle's first "
+            "armed heartbeat, not from t = 0: SITL boots, waits for GPS and lets its EKF converge for tens of "
+            "seconds of sim time before the bridge can arm it, while the headless autopilot is ready at once "
+            "(headless the bridge arms the vehicle about a second after start, so the outage comes that much later "
+            "in the flight here)")
+        twin.notes.append(
+            "GCS failsafe: ArduCopter, like the headless autopilot, counts only heartbeats from SYSID_MYGCS and "
+            "never triggers before it has heard one, and then acts FS_GCS_TIMEOUT (5 s by default) after they "
+            "stop; a companion's loss therefore leaves SITL flying, a ground station's makes it return")
     if config.param_names:
         twin.notes.append("the headless autopilot parameter overrides ("
-                          + ", ".join(f"{n}={v:g}" for n, v in zip(config.param_names, config.param_values))
+                          + ", ".join(f"{n}={v:g}" for n, v in overrides.items())
                           + ") are set in SITL by the relay (PARAM_SET after SITL's first heartbeat, repeated until "
                           "echoed); headless they hold from t = 0")
+    if config.battery_soc_start < 1.0:
+        headless = twin.headless_simulator(entry.name).sim
+        table = headless.params.values  # the headless autopilot's parameters, the scenario's overrides applied
+        pack = headless.battery.p  # the headless pack, as the runner builds it
+        overrides.update({"BATT_CAPACITY": round(pack.capacity_ah * 1000.0, 3),
+                          **{n: float(table[n]) for n in BATTERY_PARAMS}})
+        params.update({"battery_capacity_ah": float(pack.capacity_ah), "battery_soc_start": float(headless.battery.soc),
+                       "battery_cells": int(pack.cells), "battery_hover_current_a": float(pack.hover_current_a),
+                       "battery_idle_current_a": float(pack.idle_current_a),
+                       "battery_internal_resistance_ohm": float(pack.internal_resistance_ohm)})
+        twin.notes.append(
+            f"the {config.battery_capacity_ah:g} Ah pack at {config.battery_soc_start:.0%} is the headless battery "
+            "model run by the mavlink_fault_relay from SITL's first heartbeat and written into SITL every second "
+            "(MAV_CMD_BATTERY_RESET to its charge, SIM_BATT_VOLTAGE to its terminal voltage): in --model JSON mode "
+            "SITL's own pack is a fixed model (SIM_BATT_VOLTAGE - 0.7 V x throttle, 50 A x throttle) that starts "
+            f"full and never sags with charge; the emulated pack drains at {config.hover_current_a:g} A x (specific "
+            "force / g)^1.5 from the iris' accelerometer, as the headless airframe's commanded thrust drains it, so "
+            "the companion's and the autopilot's battery failsafes trip at the same charge and voltage, after the "
+            "same flight time once armed (the plan sets its ground speed, so the iris flies it at the headless "
+            "speed); SITL's own throttle sag is compensated with a fixed 0.35 V (half throttle), and the first "
+            "reset comes with SITL's first heartbeat, not at t = 0")
+        twin.notes.append(
+            "battery parameters set in SITL from the headless autopilot: BATT_CAPACITY="
+            f"{config.battery_capacity_ah * 1000.0:g} mAh, "
+            + ", ".join(f"{n}={table[n]:g}" for n in BATTERY_PARAMS))
+    if overrides:
+        params.update({"param_names": list(overrides), "param_values": list(overrides.values())})
+    twin.nodes.append(NodeEntry(node="mavlink_fault_relay", name="mavlink_fault_relay",
+                                params_file="config/mavlink_fault_relay.yaml", params=params))
 
 
 def _power_line(twin: Twin, config: Any, plan_file: str) -> Model:
