@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sanqin.simulation.gazebo import systems
+from sanqin.simulation.gazebo import cli, systems
 from sanqin.simulation.gazebo.system_params import (
     KINDS,
     SYSTEMS,
@@ -258,3 +258,17 @@ def test_trajectory_controller_limits_stay_paired_with_their_joints() -> None:
     node = model.find("plugin")
     assert [float(e.text) for e in node.findall("position_cmd_max")] == [-1.0, 50.0]
     assert [float(e.text) for e in node.findall("position_cmd_min")] == [0.0, -50.0]
+
+
+def test_the_cli_reports_plugin_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    worlds = tmp_path / "sim" / "gazebo" / "worlds"
+    worlds.mkdir(parents=True)
+    world = ET.Element("world", name="w")
+    systems.add_world_systems(world, ["imu"])
+    (worlds / "ok.sdf").write_text(ET.tostring(world, encoding="unicode"))
+    assert cli.main(["plugins", "--share", str(tmp_path)]) == 0
+    ET.SubElement(world.find("plugin"), "engin")
+    (worlds / "bad.sdf").write_text(ET.tostring(world, encoding="unicode"))
+    assert cli.main(["plugins", "--share", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "unknown parameter <engin>" in out and "did you mean <engine>" in out

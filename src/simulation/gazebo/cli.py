@@ -3,9 +3,10 @@
     sanqin gazebo generate [--check] [--share DIR]   write (or with --check: verify) every twin's files
     sanqin gazebo list                               scenarios with twins: name, duration, iterations
     sanqin gazebo check [--share DIR]                parse every generated SDF with libsdformat
+    sanqin gazebo plugins [--share DIR]              check every system plugin's parameters (gz-sim 8)
     sanqin gazebo score <scenario> <bag> [--out DIR] metrics + criteria of a run recorded in Gazebo
 
-Exit status: 0 ok; 1 failed (files out of date, SDF errors, criteria failed); 2 usage or input error;
+Exit status: 0 ok; 1 failed (files out of date, SDF or plugin errors, criteria failed); 2 usage or input error;
 77 the SDFormat checker cannot be built here (``check``).
 """
 
@@ -95,6 +96,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if bad else EXIT_OK
 
 
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from sanqin.simulation.gazebo.system_params import check_sdf_file
+
+    files = sorted((_share(args.share) / "sim" / "gazebo").rglob("*.sdf"))
+    problems = [p for f in files for p in check_sdf_file(f)]
+    for p in problems:
+        print(f"FAIL {p}")
+    print(f"{len(files)} files, {len(problems)} plugin parameter problems (gz-sim 8)")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from sanqin.runtime.scenario import load_scenario
     from sanqin.simulation.gazebo.score import score_bag, write_score
@@ -127,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="parse every generated SDF with libsdformat")
     p.add_argument("--share")
     p.set_defaults(fn=_cmd_check)
+    p = sub.add_parser("plugins", help="check every system plugin's parameters against gz-sim 8")
+    p.add_argument("--share")
+    p.set_defaults(fn=_cmd_plugins)
     p = sub.add_parser("score", help="score a bag recorded with record:=true")
     p.add_argument("scenario", help="scenario name or scenario YAML")
     p.add_argument("bag", help="rosbag2 folder")
