@@ -281,3 +281,19 @@ def test_ardupilot_mission_numbering(runs, name: str, tmp_path: Path) -> None:
     headless = _vehicle(runs[name][1].metrics)
     assert got["items_reached"] == headless["items_reached"]
     assert got["mission_complete"] == headless["mission_complete"]
+
+
+def test_a_plan_received_on_the_topic_is_not_the_plan_file(runs, tmp_path: Path) -> None:
+    """When the bridge staged a plan from ~/mission_plan (an input, not recorded), the plan file says nothing
+    about what was flown: its pump items, fence and rally points are not used."""
+    sc, _, bag = runs["uav_spraying"]
+
+    def staged(topic: str, t: float, msg: Any) -> Any:
+        if topic.endswith("/events") and msg.data == "link connected":
+            msg.data = "plan staged: 3 mission items"
+        return msg
+
+    got = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "staged", staged)).metrics)
+    assert not {"sprayed_m", "spray_switches", "spray_inside_field_m", "spray_outside_field_m", "fence_items",
+                "rally_items", "mission_uploads_ok", "max_fence_violation_m", "distance_from_return_point_m"} & set(got)
+    assert got["mission_complete"] == 1 and got["flown_m"] > 1000  # the vehicle's own reports still count

@@ -74,7 +74,7 @@ from sanqin.simulation.gazebo.errors import ScoreError
 SETTLE_S = 1.0
 ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
 UPLOAD_OK = re.compile(r"^plan: upload (fence|rally points|mission): ok$")
-UPLOAD_REJECTED = re.compile(r"(mission|fence|rally) transfer rejected")
+UPLOAD_REJECTED = re.compile(r"^plan: FAILED: (mission|fence|rally) transfer rejected")
 PUMP_EVENT = re.compile(r"^spray (on|off): ok$")
 #: Acknowledged commands of the bridge that change the flight mode (their event comes with the acknowledgement).
 MODE_ACK = re.compile(r"^(plan: set mode \w+|(failsafe )?(rtl|land)|hold|hold after planner silence|offboard mode)"
@@ -266,7 +266,7 @@ def _upload_outcomes(events: list[tuple[float, str]], plan: Any) -> dict[str, An
             kind = UPLOAD_KIND[m.group(1)]
             ok_at[kind] = t
             n_ok += 1 if sizes[kind] else 0  # the headless server counts a non-empty transfer only
-        elif UPLOAD_REJECTED.search(text):
+        elif UPLOAD_REJECTED.match(text):
             n_failed += 1
         elif text == "plan: set FENCE_ENABLE: ok" and fence_enabled_at is None:
             fence_enabled_at = t
@@ -290,6 +290,8 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
         else []
     end_s = float(bag.end_time_s())
     progress = _Progress(cfg.link.home_at_seq0)
+    if any(text.startswith("plan staged:") for _, text in events):
+        bridge.plan = None  # a plan came on ~/mission_plan (not recorded): what was flown is not the plan file
     out: dict[str, float] = {}
     up = _upload_outcomes(events, bridge.plan)
     if up["plan_known"]:
@@ -440,9 +442,12 @@ def _end_metrics(t: np.ndarray, pos: np.ndarray, armed: np.ndarray, geo: _Geomet
         k = max(0, arm_idx[-1] - 1)
         ap.home = np.array([pos[k, 0], pos[k, 1], 0.0])
     ap.body.pos = pos[-1].copy()
-    ap.rally = geo.rally if "rally" in up["ok_at"] else []
-    return {"distance_from_home_m": float(np.linalg.norm(pos[-1, :2] - ap.home[:2])),
-            "distance_from_return_point_m": float(np.linalg.norm(pos[-1, :2] - ap.rtl_destination()[:2]))}
+    out = {"distance_from_home_m": float(np.linalg.norm(pos[-1, :2] - ap.home[:2]))}
+    if "rally" in up["ok_at"] and not up["plan_known"]:
+        return out  # rally points went up, but which is unknown
+    ap.rally = geo.rally if "rally" in up["ok_at"] else []  # none uploaded in the recording: none (as headless)
+    out["distance_from_return_point_m"] = float(np.linalg.norm(pos[-1, :2] - ap.rtl_destination()[:2]))
+    return out
 
 
 def _track_metrics(t: np.ndarray, pos: np.ndarray, armed: np.ndarray, states: list[_State], st_times: np.ndarray,
@@ -493,9 +498,13 @@ def _pump_items(plan: Any, params: dict[str, float]) -> dict[int, tuple[str, flo
 
 
 def _item_time(j: int, t_a: float, t_b: float, t: np.ndarray, pos: np.ndarray, ap: Any, plan: Any) -> float:
-    """When pump item ``j`` ran, the vehicle's progress having passed it between states at ``t_a`` and ``t_b``:
-    at the first position within the waypoint radius of the NAV item before it (where a DO item runs)."""
+    """When pump item ``j`` ran, the vehicle's progress having passed it between states at ``t_a`` and ``t_b``.
+
+    A DO item runs when the NAV item before it completes: after a waypoint (or timed loiter) at a position, at
+    the first position within the waypoint radius of it plus its hold time; otherwise when the state showed it.
+    """
     from sanqin.simulation.multicopter.autopilot import NAV_COMMANDS, Item
+    from sanqin.uav_bridge.enums import mavlink as C
     from sanqin.uav_bridge.mission_items import to_wire
 
     nav = next((i for i in range(j - 1, -1, -1) if plan.mission[i].command in NAV_COMMANDS), None)
@@ -503,12 +512,16 @@ def _item_time(j: int, t_a: float, t_b: float, t: np.ndarray, pos: np.ndarray, a
     if nav is None or hi <= lo:
         return t_b
     w = to_wire(plan.mission[nav], nav, 0)
+    if w.command not in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_LOITER_TIME) or (w.x, w.y) == (0, 0):
+        return t_b  # a takeoff, landing, delay or a waypoint "here": no place to find on the track
     target = ap.item_enu(Item(w.command, w.frame, (w.param1, w.param2, w.param3, w.param4), w.x, w.y, w.z))
     d = np.linalg.norm(pos[lo:hi] - target, axis=1)
     radius = max(0.5, ap.params["WPNAV_RADIUS"] / 100.0)
     within = np.nonzero(d <= radius)[0]
-    k = int(within[0]) if len(within) else int(np.argmin(d))
-    return float(t[lo + k])
+    if not len(within):
+        return t_b
+    hold = w.param1 if math.isfinite(w.param1) and w.param1 > 0 else 0.0
+    return min(float(t[lo + int(within[0])]) + hold, t_b)
 
 
 def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.ndarray, ap: Any, bridge: _Bridge,
