@@ -260,7 +260,7 @@ _SYSTEM_LIST = [
         "render_engine": _p(S, choices=("ogre2", "ogre")), "render_engine_api_backend": _p(S),
         "disable_on_drained_battery": _p(B), "background_color": _p("color"), "ambient_light": _p("color"),
         "global_illumination": _p("element", attrs={"type": Attr(required=True, choices=("vct", "civct"))},
-                                  children=_GI_CHILDREN),
+                                  children=_GI_CHILDREN, since=(8, 7, 0)),
     }),
     System("gz::sim::systems::SceneBroadcaster", "gz-sim-scene-broadcaster-system",
            "scene_broadcaster/SceneBroadcaster.cc", ("world",),
@@ -360,7 +360,7 @@ _SYSTEM_LIST = [
            ("model",), {
                "target": _p(S, required=True), "time": _p(D, required=True), "namespace": _p(S),
                "enabled": _p(B, explicit=True, note="default false: nothing is reported until enabled"),
-               "collision": _p(S, repeated=True),
+               "collision": _p(S, repeated=True, since=(8, 11, 0)),
                "create_contact_sensor_for_collision": _p(B, since=(8, 12, 0)),
            }),
     System("gz::sim::systems::MulticopterMotorModel", "gz-sim-multicopter-motor-model-system",
@@ -400,7 +400,7 @@ _SYSTEM_LIST = [
                **{f"publish_{what}_pose": _p(B) for what in ("link", "nested_model", "model", "visual", "collision",
                                                              "sensor")},
                "update_frequency": _p(D), "static_publisher": _p(B), "static_update_frequency": _p(D),
-               "use_pose_vector_msg": _p(B), "topic": _p(S),
+               "use_pose_vector_msg": _p(B), "topic": _p(S, since=(8, 12, 0)),
            }),
 ]
 
