@@ -358,3 +358,24 @@ def test_malformed_frames_are_relayed_unchanged_while_watching_for_the_armed_hea
     relay.close()
     vehicle.close()
     bridge.close()
+
+
+def test_an_override_the_autopilot_never_echoes_is_given_up_and_reported() -> None:
+    bridge = udp()
+    port = free_port()
+    cfg = load_config(MavlinkFaultRelayConfig, {
+        "vehicle_port": port, "bridge_port": bridge.getsockname()[1], "param_names": ["NO_SUCH_PARAM"],
+        "param_values": [3.0], "retry_period_s": 1.0, "max_param_attempts": 2})
+    relay = MavlinkFaultRelay(cfg)
+    vehicle = udp()
+    vehicle.sendto(_heartbeat(mav.MAVLink(None, srcSystem=1, srcComponent=1), False), (HOST, port))
+    pump(relay, 0.1, lambda: relay.counters["params_sent"] == 1)
+    for t in (1.2, 2.4, 3.6, 4.8):
+        relay.tick(t)
+    assert relay.counters["params_sent"] == 2 and relay.counters["params_failed"] == 1
+    assert relay.metrics()["params_pending"] == 0
+    status = relay.diagnostics()[0]
+    assert status.level == 1 and "NO_SUCH_PARAM" in status.message
+    relay.close()
+    vehicle.close()
+    bridge.close()

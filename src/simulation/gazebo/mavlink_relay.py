@@ -23,7 +23,8 @@ at t = 0: a window on the raw clock would hit a vehicle still on the ground.
 parameter overrides (``param_names``/``param_values``) at boot. The relay sets the same overrides: once the
 vehicle's autopilot has sent a HEARTBEAT, it sends PARAM_SET for every override not yet confirmed (as its own
 system ``injector_system_id``, component MAV_COMP_ID_MISSIONPLANNER, the way a ground-station tool would),
-every ``retry_period_s`` until the autopilot's PARAM_VALUE echoes the value.
+every ``retry_period_s`` until the autopilot's PARAM_VALUE echoes the value, at most ``max_param_attempts`` times
+(a name the autopilot does not know, or a value another node keeps overwriting, is then counted as failed).
 
 **Battery.** With ``battery_capacity_ah`` > 0 the relay also runs the headless battery pack and imposes it on
 SITL every ``battery_period_s`` (MAV_CMD_BATTERY_RESET to its state of charge, SIM_BATT_VOLTAGE to its
@@ -79,6 +80,7 @@ class MavlinkFaultRelayConfig:
                                   "(s, node clock)", min=0.01, max=60.0)
     param_names: tuple[str, ...] = param((), "autopilot parameters to set at boot (names, as the headless overrides)")
     param_values: tuple[float, ...] = param((), "values of param_names, in order")
+    max_param_attempts: int = param(10, "PARAM_SETs per override before it counts as failed", min=1, max=1000)
     injector_system_id: int = param(245, "MAVLink system id the relay uses for its PARAM_SETs", min=1, max=255)
     battery_capacity_ah: float = param(0.0, "emulate the headless pack of this capacity in SITL (Ah); 0: leave "
                                        "SITL's own battery", min=0.0, max=100.0)
@@ -131,6 +133,7 @@ class MavlinkFaultRelay:
         self._parser: Any = None
         self._encoder: Any = None
         self.pending_params = dict(zip(config.param_names, config.param_values))
+        self._param_attempts = dict.fromkeys(config.param_names, 0)
         self.vehicle_seen = False
         self.pack: PackEmulator | None = None
         if config.battery_capacity_ah > 0:
@@ -149,8 +152,8 @@ class MavlinkFaultRelay:
             "forwarded_to_bridge": 0, "forwarded_to_vehicle": 0, "dropped_to_bridge": 0, "dropped_to_vehicle": 0,
             "bytes_to_bridge": 0, "bytes_to_vehicle": 0, "no_vehicle_address": 0, "foreign_datagrams": 0,
             "send_errors": 0, "socket_errors": 0, "socket_opens": 0, "windows_entered": 0,
-            "params_sent": 0, "params_confirmed": 0, "battery_updates": 0, "battery_resets_accepted": 0,
-            "battery_resets_refused": 0,
+            "params_sent": 0, "params_confirmed": 0, "params_failed": 0, "battery_updates": 0,
+            "battery_resets_accepted": 0, "battery_resets_refused": 0,
         }
         self._open()
 
@@ -256,7 +259,13 @@ class MavlinkFaultRelay:
             return
         enc = self._get_encoder()
         self._next_param_send = t_s + self.config.retry_period_s
+        for name in [n for n, k in self._param_attempts.items() if k >= self.config.max_param_attempts
+                     and n in self.pending_params]:
+            del self.pending_params[name]
+            self.counters["params_failed"] += 1
+            self.last_error = f"{name} not confirmed after {self.config.max_param_attempts} PARAM_SETs"
         for name, value in self.pending_params.items():
+            self._param_attempts[name] += 1
             msg = enc.param_set_encode(self.config.vehicle_system_id, MAV_COMP_ID_AUTOPILOT1,
                                        name.encode("ascii"), float(value), MAV_PARAM_TYPE_REAL32)
             if self._send(self.vehicle_sock, msg.pack(enc), self.vehicle_addr):  # type: ignore[arg-type]
@@ -392,6 +401,8 @@ class MavlinkFaultRelay:
             level, msg = DiagLevel.ERROR, f"sockets closed, retrying: {self.last_error}"
         elif self.link_down:
             level, msg = DiagLevel.WARN, "link dropped (scheduled outage)"
+        elif self.counters["params_failed"]:
+            level, msg = DiagLevel.WARN, f"relaying; {self.last_error}"
         elif self.origin_s is None:
             level, msg = DiagLevel.OK, "relaying; waiting for the vehicle to arm (time origin)"
         else:

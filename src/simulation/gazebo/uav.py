@@ -99,9 +99,9 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
 
 
 #: ArduPilot battery-monitor parameters the headless autopilot has too (same names, units and action numbers):
-#: the emulated pack's failsafes then act on the headless thresholds.
-BATTERY_PARAMS = ("BATT_ARM_VOLT", "BATT_LOW_VOLT", "BATT_CRT_VOLT", "BATT_LOW_TIMER", "BATT_FS_LOW_ACT",
-                  "BATT_FS_CRT_ACT")
+#: the emulated pack's failsafes then act on the headless thresholds. BATT_FS_LOW_ACT is left to the bridge,
+#: which sets it before arming (the relay would fight it).
+BATTERY_PARAMS = ("BATT_ARM_VOLT", "BATT_LOW_VOLT", "BATT_CRT_VOLT", "BATT_LOW_TIMER", "BATT_FS_CRT_ACT")
 
 
 def _relay(twin: Twin, config: Any, entry: SimulatorEntry) -> None:
@@ -154,7 +154,7 @@ def _relay(twin: Twin, config: Any, entry: SimulatorEntry) -> None:
         twin.notes.append(
             "battery parameters set in SITL from the headless autopilot: BATT_CAPACITY="
             f"{config.battery_capacity_ah * 1000.0:g} mAh, "
-            + ", ".join(f"{n}={table[n]:g}" for n in BATTERY_PARAMS))
+            + ", ".join(f"{n}={table[n]:g}" for n in BATTERY_PARAMS) + " (BATT_FS_LOW_ACT is the bridge's to set)")
     if overrides:
         params.update({"param_names": list(overrides), "param_values": list(overrides.values())})
     twin.nodes.append(NodeEntry(node="mavlink_fault_relay", name="mavlink_fault_relay",
