@@ -197,6 +197,19 @@ def test_bag_without_the_bridge_topics_measures_nothing_of_the_vehicle(runs, tmp
     assert not _vehicle(score_bag(alone, bag).metrics)
 
 
+def test_bag_without_the_bridge_events(runs, tmp_path: Path) -> None:
+    """Uploads, FENCE_ENABLE, link losses and rally points are only known from ~/events: without them those
+    stay unmeasured, what the vehicle state and odometry tell is still measured."""
+    sc, _, bag = runs["uav_spraying"]
+    got = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "no_events",
+                                           lambda topic, t, msg: None if topic.endswith("/events") else msg)).metrics)
+    assert not {"mission_uploads_ok", "mission_uploads_failed", "fence_items", "rally_items", "fence_enabled",
+                "link_down_s", "items_reached_link_down", "max_fence_violation_m", "fence_breaches",
+                "distance_from_return_point_m"} & set(got)
+    assert got["mission_complete"] == 1 and got["landed"] == 1 and got["spray_switches"] == 20
+    assert got["distance_from_home_m"] < 0.5
+
+
 def test_a_link_that_never_returns(runs, tmp_path: Path) -> None:
     """The recording ends 20 s into the outage: the outage counts to the end; how the flight went on and ended
     (armed, landed, mission, position, track) is unknown."""

@@ -46,7 +46,8 @@ parameters (its defaults and the scenario's ``param_names``: FENCE_ALT_MAX, WPNA
 values read back from the vehicle.
 
 Track metrics need an unbroken track: telemetry silent for longer than ``link_timeout_s`` while armed (a link
-outage, a lost bag chunk) leaves them unmeasured. When the link was down as the recording ended, how the flight
+outage, a lost bag chunk) leaves them unmeasured. Uploads, FENCE_ENABLE, link outages and the return point
+(which rally points went up) need the bridge's ``events``. When the link was down as the recording ended, how the flight
 ended is unknown: only the link and upload figures are measured; nothing is when the vehicle was never heard.
 
 Not measurable from the bridge's view, so absent (listed as *not measured* by the scorer): ``photos`` and
@@ -150,8 +151,9 @@ def _bridge(config: Any, scenario: Any) -> _Bridge | None:
     if cfg.mission.plan_file:
         try:
             plan = read_plan(resolve_data_path(cfg.mission.plan_file))
+            plan.validate()
         except (UavBridgeError, OSError):
-            plan = None  # the bridge refused it too: nothing was uploaded from it
+            plan = None  # the bridge refuses it too: nothing is uploaded from it
     return _Bridge(topics, cfg, plan)
 
 
@@ -271,7 +273,7 @@ def _upload_outcomes(events: list[tuple[float, str]], plan: Any) -> dict[str, An
         elif text == "plan: set FENCE_ENABLE: ok" and fence_enabled_at is None:
             fence_enabled_at = t
     return {"ok_at": ok_at, "sizes": sizes, "ok": n_ok, "failed": n_failed, "fence_enabled_at": fence_enabled_at,
-            "plan_known": plan is not None}
+            "plan_known": plan is not None, "events_known": bool(events)}
 
 
 def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
@@ -286,24 +288,25 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
         return {}  # the vehicle was never heard
     cfg = bridge.config
     st_times = np.array([s.t for s in states])
-    events = [(t, str(m.data)) for t, m in _messages(bag, topics["events"])] if topics["events"] in bag.counts \
-        else []
+    has_events = topics["events"] in bag.counts
+    events = [(t, str(m.data)) for t, m in _messages(bag, topics["events"])] if has_events else []
     end_s = float(bag.end_time_s())
     progress = _Progress(cfg.link.home_at_seq0)
     if any(text.startswith("plan staged:") for _, text in events):
         bridge.plan = None  # a plan came on ~/mission_plan (not recorded): what was flown is not the plan file
     out: dict[str, float] = {}
     up = _upload_outcomes(events, bridge.plan)
-    if up["plan_known"]:
-        out["mission_uploads_ok"] = float(up["ok"])
-        for kind in ("fence", "rally"):
-            if kind in up["ok_at"]:
-                out[f"{kind}_items"] = float(up["sizes"][kind])
-    out["mission_uploads_failed"] = float(up["failed"])
-    if up["fence_enabled_at"] is not None:
-        out["fence_enabled"] = 1.0
-    telemetry = _times(bag, [topics[k] for k in ("odom", "imu", "fix", "battery")])
-    out.update(_link(events, telemetry, states, st_times, progress, end_s))
+    if has_events:  # without the bridge's events, uploads and link losses are unknown
+        if up["plan_known"]:
+            out["mission_uploads_ok"] = float(up["ok"])
+            for kind in ("fence", "rally"):
+                if kind in up["ok_at"]:
+                    out[f"{kind}_items"] = float(up["sizes"][kind])
+        out["mission_uploads_failed"] = float(up["failed"])
+        if up["fence_enabled_at"] is not None:
+            out["fence_enabled"] = 1.0
+        telemetry = _times(bag, [topics[k] for k in ("odom", "imu", "fix", "battery")])
+        out.update(_link(events, telemetry, states, st_times, progress, end_s))
     if not heard[-1].connected:
         return out  # the link was down when the recording ended: how the flight ended is unknown
     last = states[-1]
@@ -443,8 +446,8 @@ def _end_metrics(t: np.ndarray, pos: np.ndarray, armed: np.ndarray, geo: _Geomet
         ap.home = np.array([pos[k, 0], pos[k, 1], 0.0])
     ap.body.pos = pos[-1].copy()
     out = {"distance_from_home_m": float(np.linalg.norm(pos[-1, :2] - ap.home[:2]))}
-    if "rally" in up["ok_at"] and not up["plan_known"]:
-        return out  # rally points went up, but which is unknown
+    if not up["events_known"] or ("rally" in up["ok_at"] and not up["plan_known"]):
+        return out  # whether or which rally points went up is unknown
     ap.rally = geo.rally if "rally" in up["ok_at"] else []  # none uploaded in the recording: none (as headless)
     out["distance_from_return_point_m"] = float(np.linalg.norm(pos[-1, :2] - ap.rtl_destination()[:2]))
     return out
