@@ -25,7 +25,8 @@ of both arms arrive:
   the patient applies to the handle plus Gaussian noise, robot base frame), every ``relay_period_s``;
   ``~/cuff_wrench`` is the same force without noise and never withheld (ground truth for the scorer);
 * **the faults** — spasms at ``spasm_at_s`` and the sensor dropout (``dropout_at_s`` for ``dropout_s``: the
-  sensors are withheld) on sim time. Headless they are times from t = 0 with the first session started at
+  sensors are withheld) on sim time: the patient's clock is the stamp of Gazebo's joint states (every physics
+  step), not the node clock, which follows ``/clock`` in coarser steps. Headless they are times from t = 0 with the first session started at
   ``start_at_s``; the twin's sessions are started by ``ros2 service call`` whenever the node is ready, so the
   fault times count from the first session start this component sees on ``phase`` (minus ``start_at_s``),
   which keeps each fault at the same point of the session. Every fault and session is logged on ``~/events``
@@ -163,11 +164,12 @@ class RehabPatientTwin:
         if self.q_arm is None:
             self.pending_target = xy  # seen before the arm's first state: applied with it
             return
-        self.patient.see_target(t_s, xy, self.q_arm)
+        self.patient.see_target(self._now(t_s), xy, self.q_arm)
 
     def on_phase(self, phase: str, t_s: float) -> dict[str, Any] | None:
         """Therapy phase: a session start (fixes the fault clock), ``move`` (reach), ``done`` (recovery)."""
         events: list[str] = []
+        t_s = self._now(t_s)
         if phase not in IDLE_PHASES and self.phase in IDLE_PHASES:
             self.session_k += 1
             self.counters["sessions_started"] += 1
@@ -190,6 +192,8 @@ class RehabPatientTwin:
     def on_joint_states(self, js: JointStates, t_s: float) -> dict[str, Any] | None:
         """Gazebo's joint states of both arms: patient torques, cuff, summed robot torques, sensors."""
         c = self.config
+        if math.isfinite(js.stamp_s):
+            t_s = js.stamp_s  # Gazebo's step time: exact, where the node clock follows /clock in coarser steps
         robot = self._pick(js, c.robot_joints, c.robot_offsets_rad)
         arm = self._pick(js, c.patient_joints, c.patient_offsets_rad)
         drive = np.clip(self.drive, -np.array(c.drive_limits_nm), np.array(c.drive_limits_nm))
@@ -236,6 +240,9 @@ class RehabPatientTwin:
         return out
 
     # --- internals --------------------------------------------------------------------------------
+    def _now(self, t_s: float) -> float:
+        """The patient's time: the latest joint-state stamp (the node clock before the first)."""
+        return t_s if self.last_t is None else self.last_t
     def _pick(self, js: JointStates, names: tuple[str, ...], offsets: tuple[float, ...]
               ) -> tuple[np.ndarray, np.ndarray] | None:
         index = {n: i for i, n in enumerate(js.names)}
