@@ -26,11 +26,11 @@ of both arms arrive:
   ``~/cuff_wrench`` is the same force without noise and never withheld (ground truth for the scorer);
 * **the faults** — spasms at ``spasm_at_s`` and the sensor dropout (``dropout_at_s`` for ``dropout_s``: the
   sensors are withheld) on sim time: the patient's clock is the stamp of Gazebo's joint states (every physics
-  step), not the node clock, which follows ``/clock`` in coarser steps. Headless they are times from t = 0
-  with the first session started at ``start_at_s``; the twin's sessions are started by ``ros2 service call`` whenever the node is ready, so the
-  fault times count from the first session start this component sees on ``phase`` (minus ``start_at_s``),
-  which keeps each fault at the same point of the session. Every fault and session is logged on ``~/events``
-  (``std_msgs/String`` JSON) for the scorer.
+  step), not the node clock, which follows ``/clock`` in coarser steps. Headless they are times from t = 0 with
+  the first session started at ``start_at_s``; the twin's sessions are started by ``ros2 service call`` whenever
+  the node is ready, so the fault times count from the first session start this component sees on ``phase``
+  (minus ``start_at_s``), which keeps each fault at the same point of the session. Every fault and session is
+  logged on ``~/events`` (``std_msgs/String`` JSON) for the scorer.
 
 Bad input never crashes it: joint states missing a joint or holding NaN/inf are rejected and counted (the
 robot then gets its drive torque only and the arm none: the cuff is not applied from a state it cannot
