@@ -116,8 +116,9 @@ def test_spraying_outside_the_field_is_seen(runs) -> None:
     assert any("spray_outside_field_m" in text for ok, text in score.checks if not ok)
 
 
-def _copy_bag(src: Path, dst: Path, edit: Callable[[str, float, Any], Any]) -> Path:
-    """A copy of an MCAP bag with each message passed through ``edit(topic, t, msg)`` (None drops it)."""
+def _copy_bag(src: Path, dst: Path, edit: Callable[[str, float, Any], Any], clock_hz: float = 0.0) -> Path:
+    """A copy of an MCAP bag with each message passed through ``edit(topic, t, msg)`` (None drops it), and a
+    ``/clock`` at ``clock_hz`` as a Gazebo recording has (0: none, as the headless runner's)."""
     from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 
     f = default_factory()
@@ -125,6 +126,12 @@ def _copy_bag(src: Path, dst: Path, edit: Callable[[str, float, Any], Any]) -> P
         writer = Writer(dst, version=9, storage_plugin=StoragePlugin.MCAP)
         writer.open()
         conns = {}
+        if clock_hz > 0:
+            clock = writer.add_connection("/clock", "rosgraph_msgs/msg/Clock", typestore=f.typestore)
+            for k in range(1, int(reader.end_time * 1e-9 * clock_hz) + 1):
+                t_ns = int(round(k / clock_hz * 1e9))
+                stamp = f.new("builtin_interfaces/msg/Time", sec=t_ns // 10**9, nanosec=t_ns % 10**9)
+                writer.write(clock, t_ns, f.serialize(f.new("rosgraph_msgs/msg/Clock", clock=stamp)))
         for conn, t_ns, raw in reader.messages():
             msg = edit(conn.topic, t_ns * 1e-9, f.deserialize(raw, conn.msgtype))
             if msg is None:
@@ -134,6 +141,24 @@ def _copy_bag(src: Path, dst: Path, edit: Callable[[str, float, Any], Any]) -> P
             writer.write(conns[conn.topic], t_ns, f.serialize(msg))
         writer.close()
     return dst
+
+
+def test_in_gazebo_the_pump_outlasts_a_mode_change(runs, tmp_path: Path) -> None:
+    """The low-battery return starts mid-pass with the pump on. The headless autopilot stops the pump on leaving
+    AUTO; ArduPilot (a Gazebo recording, with /clock) keeps its DO_SET_SERVO output, so the same flight sprays all
+    the way to the rally point, partly outside the field — and the scenario fails, as it would over a real field."""
+    sc, result, bag = runs["uav_low_battery"]
+    headless = _vehicle(score_bag(sc, bag).metrics)
+    score = score_bag(sc, _copy_bag(bag, tmp_path / "gz", lambda topic, t, msg: msg, clock_hz=10.0))
+    gazebo = _vehicle(score.metrics)
+    assert headless["spray_outside_field_m"] == 0 and result.passed
+    assert gazebo["sprayed_m"] > headless["sprayed_m"] + 50
+    assert gazebo["spray_outside_field_m"] > 1.0 and gazebo["spray_switches"] == 2  # on, off at disarming
+    assert not score.passed
+    assert {text.split()[0] for ok, text in score.checks if not ok} == {"vehicle.spray_outside_field_m"}
+    # the rest of the flight is judged the same
+    for key in ("mission_complete", "items_reached", "distance_from_return_point_m", "landed", "armed"):
+        assert gazebo[key] == pytest.approx(headless[key]), key
 
 
 def test_nan_positions_and_malformed_states_are_skipped(runs, tmp_path: Path) -> None:

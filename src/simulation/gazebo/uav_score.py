@@ -29,8 +29,10 @@ Measured, with the headless definition each matches (:mod:`sanqin.simulation.mul
   in the bag (the bridge does not publish servo outputs), so it is the state the vehicle was commanded into: the
   plan's pump items (DO_SET_SERVO on SPRAY_SERVO, DO_SET_RELAY on SPRAY_RELAY, DO_SPRAYER) as the vehicle reports
   passing them, each at the first position within the waypoint radius of the waypoint before it (where the
-  item runs), the ``spray`` service's acknowledged commands, off outside AUTO and when disarmed (the headless
-  autopilot's rule; ArduPilot keeps a DO_SET_SERVO output through a mode change, which the bridge cannot see);
+  item runs), and the ``spray`` service's acknowledged commands; off when disarmed. Leaving AUTO stops the pump
+  in a headless recording (the headless autopilot does so); a Gazebo recording (it has ``/clock``, which the
+  headless runner does not record) flew ArduPilot, whose DO_SET_SERVO output and sprayer outlast a mode change
+  (an RTL with the pump on sprays on the way home), so there only a command or disarming stops it;
   inside/outside split against ``field_polygon`` buffered by ``field_margin_m`` (shapely), as headless, but at the
   odometry's rate: the headless plugin splits a 0.5 s track and drops the piece around each switch (about 1 %
   less in uav_spraying);
@@ -326,7 +328,10 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
         if not _broken(t, armed, cfg.link.link_timeout_s):
             out.update(_track_metrics(t, pos, armed, states, st_times, geo, up))
             if bridge.plan is not None:
-                out.update(_spray(t, pos, states, st_times, geo.ap, bridge, events, progress, config))
+                # a Gazebo recording (it has /clock; the headless runner records none) flew ArduPilot, whose
+                # DO_SET_SERVO output and sprayer outlast a mode change; the headless autopilot stops the pump
+                headless = "/clock" not in bag.counts
+                out.update(_spray(t, pos, states, st_times, geo.ap, bridge, events, progress, config, headless))
     return out
 
 
@@ -528,8 +533,10 @@ def _item_time(j: int, t_a: float, t_b: float, t: np.ndarray, pos: np.ndarray, a
 
 
 def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.ndarray, ap: Any, bridge: _Bridge,
-           events: list[tuple[float, str]], progress: _Progress, config: Any) -> dict[str, float]:
-    """Sprayed length (inside/outside the field) and pump switches from the commanded pump state."""
+           events: list[tuple[float, str]], progress: _Progress, config: Any,
+           stops_outside_auto: bool) -> dict[str, float]:
+    """Sprayed length (inside/outside the field) and pump switches from the commanded pump state; the pump
+    stops on leaving AUTO when ``stops_outside_auto`` (the headless autopilot), else only when disarmed."""
     from shapely.geometry import LineString, Polygon
 
     plan = bridge.plan
@@ -545,7 +552,7 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
                     what, value = pumps[j]
                     changes.append((_item_time(j, a.t, b.t, t, pos, ap, plan), 0, what, value))
         done = p  # (a smaller progress: a new mission; nothing is replayed)
-        if a is not None and b.mode != a.mode and b.mode != "AUTO":
+        if stops_outside_auto and a is not None and b.mode != a.mode and b.mode != "AUTO":
             # at our own command's acknowledgement (the state's mode comes with the heartbeat, up to a period
             # late), else when the state shows it
             acks = [t_e for t_e, text in events if a.t - SETTLE_S < t_e <= b.t and MODE_ACK.match(text)]
@@ -589,7 +596,7 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
     tt = np.union1d(t, [c for c in cuts if t[0] < c < t[-1]])
     pp = np.column_stack([np.interp(tt, t, pos[:, k]) for k in range(3)])
     switches, on_prev = 0, False
-    for x in tt:
+    for x in np.union1d(tt, cuts):  # switches off the track too (e.g. disarming after the last odometry)
         on = pump(float(x))
         switches += int(on != on_prev)
         on_prev = on
