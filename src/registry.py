@@ -32,4 +32,5 @@ NODES: dict[str, str] = {
     "joint_command_split": "sanqin.simulation.gazebo.nodes:JOINT_COMMAND_SPLIT",
     "velocity_integrator": "sanqin.simulation.gazebo.drive_nodes:VELOCITY_INTEGRATOR",
     "rehab_patient": "sanqin.simulation.gazebo.rehab_nodes:REHAB_PATIENT",
+    "rehab_exo_patient": "sanqin.simulation.gazebo.rehab_nodes:REHAB_EXO_PATIENT",
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,15 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from sanqin.common.types import JointStates
 from sanqin.msgs.factory import default_factory
-from sanqin.msgs.sensors import joint_state_to_msg
 from sanqin.runtime.config import load_config
-from sanqin.runtime.headless import Graph
 from sanqin.runtime.node import resolve_name
-from sanqin.runtime.params import load_node_config
 from sanqin.runtime.paths import share_dir
-from sanqin.runtime.recorder import BagRecorder
 from sanqin.runtime.registry import get_node_spec
 from sanqin.runtime.runner import run_scenario
 from sanqin.runtime.scenario import load_scenario
@@ -33,13 +27,14 @@ from sanqin.simulation.gazebo.score import score_bag
 from sanqin.simulation.gazebo.twin import EXPORTERS, headless_simulator
 from sanqin.simulation.rehab import RehabPlanarSim
 
+from .gazebo_rehab_helpers import StandIn, bag_strings, launch_nodes, parse, run_twin_graph
+
 SHARE = share_dir()
 GZ = SHARE / "sim" / "gazebo"
 JOINTS = ("r_shoulder", "r_elbow", "h_shoulder", "h_elbow")
 
 
-def _parse(path: Path) -> ET.Element:
-    return ET.parse(path).getroot()  # noqa: S314 - repository-owned, generated file
+_parse = parse
 
 
 def _scenario(name: str):
@@ -47,15 +42,7 @@ def _scenario(name: str):
     return sc, load_config(RehabPlanarSim.Config, sc.simulators[0].params)
 
 
-def _launch_nodes(name: str) -> list[tuple[str, str, dict, dict]]:
-    """(exec, name, params file + inline params, remaps) of our nodes in the generated launch file."""
-    out = []
-    for n in _parse(SHARE / "launch" / f"gz_{name}.launch.xml").findall("node[@pkg='sanqin']"):
-        inline = {p.get("name"): yaml.safe_load(p.get("value")) for p in n.findall("param[@name]")}
-        pfile = SHARE / n.find("param[@from]").get("from").replace("$(find-pkg-share sanqin)/", "")
-        out.append((n.get("exec"), n.get("name"), {"file": pfile, **inline},
-                    {r.get("from"): r.get("to") for r in n.findall("remap")}))
-    return out
+_launch_nodes = launch_nodes
 
 
 @pytest.mark.parametrize("name", ["rehab_safety", "rehab_recovery"])
@@ -118,42 +105,14 @@ def test_session_loop_is_one_bash_script_without_launch_substitutions() -> None:
     assert ex.get("cmd") == session_command("/rehab_robot/start", "/rehab_robot/phase", 4)
 
 
-def test_exoskeleton_stays_headless_only_with_its_reason() -> None:
-    plugin = "sanqin.simulation.rehab_exo:RehabExoSim"
-    assert EXPORTERS[plugin].endswith("headless_only")
-    assert "muscle" in headless_only.REASONS[plugin] and "myo_sim" in headless_only.REASONS[plugin]
+def test_every_rehab_scenario_has_a_twin() -> None:
     twins = yaml.safe_load((GZ / "twins.yaml").read_text())
-    assert {"rehab_safety", "rehab_recovery"} <= set(twins["twins"])
-    assert {"rehab_exo_safety", "rehab_exo_recovery"} <= set(twins["headless_only"])
+    assert {"rehab_safety", "rehab_recovery", "rehab_exo_safety", "rehab_exo_recovery"} <= set(twins["twins"])
+    assert "sanqin.simulation.rehab:RehabPlanarSim" not in headless_only.REASONS
+    assert EXPORTERS["sanqin.simulation.rehab_exo:RehabExoSim"] == "sanqin.simulation.gazebo.rehab_exo"
 
 
 # --- the generated node graph on a physics stand-in ------------------------------------------------
-
-
-class _StandIn:
-    """What Gazebo does in the twin, with the same MJCF in MuJoCo: ApplyJointForce holds the last torque of
-    each joint (applied from the next step: the node answers a state one step late), JointStatePublisher
-    reports the angles from the start configuration, stamped with sim time."""
-
-    def __init__(self, sim, graph: Graph, offsets: np.ndarray) -> None:
-        self.m = sim.m
-        self.d = mujoco.MjData(self.m)
-        self.d.qpos[:] = sim.d.qpos
-        self.offsets = offsets
-        self.graph = graph
-        self.tau = np.zeros(4)
-        for i, topic in enumerate(("/rehab/robot_effort_0", "/rehab/robot_effort_1", "/rehab/patient_effort_0",
-                                   "/rehab/patient_effort_1")):
-            graph.bus.subscribe(topic, "std_msgs/msg/Float64", lambda msg, i=i: self.tau.__setitem__(i, msg.data))
-        graph.bus.advertise(GZ_JOINT_STATES, "sensor_msgs/msg/JointState")
-
-    def step(self, t_s: float) -> None:
-        self.d.ctrl[:] = 0.0
-        self.d.qfrc_applied[:] = self.tau
-        mujoco.mj_step(self.m, self.d)
-        js = JointStates(stamp_s=t_s, names=JOINTS, position=self.d.qpos - self.offsets, velocity=self.d.qvel.copy(),
-                         effort=np.zeros(4))
-        self.graph.bus.publish(GZ_JOINT_STATES, joint_state_to_msg(js, self.graph.bus.factory))
 
 
 def test_generated_nodes_pass_the_safety_scenario_on_a_physics_stand_in(tmp_path: Path) -> None:
@@ -161,53 +120,26 @@ def test_generated_nodes_pass_the_safety_scenario_on_a_physics_stand_in(tmp_path
     late (as the ros2 service call loop does), hold on the spasm, stop on the dropout and keep every limit."""
     sc, cfg = _scenario("rehab_safety")
     sim = headless_simulator(sc, "rehab")
-    g = Graph()
-    recorder = BagRecorder(tmp_path / "bag", g.bus.factory)
-    g.bus.recorders.append(recorder)
-    offsets = None
-    for exe, name, params, remap in _launch_nodes("rehab_safety"):
-        spec = get_node_spec(exe)
-        pfile = params.pop("file")
-        if exe == "rehab_robot":
-            params["session_dir"] = str(tmp_path / "sessions")
-        if exe == "rehab_patient":
-            offsets = np.array(params["robot_offsets_rad"] + params["patient_offsets_rad"])
-        g.add_node(spec, load_node_config(spec.config, pfile, name, overrides=params), name=name, remap=remap)
-    phys = _StandIn(sim, g, offsets)
-    therapy = g.nodes["/rehab_robot"]
-    started_at = None
-    dt = cfg.physics_dt_s
-    for k in range(1, round(sc.duration_s / dt) + 1):
-        t = k * dt
-        g.clock.now_s = t
-        phys.step(t)
-        g.advance_to(t)
-        if started_at is None and t >= 0.5:  # the service loop's first call, 0.3 s later than headless
-            if therapy.call_service("~/start").success:
-                started_at = t
-    recorder.close()
-    score = score_bag(sc, tmp_path / "bag")
+
+    def stand_in(graph, params):
+        offsets = np.array(params["robot_offsets_rad"] + params["patient_offsets_rad"])
+        return StandIn(sim.m, sim.d.qpos, JOINTS, offsets, tuple(f"/rehab/{w}_effort_{i}" for w in ("robot", "patient")
+                                                                  for i in range(2)), graph)
+
+    bag, started_at, _ = run_twin_graph("rehab_safety", tmp_path, sc.duration_s, cfg.physics_dt_s, stand_in,
+                                        "rehab_robot", 0.5)  # the service loop's first call, 0.3 s late
+    score = score_bag(sc, bag)
     failed = [text for ok, text in score.checks if not ok]
     assert score.passed, failed
     # the therapy node's own metrics (holds, safety state) never reach /diagnostics: not measured from a bag,
     # so check them from its safety events
     assert all(text.startswith("nodes.rehab_robot.") for text in score.not_measured)
-    safety = [json.loads(m)["kind"] for m in _strings(tmp_path / "bag", "/rehab_robot/safety_events")]
+    safety = [json.loads(m)["kind"] for m in bag_strings(bag, "/rehab_robot/safety_events")]
     assert safety.count("spasm") == 1 and safety[-1] == "sensor_timeout"
     assert score.metrics["rehab.spasm_hold_cycles"] <= 1 and score.metrics["rehab.dropout_stop_s"] <= 0.022
-    events = [json.loads(m) for m in _strings(tmp_path / "bag", "/rehab_patient/events")]
+    events = [json.loads(m) for m in bag_strings(bag, "/rehab_patient/events")]
     (spasm,) = [e for e in events if e["kind"] == "spasm"]
-    assert spasm["t_s"] == pytest.approx(started_at + 0.9 - 0.2, abs=2 * dt)  # same point of the session
-
-
-def _strings(bag: Path, topic: str) -> list[str]:
-    from sanqin.simulation.gazebo.score import Bag
-
-    b = Bag(bag)
-    try:
-        return [str(m.data) for _, m in b.messages(topic)]
-    finally:
-        b.close()
+    assert spasm["t_s"] == pytest.approx(started_at + 0.9 - 0.2, abs=2 * cfg.physics_dt_s)  # same point of the session
 
 
 # --- scoring ----------------------------------------------------------------------------------------

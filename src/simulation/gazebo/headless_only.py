@@ -25,16 +25,6 @@ REASONS: dict[str, str] = {
         "std_msgs/Float64MultiArray topics would command) DART drives the joint at the commanded speed up to its "
         "effort limit, on rigid contact, and the kick would push the force to that limit instead; the "
         "contact-timed kick itself (0.5 s of pad contact) and the encoder dropout are headless events"),
-    "sanqin.simulation.rehab_exo:RehabExoSim": (
-        "the patient is MyoSuite's MyoElbow from the installed myo_sim package: six Hill-type muscles with "
-        "activation dynamics pulling through spatial tendons wrapped around the arm's geometry, the exo motor on "
-        "the same elbow joint, and the cuff reads the muscles' torque about the elbow; SDFormat and Gazebo Harmonic "
-        "have no muscle, tendon or wrapping model, so the muscles could only be evaluated outside the physics "
-        "engine (MuJoCo's muscle forces from Gazebo's joint states, one DDS round trip late on the activation and "
-        "stretch-reflex loop the spasm scenarios score) — MuJoCo again, not a Gazebo simulation of the patient; and "
-        "the model cannot be converted into sim/gazebo (it stays in myo_sim, never copied into this repository). "
-        "The planar twins (rehab_safety, rehab_recovery) work because their patient is a rigid 2-link arm driven "
-        "by joint torques"),
 }
 
 

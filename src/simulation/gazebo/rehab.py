@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,6 @@ ROBOT_EFFORT = "/rehab/robot_effort_{i}"  # rehab_patient → ApplyJointForce (r
 PATIENT_EFFORT = "/rehab/patient_effort_{i}"  # rehab_patient → ApplyJointForce (arm)
 PATIENT_NODE = "rehab_patient"
 SPLIT_NODE = "rehab_drive_split"
-CUFF_WRENCH = f"/{PATIENT_NODE}/cuff_wrench"
-EVENTS = f"/{PATIENT_NODE}/events"
 PATIENT_JOINTS = ("h_shoulder", "h_elbow")
 THERAPY_NODES = ("rehab_robot",)
 
@@ -219,104 +218,126 @@ def _stamp(msg: Any) -> float:
     return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
 
 
-def _events(bag: Any) -> list[dict[str, Any]]:
-    out = []
-    for _, msg in bag.messages(EVENTS):
-        try:
-            ev = json.loads(msg.data)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(ev, dict):
-            out.append(ev)
-    return out
+@dataclass(frozen=True)
+class Task:
+    """How a rehabilitation twin's bag maps to the harness's task coordinates (see :func:`score_task`)."""
+
+    joints: tuple[str, ...]  # robot joints, drive order
+    raw_offsets: tuple[float, ...]  # added to the raw Gazebo angles (the model's start configuration)
+    drive_limits_nm: tuple[float, ...]  # motor range: the split commands are clipped to it
+    kinematics: Any  # q (n,), qd (n,) → task position, task velocity
+    interaction: Any  # geometry_msgs/Wrench → task interaction (force or torque components)
+    patient: Any  # a fresh patient model of the scenario (for its recovery law)
+    unit: str  # "m" or "rad": metric suffix
 
 
 def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[str, float]:
-    """The simulator's ``rehab.*`` metrics from a bag, with the headless definitions (:class:`TherapyHarness`).
+    """The simulator's ``rehab.*`` metrics from a bag (see :func:`score_task`): handle position and speed by the
+    forward kinematics of the MJCF chain, interaction = the cuff force (x, y) on the handle."""
+    from sanqin.simulation.gazebo.twin import headless_simulator
+    from sanqin.simulation.rehab import ROBOT_JOINTS
+    from sanqin.simulation.rehab_patient import ImpairedPatient
+
+    geo = _geometry(headless_simulator(scenario, entry.name))
+    base, links = np.array(geo["robot_base_xy_m"]), np.array(geo["robot_links_m"])
+
+    def kinematics(q: np.ndarray, qd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, jac = planar_chain(base, links, q)
+        return x, jac @ qd
+
+    task = Task(ROBOT_JOINTS, tuple(geo["robot_q0"]), tuple(geo["drive_limits_nm"]), kinematics,
+                lambda w: np.array([w.force.x, w.force.y]),
+                ImpairedPatient(config.patient, np.zeros(2), config.first_session), "m")
+    return score_task(config, scenario, bag, task)
+
+
+def score_task(config: Any, scenario: Any, bag: Any, task: Task) -> dict[str, float]:
+    """A rehabilitation simulator's metrics from a bag, with the headless definitions (:class:`TherapyHarness`).
 
     * limit ratios and ROM excursion: per robot state (Gazebo's raw joint states plus the start configuration
-      when recorded — every physics step, never withheld —, else the published ``/joint_states``), handle
-      position and speed by the forward kinematics of the MJCF chain; interaction from ``~/cuff_wrench`` (the
-      cuff force without noise) when recorded, else the published wrench; torque = the drive's applied torque
-      (the split commands clipped to the motor range, else the published effort);
-    * ``spasm_hold_cycles``: from the first published sample after the spasm onset whose force opposes the
-      low-passed handle velocity by more than the profile's ``spasm_opposing``, to the therapy node's ``spasm``
+      when recorded — every physics step, never withheld —, else the published joint states) in task
+      coordinates; interaction from the patient node's ``~/cuff_wrench`` (without noise) when recorded, else the
+      published wrench; torque = the drive's applied torque (the split commands clipped to the motor range, else
+      the published effort); a metric with no sample is left out (not measured), never a pass on missing data;
+    * ``spasm_hold_cycles``: from the first published sample after the spasm onset whose interaction opposes the
+      low-passed task velocity by more than the profile's ``spasm_opposing``, to the therapy node's ``spasm``
       event, in scenario steps; ``dropout_stop_s``: from the last published sample before the dropout to the
-      ``sensor_timeout`` event; fault times come from ``rehab_patient``'s events (headless: the configured ones);
+      ``sensor_timeout`` event; fault times come from the patient node's events (headless: the configured ones);
+      the events' bag times are one step after the time the headless harness notes (it receives them before its
+      next step);
     * ``sessions_done``: ``done`` phases; ``patient_strength``/``patient_spasticity``: the patient's recovery law
       after the sessions the harness recovered it for.
     """
     from sanqin.rehab_robot.profile import load_profile
     from sanqin.runtime.paths import resolve_data_path
-    from sanqin.simulation.gazebo.twin import headless_simulator
-    from sanqin.simulation.rehab import ROBOT_JOINTS
-    from sanqin.simulation.rehab_patient import ImpairedPatient
 
-    sim = headless_simulator(scenario, entry.name)
-    geo = _geometry(sim)
-    lim = load_profile(resolve_data_path(config.profile_file)).limits
-    spasm_opposing = load_profile(resolve_data_path(config.profile_file)).spasm_opposing
-    base = np.array(geo["robot_base_xy_m"])
-    links = np.array(geo["robot_links_m"])
-    drive_max = np.array(geo["drive_limits_nm"])
+    profile = load_profile(resolve_data_path(config.profile_file))
+    lim = profile.limits
+    n = len(task.joints)
     raw = GZ_JOINT_STATES in bag.counts
-    offsets = np.array(geo["robot_q0"]) if raw else np.zeros(2)
+    offsets = np.array(task.raw_offsets) if raw else np.zeros(n)
+
+    def size(v: np.ndarray) -> float:
+        return float(np.max(np.abs(v))) if lim.task_unit == "rad" else float(np.linalg.norm(v))
+
     m = {"rom_excursion": -math.inf, "speed_ratio": 0.0, "interaction_ratio": 0.0, "torque_ratio": 0.0}
-    seen: set[str] = set()  # a metric with no sample is not measured (never a pass on missing data)
+    seen: set[str] = set()
     for _, msg in bag.messages(GZ_JOINT_STATES if raw else config.joint_states_topic):
         pos, vel = dict(zip(msg.name, msg.position)), dict(zip(msg.name, msg.velocity))
-        if not all(j in pos and j in vel for j in ROBOT_JOINTS):
+        if not all(j in pos and j in vel for j in task.joints):
             continue
-        q = np.array([pos[j] for j in ROBOT_JOINTS]) + offsets
-        x, jac = planar_chain(base, links, q)
-        v = jac @ np.array([vel[j] for j in ROBOT_JOINTS])
+        x, v = task.kinematics(np.array([pos[j] for j in task.joints]) + offsets,
+                               np.array([vel[j] for j in task.joints]))
         m["rom_excursion"] = max(m["rom_excursion"], float(np.max(np.maximum(lim.task_min - x, x - lim.task_max))))
-        m["speed_ratio"] = max(m["speed_ratio"], float(np.linalg.norm(v)) / lim.max_speed)
+        m["speed_ratio"] = max(m["speed_ratio"], size(v) / lim.max_speed)
         seen.update(("rom_excursion", "speed_ratio"))
-        if not raw and len(msg.effort) >= len(ROBOT_JOINTS):
+        if not raw and len(msg.effort) >= n:
             eff = dict(zip(msg.name, msg.effort))
-            tau = np.abs([eff[j] for j in ROBOT_JOINTS])
+            tau = np.abs([eff[j] for j in task.joints])
             m["torque_ratio"] = max(m["torque_ratio"], float(np.max(tau / lim.max_joint_torque_nm)))
             seen.add("torque_ratio")
     if raw:
-        for i, _j in enumerate(ROBOT_JOINTS):
+        for i in range(n):
             for _, msg in bag.messages(DRIVE.format(i=i)):
-                tau = min(abs(float(msg.data)), drive_max[i])
+                tau = min(abs(float(msg.data)), task.drive_limits_nm[i])
                 m["torque_ratio"] = max(m["torque_ratio"], tau / float(lim.max_joint_torque_nm[i]))
                 seen.add("torque_ratio")
-    for _, msg in bag.messages(CUFF_WRENCH if CUFF_WRENCH in bag.counts else config.wrench_topic):
-        f = np.hypot(msg.wrench.force.x, msg.wrench.force.y)
-        m["interaction_ratio"] = max(m["interaction_ratio"], float(f) / lim.max_interaction)
+    truth = next((t for t in bag.counts if t.endswith("/cuff_wrench")), None)
+    for _, msg in bag.messages(truth or config.wrench_topic):
+        m["interaction_ratio"] = max(m["interaction_ratio"], size(task.interaction(msg.wrench)) / lim.max_interaction)
         seen.add("interaction_ratio")
-    out = {("rom_excursion_m" if k == "rom_excursion" else k): float(v) for k, v in m.items() if k in seen}
+    out = {(f"rom_excursion_{task.unit}" if k == "rom_excursion" else k): float(v) for k, v in m.items() if k in seen}
     phases = [(t, str(msg.data)) for t, msg in bag.messages(config.phase_topic)]
     out["sessions_done"] = float(sum(1 for _, p in phases if p == "done"))
-    out.update(_faults(config, scenario, bag, base, links, spasm_opposing))
-    patient = ImpairedPatient(config.patient, np.zeros(2), config.first_session)
-    started = done = 0
+    out.update(_faults(config, scenario, bag, task, profile.spasm_opposing))
+    patient = task.patient
+    started = 0
     previous = ""
     for _, p in phases:  # the harness's recovery: after each 'done' but the last session's
         if p not in ("", "done", "stopped") and previous in ("", "done", "stopped"):
             started += 1
-        if p == "done" and previous != "done":
-            done += 1
-            if started < config.sessions:
-                patient.set_session(config.first_session + started)
+        if p == "done" and previous != "done" and started < config.sessions:
+            patient.set_session(config.first_session + started)
         previous = p
     out["patient_strength"] = float(patient.strength)
     out["patient_spasticity"] = float(patient.spasticity)
     return out
 
 
-def _faults(config: Any, scenario: Any, bag: Any, base: np.ndarray, links: np.ndarray,
-            spasm_opposing: float) -> dict[str, float]:
+def _faults(config: Any, scenario: Any, bag: Any, task: Task, spasm_opposing: float) -> dict[str, float]:
     """``spasm_hold_cycles`` and ``dropout_stop_s`` from the published samples and the node's safety events."""
-    from sanqin.simulation.rehab import ROBOT_JOINTS
-
-    events = _events(bag)
+    events = []
+    event_topic = next((t for t in bag.counts if t.endswith("_patient/events")), None)
+    for _, msg in bag.messages(event_topic) if event_topic else ():
+        try:
+            ev = json.loads(msg.data)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(ev, dict):
+            events.append(ev)
     spasm_onsets = [float(e["t_s"]) for e in events if e.get("kind") == "spasm"]
     dropouts = [float(e["t_s"]) for e in events if e.get("kind") == "dropout_start"]
-    if EVENTS not in bag.counts:  # a headless bag: the configured times
+    if event_topic is None:  # a headless bag: the configured times
         spasm_onsets = sorted(config.spasm_at_s)
         dropouts = [config.dropout_at_s] if config.dropout_at_s >= 0 else []
     safety = []
@@ -331,9 +352,9 @@ def _faults(config: Any, scenario: Any, bag: Any, base: np.ndarray, links: np.nd
     states = {}
     for _, msg in bag.messages(config.joint_states_topic):
         pos, vel = dict(zip(msg.name, msg.position)), dict(zip(msg.name, msg.velocity))
-        if all(j in pos and j in vel for j in ROBOT_JOINTS):
-            states[round(_stamp(msg), 6)] = (np.array([pos[j] for j in ROBOT_JOINTS]),
-                                             np.array([vel[j] for j in ROBOT_JOINTS]))
+        if all(j in pos and j in vel for j in task.joints):
+            states[round(_stamp(msg), 6)] = (np.array([pos[j] for j in task.joints]),
+                                             np.array([vel[j] for j in task.joints]))
     if spasm_onsets:
         dt = float(scenario.step_s)
         v_slow = None
@@ -343,12 +364,11 @@ def _faults(config: Any, scenario: Any, bag: Any, base: np.ndarray, links: np.nd
             state = states.get(round(t, 6))
             if state is None:
                 continue
-            _, jac = planar_chain(base, links, state[0])
-            v = jac @ state[1]
+            _, v = task.kinematics(*state)
             v_slow = v.copy() if v_slow is None else v_slow + min(1.0, dt / 0.1) * (v - v_slow)
             if t >= spasm_onsets[0] - 1e-9:
                 u = v_slow / max(float(np.linalg.norm(v_slow)), 1e-9)
-                if -float(np.array([msg.wrench.force.x, msg.wrench.force.y]) @ u) > spasm_opposing:
+                if -float(task.interaction(msg.wrench) @ u) > spasm_opposing:
                     first = t
                     break
         if first is not None:

@@ -42,9 +42,9 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.mujoco_arm:ArmPushSim": "sanqin.simulation.gazebo.arm_push",
     "sanqin.simulation.mecanum_base:MecanumBaseSim": "sanqin.simulation.gazebo.mecanum_hand",
     "sanqin.simulation.rehab:RehabPlanarSim": "sanqin.simulation.gazebo.rehab",
+    "sanqin.simulation.rehab_exo:RehabExoSim": "sanqin.simulation.gazebo.rehab_exo",
     "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": "sanqin.simulation.gazebo.rail_probe",
     # Headless-only for now, each with its reason (see headless_only.REASONS):
-    "sanqin.simulation.rehab_exo:RehabExoSim": "sanqin.simulation.gazebo.headless_only",
 }
 
 
