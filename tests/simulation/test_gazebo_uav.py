@@ -38,6 +38,7 @@ def test_sitl_flies_from_the_scenario_home_and_the_bridge_listens_on_udp(name: s
     assert "--serial0=udpclient:127.0.0.1:14550" in argv
     (bridge,) = [n for n in launch.findall("node") if n.get("exec") == "uav_bridge"]
     assert bridge.find("param[@name='link.url']").get("value") == "udpin:127.0.0.1:14550"
+    assert bridge.find("param[@name='link.home_at_seq0']").get("value") == "true"  # ArduPilot: item 0 is home
     world = _parse(SHARE / "sim" / "gazebo" / "worlds" / f"{name}.sdf")
     sc_el = world.find("world/spherical_coordinates")
     assert float(sc_el.findtext("latitude_deg")) == pytest.approx(cfg.home_latitude_deg)
@@ -75,6 +76,7 @@ def test_link_loss_twins_route_sitl_through_the_fault_relay(name: str) -> None:
     assert "--serial0=udpclient:127.0.0.1:14560" in argv and argv[argv.index("--sysid") + 1] == str(cfg.system_id)
     (bridge,) = [n for n in launch.findall("node") if n.get("exec") == "uav_bridge"]
     assert bridge.find("param[@name='link.url']").get("value") == "udpin:127.0.0.1:14550"
+    assert bridge.find("param[@name='link.home_at_seq0']").get("value") == "true"  # ArduPilot: item 0 is home
     (relay,) = [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
     params = {p.get("name"): p.get("value") for p in relay.findall("param") if p.get("name")}
     assert relay.find("param[@from]").get("from").endswith("/config/mavlink_fault_relay.yaml")

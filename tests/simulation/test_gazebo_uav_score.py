@@ -321,6 +321,27 @@ def test_ardupilot_mission_numbering(runs, name: str, tmp_path: Path) -> None:
     assert got["mission_complete"] == headless["mission_complete"]
 
 
+def test_a_gazebo_recording_is_scored_with_the_twins_ardupilot_numbering(runs, tmp_path: Path) -> None:
+    """The twin runs the bridge with ``link.home_at_seq0`` (SITL keeps home as item 0); a Gazebo recording (with
+    /clock) is scored with that setting although the scenario file does not say it."""
+    sc, _, bag = runs["uav_spraying"]
+
+    def current_only(topic: str, t: float, msg: Any) -> Any:
+        return _edit_state(msg, items_reached=lambda v, kv: "0") if topic.endswith("/vehicle_state") else msg
+
+    def home_first(topic: str, t: float, msg: Any) -> Any:
+        if not topic.endswith("/vehicle_state"):
+            return msg
+        return _edit_state(msg, items_reached=lambda v, kv: "0",
+                           mission_seq=lambda v, kv: str(int(v) + 1) if int(kv["mission_total"]) > 0 else v)
+
+    assert not sc.nodes[0].params["link"].get("home_at_seq0", False)
+    ref = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "headless", current_only)).metrics)
+    got = _vehicle(score_bag(sc, _copy_bag(bag, tmp_path / "gz", home_first, clock_hz=10.0)).metrics)
+    for key in ("items_reached", "mission_complete", "mission_items"):
+        assert got[key] == ref[key], key
+
+
 def test_a_plan_received_on_the_topic_is_not_the_plan_file(runs, tmp_path: Path) -> None:
     """When the bridge staged a plan from ~/mission_plan (an input, not recorded), the plan file says nothing
     about what was flown: its pump items, fence and rally points are not used."""

@@ -40,6 +40,9 @@ TOWER_SPACING_M = 50.0  # at most this far apart between the track's corners
 TOWER_HEIGHT_FRACTION = 0.8  # towers reach 80 % of the inspection altitude
 PHASE_OFFSETS_M = (-2.5, 0.0, 2.5)
 SITL_MAVLINK = "127.0.0.1:14550"
+#: The uav_bridge ``link`` parameters the twins override for ArduPilot SITL: where SITL (or the relay) sends, and
+#: ArduPilot's mission numbering (item 0 is home; an uploaded item 0 is never flown). The scorer applies them too.
+SITL_BRIDGE_LINK: dict[str, object] = {"url": f"udpin:{SITL_MAVLINK}", "home_at_seq0": True}
 #: Where SITL sends MAVLink when a fault is injected: the mavlink_fault_relay's port (it forwards to SITL_MAVLINK).
 RELAY_MAVLINK = "127.0.0.1:14560"
 #: ArduPilot's iris worlds place the vehicle 0.195 m up (its legs on the ground), yawed 90° (nose north).
@@ -90,7 +93,10 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         _relay(twin, config, entry)
     for node in twin.scenario.nodes:
         if node.node == "uav_bridge":
-            twin.node_params[node.name] = {"link": {"url": f"udpin:{SITL_MAVLINK}"}}
+            twin.node_params[node.name] = {"link": dict(SITL_BRIDGE_LINK)}
+    twin.notes.append("the bridge runs with link.home_at_seq0 true: ArduPilot keeps home in mission item 0 and "
+                      "flies from item 1, so the bridge prepends home on upload (the headless autopilot flies every "
+                      "uploaded item)")
     twin.notes.append(f"the vehicle is ardupilot_gazebo's {VEHICLE_MODEL} (about 1.5 kg) flown by ArduPilot "
                       f"SITL, not the headless {config.mass_kg:g} kg airframe and autopilot")
     if config.wind_east_m_s or config.wind_north_m_s or config.gust_std_m_s:

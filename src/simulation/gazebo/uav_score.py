@@ -120,8 +120,9 @@ def _messages(bag: Any, topic: str) -> Iterator[tuple[float, Any]]:
         yield item
 
 
-def _bridge(config: Any, scenario: Any) -> _Bridge | None:
-    """The scenario's uav_bridge node talking to this vehicle (by system id), or None."""
+def _bridge(config: Any, scenario: Any, gazebo: bool = False) -> _Bridge | None:
+    """The scenario's uav_bridge node talking to this vehicle (by system id), or None; ``gazebo``: with the
+    parameters the twin overrides for ArduPilot SITL (:data:`~.uav.SITL_BRIDGE_LINK`)."""
     from sanqin.runtime.node import resolve_name
     from sanqin.runtime.params import load_node_config
     from sanqin.runtime.paths import resolve_data_path
@@ -137,7 +138,12 @@ def _bridge(config: Any, scenario: Any) -> _Bridge | None:
         base = scenario.path.parent if scenario.path else None
         try:
             params_file = resolve_data_path(entry.params_file, base) if entry.params_file else None
-            cfg = load_node_config(spec.config, params_file, entry.name, entry.namespace, entry.params)
+            params = dict(entry.params)
+            if gazebo:
+                from sanqin.simulation.gazebo.uav import SITL_BRIDGE_LINK
+
+                params["link"] = {**(params.get("link") or {}), **SITL_BRIDGE_LINK}
+            cfg = load_node_config(spec.config, params_file, entry.name, entry.namespace, params)
         except Exception as err:  # a config the runner would refuse as well
             raise ScoreError(f"scenario {scenario.name}: uav_bridge {entry.name}: {err}") from err
         if cfg.link.vehicle_system_id != config.system_id:
@@ -280,7 +286,7 @@ def _upload_outcomes(events: list[tuple[float, str]], plan: Any) -> dict[str, An
 
 def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
     """``vehicle.*`` metrics (without the prefix) from the bridge's topics in ``bag``; see the module docstring."""
-    bridge = _bridge(config, scenario)
+    bridge = _bridge(config, scenario, gazebo="/clock" in bag.counts)  # the headless runner records no /clock
     if bridge is None:
         return {}
     topics = bridge.topics
