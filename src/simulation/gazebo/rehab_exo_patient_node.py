@@ -124,6 +124,8 @@ class ExoPatientConfig:
 class ExoPatientTwin(RehabPatientTwin):
     """Component of the ``rehab_exo_patient`` node (see the module docstring)."""
 
+    status_name = "sanqin/gazebo/rehab_exo_patient"
+
     def __init__(self, config: ExoPatientConfig) -> None:
         from sanqin.simulation.rehab_exo import myo_model_path
 

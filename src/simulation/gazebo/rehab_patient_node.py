@@ -122,6 +122,8 @@ class RehabPatientConfig:
 class RehabPatientTwin:
     """Component of the ``rehab_patient`` node (see the module docstring)."""
 
+    status_name = "sanqin/gazebo/rehab_patient"
+
     def __init__(self, config: RehabPatientConfig) -> None:
         c = self.config = config
         self.rng = np.random.default_rng(c.seed)
@@ -281,7 +283,7 @@ class RehabPatientTwin:
         msg = "sensor dropout: sensors withheld" if self.dropout_active else (
             f"{bad} rejected inputs" if bad else "ok")
         values = {k: str(v) for k, v in self.metrics().items()}
-        return [DiagnosticStatus(level, "rehab_patient", msg, "", values)]
+        return [DiagnosticStatus(level, self.status_name, msg, "", values)]
 
     def metrics(self) -> dict[str, float]:
         """Counters, sessions and the patient's state."""
