@@ -24,9 +24,9 @@ both as closely as Gazebo Harmonic allows:
   restitution and collide bitmasks only; bullet-featherstone hard-codes ``1e15`` for meshes with a
   ``TODO load <kp> and <kd> values from SDF``), while both honour joint ``<spring_stiffness>`` and
   ``<damping>``. So the cable and each sleeve are rigid contact plates on a prismatic **spring joint** whose
-  stiffness is MuJoCo's static contact stiffness, measured on the headless model at the probe's target
-  force (:func:`contact_compliance`), and whose damping keeps MuJoCo's damping-to-stiffness ratio
-  (``B/K = 2·dmax·timeconst·dampratio²`` of the mixed solref/solimp);
+  stiffness is MuJoCo's static contact stiffness ``K/R``, measured on the headless model at the probe's
+  target force, and whose damping ``B/(A+R)`` gives MuJoCo's contact force when the pad meets the surface
+  (:func:`contact_compliance`, :class:`Compliance`);
 * **the sleeve kick** — each sleeve plate rides on a lift joint (``JointPositionController`` with velocity
   commands, ``cmd_max`` = kick / kick duration: the headless linear ramp); the ``TouchPlugin`` on the robot
   publishes once when the pad has touched a sleeve for ``kick_after_s`` of sim time, and a
@@ -38,7 +38,6 @@ both as closely as Gazebo Harmonic allows:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,13 +77,28 @@ GZ_GRAVITY_M_S2 = 9.80665  # the generated worlds' gravity (generate.world_sdf)
 
 @dataclass(frozen=True)
 class Compliance:
-    """MuJoCo's soft contact between the pad and a geom as a spring-damper, at one pressing force."""
+    """MuJoCo's soft contact between the pad and a geom, as the spring-damper a spring joint can carry.
 
-    stiffness_n_m: float
-    damping_n_s_m: float
+    MuJoCo solves each contact row as ``f = (a_ref − a0) / (A + R)`` with ``a_ref = −B·ṙ − K·r`` (``K``, ``B``
+    from solref/solimp, ``R`` the regulariser — small next to ``A``, the row's inverse inertia — and ``a0`` the
+    pad's acceleration without the contact). So the contact
+
+    * takes up a force pushing the pad into it (the probe servo's) almost at once and yields to it only with
+      the static stiffness ``K/R`` (at rest ``f = K·r/R``);
+    * answers relative motion — the surface moving into the pad, the pad arriving — with the spring-damper
+      ``K/(A+R)``, ``B/(A+R)``: about 25 times softer than ``K/R`` here.
+
+    A spring joint has one stiffness: ``K/R`` where the contact is only pressed (the cable), ``K/(A+R)`` where
+    the surface moves into the pad (the kicking sleeve); the damping is ``B/(A+R)`` in both (MuJoCo's force
+    per speed when the pad touches; ``B/R`` would be the damping at rest).
+    """
+
+    static_stiffness_n_m: float  # K / R, measured as contact force / penetration at rest
+    motion_stiffness_n_m: float  # K / (A + R)
+    damping_n_s_m: float  # B / (A + R)
     force_n: float
     penetration_m: float
-    damping_ratio_s: float  # B/K of the MuJoCo contact row
+    rest_damping_n_s_m: float  # B / R, for the record
 
 
 @dataclass(frozen=True)
@@ -139,13 +153,14 @@ def drives(m: Any) -> Drives:
                   probe_damping=float(m.dof_damping[dof["probe"]]))
 
 
-def contact_compliance(m: Any, geom: str, carriage_x_m: float, force_n: float, steps: int = 3000) -> Compliance:
-    """MuJoCo's pad–``geom`` contact as a spring: static force / penetration with the probe pressing ``force_n``.
+def contact_compliance(m: Any, geom: str, carriage_x_m: float, force_n: float, steps: int = 1000) -> Compliance:
+    """MuJoCo's pad–``geom`` contact as springs and a damper, measured with the probe pressing ``force_n``.
 
     On a copy of the headless state: the carriage at ``carriage_x_m``, the probe at first touch, its
-    servo set-point ``force_n / kp`` further down; after ``steps`` physics steps the contact is static and
-    MuJoCo's own contact force over its own penetration is the stiffness (it depends on the depth
-    through ``solimp``, hence the operating force). Damping = stiffness · B/K of the contact's normal row.
+    servo set-point moved down until the static contact force is ``force_n`` (``steps`` physics steps per
+    correction); MuJoCo's own contact force over its own penetration is then the static stiffness (it depends on
+    the depth through ``solimp``, hence the operating force); ``K``, ``B``, ``R`` of the contact's normal row and
+    its inverse inertia ``A`` give the rest (see :class:`Compliance`).
     """
     import mujoco
 
@@ -163,23 +178,38 @@ def contact_compliance(m: Any, geom: str, carriage_x_m: float, force_n: float, s
     d.qpos[probe] = touch
     d.act[act] = touch + force_n / kp
     d.ctrl[:] = 0.0
-    for _ in range(steps):
-        mujoco.mj_step(m, d)
-    depth = -float(mujoco.mj_geomDistance(m, d, pad, other, 1.0, None))
     f6 = np.zeros(6)
-    force = 0.0
-    ratio = math.nan
-    for i in range(d.ncon):
-        c = d.contact[i]
-        if {int(c.geom1), int(c.geom2)} == {pad, other}:
-            mujoco.mj_contactForce(m, d, i, f6)
-            force += float(f6[0])
-            k, b = d.efc_KBIP[int(c.efc_address)][:2]
-            ratio = float(b / k)
-    if depth <= 0 or force <= 0 or not math.isfinite(ratio):
+    for _ in range(4):  # settle, then move the set-point by the force still missing (the contact yields too)
+        for _ in range(steps):
+            mujoco.mj_step(m, d)
+        force, row = 0.0, -1
+        for i in range(d.ncon):
+            c = d.contact[i]
+            if {int(c.geom1), int(c.geom2)} == {pad, other}:
+                mujoco.mj_contactForce(m, d, i, f6)
+                force += float(f6[0])
+                row = int(c.efc_address)  # the normal row of the (single) contact
+        d.act[act] += (force_n - force) / kp
+    depth = -float(mujoco.mj_geomDistance(m, d, pad, other, 1.0, None))
+    if depth <= 0 or force <= 0 or row < 0:
         raise TwinError(f"no static contact of the pad on {geom!r} at {force_n} N")
-    stiffness = force / depth
-    return Compliance(stiffness, stiffness * ratio, force, depth, ratio)
+    k_row, b_row = (float(v) for v in d.efc_KBIP[row][:2])
+    r_row = float(d.efc_R[row])
+    jac = np.zeros(m.nv)
+    jac[:] = d.efc_J.reshape(d.nefc, m.nv)[row] if d.efc_J.size == d.nefc * m.nv else _dense_row(m, d, row)
+    minv_j = np.zeros(m.nv)
+    mujoco.mj_solveM(m, d, minv_j.reshape(1, -1), jac.reshape(1, -1))
+    a_row = float(jac @ minv_j)
+    return Compliance(force / depth, k_row / (a_row + r_row), b_row / (a_row + r_row), force, depth,
+                      b_row / r_row)
+
+
+def _dense_row(m: Any, d: Any, row: int) -> np.ndarray:
+    """Row ``row`` of a sparse constraint Jacobian as a dense vector."""
+    out = np.zeros(m.nv)
+    start, n = int(d.efc_J_rowadr[row]), int(d.efc_J_rownnz[row])
+    out[d.efc_J_colind[start:start + n]] = d.efc_J[start:start + n]
+    return out
 
 
 def pad_weight_n(m: Any, gravity_m_s2: float | None = None) -> float:
@@ -238,13 +268,13 @@ def _collide_bitmask(link: Any, collision: str, mask: int) -> None:
     el(el(surface if surface is not None else el(c, "surface"), "contact"), "collide_bitmask", mask)
 
 
-def _spring_joint(model: Any, name: str, parent: str, child: str, c: Compliance) -> None:
+def _spring_joint(model: Any, name: str, parent: str, child: str, stiffness_n_m: float, damping_n_s_m: float) -> None:
     joint = el(model, "joint", name=name, type="prismatic")
     fields(joint, {"parent": parent, "child": child})
     axis = el(joint, "axis")
     el(axis, "xyz", [0, 0, 1])
-    fields(el(axis, "dynamics"), {"damping": c.damping_n_s_m, "friction": 0.0, "spring_reference": 0.0,
-                                  "spring_stiffness": c.stiffness_n_m})
+    fields(el(axis, "dynamics"), {"damping": damping_n_s_m, "friction": 0.0, "spring_reference": 0.0,
+                                  "spring_stiffness": stiffness_n_m})
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -348,10 +378,11 @@ def _tunnel(twin: Twin, m: Any, c: Compliance) -> None:
     visual_and_collision(cable, "cable", "capsule", {"radius": radius, "length": 2 * half}, xyz=m.geom_pos[cable_g],
                          rpy=rpy, rgba=m.geom_rgba[cable_g], mu=float(m.geom_friction[cable_g][0]))
     _collide_bitmask(cable, "cable_collision", CABLE_MASK)
-    _spring_joint(model, "cable_compliance", "world", "cable", c)
+    _spring_joint(model, "cable_compliance", "world", "cable", c.static_stiffness_n_m, c.damping_n_s_m)
     twin.add_model(Model(name, root, "Ceiling rail and the cable on its contact spring (from the headless model)", {},
                          f"Rail and cable of scenario {twin.scenario.name}; the cable surface's MuJoCo soft contact "
-                         f"is a spring joint: {c.stiffness_n_m:.0f} N/m, {c.damping_n_s_m:.0f} N·s/m."))
+                         f"is a spring joint: {c.static_stiffness_n_m:.0f} N/m (static, K/R), {c.damping_n_s_m:.0f} "
+                         "N·s/m."))
     twin.placements.append(Placement(name, "tunnel"))
 
 
@@ -388,10 +419,11 @@ def _sleeve(twin: Twin, config: Any, m: Any, i: int, c: Compliance, kick: bool) 
             "initial_position": 0.0})
     else:
         fields(el(model, "joint", name="base_fixed", type="fixed"), {"parent": "world", "child": "base"})
-    _spring_joint(model, "compliance", "base", "plate", c)
+    stiffness = c.motion_stiffness_n_m if kick else c.static_stiffness_n_m  # see Compliance
+    _spring_joint(model, "compliance", "base", "plate", stiffness, c.damping_n_s_m)
     twin.add_model(Model(name, root, f"Rigid cable-joint sleeve {i} (kick on a lift joint, contact spring)", {},
                          f"Sleeve {i} of scenario {twin.scenario.name} at x = {xyz[0]:g} m, top "
-                         f"{xyz[2] + half[2]:g} m; MuJoCo soft contact as a spring joint: {c.stiffness_n_m:.0f} N/m, "
+                         f"{xyz[2] + half[2]:g} m; MuJoCo soft contact as a spring joint: {stiffness:.0f} N/m, "
                          f"{c.damping_n_s_m:.0f} N·s/m."))
     twin.placements.append(Placement(name, f"sleeve_{i}", tuple(xyz)))
     return topic
@@ -444,19 +476,28 @@ def _notes(twin: Twin, config: Any, drv: Drives, force_n: float, cable: Complian
              f"velocity damping kv = {drv.probe_kv:g} N·s/m is joint damping (total "
              f"{drv.probe_damping + drv.probe_kv:g}), outside the force limit (headless: inside; the limit is never "
              "reached below 150 N)")
+    sleeve_k = [c.motion_stiffness_n_m if kick else c.static_stiffness_n_m for c in sleeves]
     n.append("contact: DART (and bullet-featherstone) honour no SDF soft-contact parameters, so MuJoCo's soft contact "
              "is a spring joint behind a rigid plate, measured on the headless model at the probe's target force "
-             f"({force_n:g} N): cable {cable.stiffness_n_m:.0f} N/m ({cable.penetration_m * 1e3:.3f} mm), damping "
-             f"{cable.damping_n_s_m:.0f} N·s/m (B/K = {cable.damping_ratio_s * 1e3:.1f} ms)"
-             + "".join(f"; sleeve {i} {c.stiffness_n_m:.0f} N/m, {c.damping_n_s_m:.0f} N·s/m" for i, c in
-                       enumerate(sleeves))
-             + f"; MuJoCo's stiffness grows with depth (solimp) — linear here; the {PLATE_MASS_KG:g} kg plate moves "
-             "with the pad")
+             f"({force_n:g} N). MuJoCo's contact row f = (a_ref - a0)/(A+R), a_ref = -B v - K r, takes up the probe's "
+             "push at once and yields to it with K/R, but answers relative motion with K/(A+R), B/(A+R); one spring "
+             f"has one stiffness: the cable (only pressed) K/R = {cable.static_stiffness_n_m:.0f} N/m "
+             f"({cable.penetration_m * 1e3:.3f} mm at {force_n:g} N)"
+             + "".join(f", sleeve {i} ({'kicks into the pad: K/(A+R)' if kick else 'only pressed: K/R'}) {k:.0f} N/m "
+                       f"(its K/R is {c.static_stiffness_n_m:.0f})" for i, (c, k) in enumerate(zip(sleeves, sleeve_k)))
+             + f"; damping B/(A+R), MuJoCo's force per speed at touch (cable {cable.damping_n_s_m:.0f}"
+             + "".join(f", sleeve {i} {c.damping_n_s_m:.0f}" for i, c in enumerate(sleeves))
+             + " N·s/m). Run in MuJoCo with the drives and adapters above (tests/simulation/test_gazebo_rail_probe.py),"
+             " this model gives the headless placements, abort and peak kick force (within 5 %); K/R on the kicking "
+             "sleeve would push the kick force past the 40 N limit, K/(A+R) on the cable would slow every placement "
+             "(a 3x softer force loop). MuJoCo's stiffness also grows with depth (solimp): linear here; the "
+             f"{PLATE_MASS_KG:g} kg plate moves with the pad")
     if kick:
         n.append(f"sleeve kick: TouchPlugin fires after {config.kick_after_s:g} s of pad-sleeve contact (sim time), "
                  f"the lift ramps {config.kick_m * 1e3:g} mm at {config.kick_m / config.kick_duration_s:g} m/s "
-                 "(headless: after that long above 2 N of contact force — Gazebo counts from the first touch, a few "
-                 "hundredths of a second earlier)")
+                 "(headless: after that long above 2 N of contact force; Gazebo counts from the first touch — the same "
+                 "instant here, where the force passes 2 N within a step of touching — and its ramp is continuous, the "
+                 "headless one 1.2 mm jumps every 0.01 s step)")
     n.append("the pad force is a force_torque sensor in the pad's joint (what the pad passes on to the arm: the "
              "contact force less the pad's weight and inertia, as the headless sensor site); the pad keeps its gravity "
              "and the probe servo's cmd_offset carries it (MuJoCo gravcomp is a joint force: the sensor sees the "
