@@ -31,6 +31,7 @@ NODES: dict[str, str] = {
     "mavlink_fault_relay": "sanqin.simulation.gazebo.nodes:MAVLINK_FAULT_RELAY",
     "joint_command_split": "sanqin.simulation.gazebo.nodes:JOINT_COMMAND_SPLIT",
     "velocity_integrator": "sanqin.simulation.gazebo.drive_nodes:VELOCITY_INTEGRATOR",
+    "joint_state_dropout": "sanqin.simulation.gazebo.drive_nodes:JOINT_STATE_DROPOUT",
     "rehab_patient": "sanqin.simulation.gazebo.rehab_nodes:REHAB_PATIENT",
     "rehab_exo_patient": "sanqin.simulation.gazebo.rehab_nodes:REHAB_EXO_PATIENT",
 }

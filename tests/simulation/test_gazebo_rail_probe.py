@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
+from sanqin.common.types import JointStates
+from sanqin.msgs.sensors import joint_state_to_msg
 from sanqin.runtime.config import load_config
 from sanqin.runtime.errors import ConfigError
 from sanqin.runtime.headless import Graph
@@ -20,7 +22,7 @@ from sanqin.runtime.paths import share_dir
 from sanqin.runtime.runner import run_scenario
 from sanqin.runtime.scenario import load_scenario
 from sanqin.simulation.cable_tunnel_rail import CableTunnelRailSim
-from sanqin.simulation.gazebo.drive_nodes import VELOCITY_INTEGRATOR
+from sanqin.simulation.gazebo.drive_nodes import JOINT_STATE_DROPOUT, VELOCITY_INTEGRATOR
 from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.generate import build_twin
 from sanqin.simulation.gazebo.rail_probe import (
@@ -32,6 +34,7 @@ from sanqin.simulation.gazebo.rail_probe import (
     pad_weight_n,
 )
 from sanqin.simulation.gazebo.score import score_bag
+from sanqin.simulation.gazebo.state_dropout import JointStateDropout, JointStateDropoutConfig
 from sanqin.simulation.gazebo.twin import headless_simulator
 from sanqin.simulation.gazebo.velocity_integrator import VelocityIntegrator, VelocityIntegratorConfig
 
@@ -256,17 +259,74 @@ def test_collision_masks_let_the_pad_meet_cable_and_sleeve_only() -> None:
     assert pad & cable and pad & sleeve and not cable & sleeve  # DART: collide iff the masks share a bit
 
 
-def test_dropout_stays_headless_and_no_sleeve_means_no_kick() -> None:
+def test_no_sleeve_kick_means_no_touch_trigger() -> None:
     sc = load_scenario(SCENARIO)
-    entry = sc.simulators[0]
-    dropout = replace(sc, simulators=[replace(entry, params={**entry.params, "dropout_start_s": 5.0,
-                                                             "dropout_s": 0.5})])
-    with pytest.raises(NoTwin, match="drop out"):
-        build_twin(dropout)
-    bare = build_twin(replace(sc, simulators=[replace(entry, params={"kick_m": 0.0})]))
+    bare = build_twin(replace(sc, simulators=[replace(sc.simulators[0], params={"kick_m": 0.0})]))
     assert not any("sleeve" in name for name in bare.models)
     robot = bare.models["tunnel_rail_probe_robot"].model
     assert not [p for p in robot.findall("plugin") if "TouchPlugin" in p.get("name")]
+    assert "/tunnel/sleeve_kick" not in {b.ros_topic for b in bare.bridges}
+
+
+def test_encoder_dropout_goes_through_the_dropout_relay() -> None:
+    from sanqin.simulation.gazebo.rail_probe import GZ_JOINT_STATES
+
+    twin = build_twin(_variant({"dropout_start_s": 2.0, "dropout_s": 0.5}))
+    (relay,) = [n for n in twin.nodes if n.node == "joint_state_dropout"]
+    patrol_period = 0.02  # config/rail_patrol.yaml: its first carriage command, headless
+    assert relay.params == {"start_s": pytest.approx(2.0 - patrol_period), "duration_s": 0.5, "start_on_command": True}
+    assert relay.remap == {"joint_states_in": GZ_JOINT_STATES, "joint_states": "/joint_states",
+                           "command": "/carriage_velocity_controller/commands"}
+    bridged = {b.ros_topic: b for b in twin.bridges}
+    assert "/joint_states" not in bridged and bridged[GZ_JOINT_STATES].gz_topic.endswith("/joint_states")
+    with pytest.raises(NoTwin, match="before the patrol's first command"):
+        build_twin(_variant({"dropout_start_s": 0.01, "dropout_s": 0.5}))
+
+
+# --- joint_state_dropout ------------------------------------------------------------------------------
+
+
+def _states(t: float) -> JointStates:
+    return JointStates(stamp_s=t, names=("carriage", "probe"), position=np.zeros(2), velocity=np.zeros(2),
+                       effort=np.zeros(0))
+
+
+def test_dropout_window_counts_from_the_first_command() -> None:
+    relay = JointStateDropout(load_config(JointStateDropoutConfig, {"start_s": 1.0, "duration_s": 0.5,
+                                                                    "start_on_command": True}))
+    assert relay.on_joint_states(_states(5.0), 5.0) is not None  # no command yet: nothing scheduled
+    relay.on_command(np.array([0.1]), 10.0)
+    relay.on_command(np.array([0.1]), 10.5)  # only the first command sets the reference
+    assert relay.on_joint_states(_states(10.9), 10.9) is not None
+    assert relay.on_joint_states(_states(11.0), 11.0) is None
+    assert relay.on_joint_states(_states(11.49), 11.49) is None
+    states = _states(11.5)
+    assert relay.on_joint_states(states, 11.5) == {"joint_states": states}
+    assert relay.metrics()["dropped"] == 2 and relay.metrics()["reference_s"] == 10.0
+
+
+def test_dropout_window_on_the_clock_and_an_empty_window() -> None:
+    clock = JointStateDropout(load_config(JointStateDropoutConfig, {"start_s": 2.0, "duration_s": 0.5}))
+    assert clock.dropping(2.2) and not clock.dropping(1.9) and not clock.dropping(2.5)
+    never = JointStateDropout(load_config(JointStateDropoutConfig, {"start_s": 2.0}))
+    assert not never.dropping(2.2)
+    with pytest.raises(ConfigError):
+        load_config(JointStateDropoutConfig, {"duration_s": -1.0})
+
+
+def test_dropout_node_with_the_shipped_params_file() -> None:
+    params = params_for_node(SHARE / "config" / "joint_state_dropout.yaml", "joint_state_dropout")
+    g = Graph()
+    g.add_node(JOINT_STATE_DROPOUT, load_config(JointStateDropoutConfig, {**params, "start_s": 0.1,
+                                                                           "duration_s": 0.1}))
+    got: list[float] = []
+    g.bus.subscribe("/joint_states", "sensor_msgs/msg/JointState", lambda m: got.append(m.header.stamp.nanosec))
+    f = g.bus.factory
+    for k in range(1, 31):
+        g.advance_to(k * 0.01)
+        g.bus.publish("/joint_states_in", joint_state_to_msg(_states(k * 0.01), f))
+        g.bus.spin_once()
+    assert len(got) == 20  # 0.1 s to 0.2 s of the node clock withheld
 
 
 # --- scoring --------------------------------------------------------------------------------------------
@@ -421,15 +481,24 @@ class _TwinEmulation(CableTunnelRailSim):
                 self.kick_t0 = t_s  # the TriggeredPublisher's lift target: the ramp runs in _plates
 
 
-def _run_emulation(sleeve_stiffness_n_m: float | None = None) -> dict:
+def _variant(sim_params: dict | None = None, patrol_params: dict | None = None):
+    """The scenario with simulator / rail_patrol parameters changed (as tests/control/test_tunnel_scenario.py)."""
+    sc = load_scenario(SCENARIO)
+    sim, patrol = sc.simulators[0], sc.nodes[0]
+    return replace(sc, simulators=(replace(sim, params={**sim.params, **(sim_params or {})}),),
+                   nodes=(replace(patrol, params={**patrol.params, **(patrol_params or {})}), *sc.nodes[1:]))
+
+
+def _run_emulation(sc=None, sleeve_stiffness_n_m: float | None = None) -> dict:
     """The scenario's nodes and the twin's adapters on the headless bus, the twin's model in MuJoCo."""
     from sanqin.runtime.params import load_node_config
     from sanqin.runtime.paths import resolve_data_path
     from sanqin.runtime.registry import get_node_spec
     from sanqin.runtime.runner import SimContext, build_graph
+    from sanqin.simulation.gazebo.rail_probe import GZ_JOINT_STATES
     from sanqin.simulation.gazebo.sdf import num
 
-    sc = load_scenario(SCENARIO)
+    sc = sc or load_scenario(SCENARIO)
     twin = build_twin(sc)
     if sleeve_stiffness_n_m is not None:
         spring = twin.models["tunnel_rail_probe_sleeve_0"].model.find("joint[@name='compliance']/axis/dynamics")
@@ -443,6 +512,8 @@ def _run_emulation(sleeve_stiffness_n_m: float | None = None) -> dict:
         cfg = load_node_config(spec.config, resolve_data_path(e.params_file), e.name, e.namespace, e.params)
         graph.add_node(spec, cfg, name=e.name, namespace=e.namespace, remap=e.remap)
     config = load_config(CableTunnelRailSim.Config, sc.simulators[0].params)
+    if config.dropout_start_s >= 0:  # Gazebo publishes every state: the twin's joint_state_dropout withholds them
+        config = replace(config, dropout_start_s=-1.0, joint_states_topic=GZ_JOINT_STATES)
     sim = _TwinEmulation(config, SimContext(graph, "tunnel", np.random.default_rng(sc.seed), sc), twin)
     for k in range(1, int(round(sc.duration_s / sc.step_s)) + 1):
         t = k * sc.step_s
@@ -490,3 +561,25 @@ def test_stiff_static_spring_on_the_kicking_sleeve_would_overshoot() -> None:
     stiff = contact_compliance(m, "sleeve_0", cfg.rigid_sleeves_m[0], 8.0).static_stiffness_n_m
     emu = _run_emulation(sleeve_stiffness_n_m=stiff)
     assert emu["tunnel.max_contact_force_n"] > 40.0
+
+
+@pytest.mark.parametrize(("sim_params", "patrol_params", "keys"), [
+    # the encoder drops out while the carriage accelerates: the patrol's watchdog trips, the patrol completes
+    ({"dropout_start_s": 2.0, "dropout_s": 0.5}, None,
+     ("nodes.rail_patrol.safety.stale_trips", "nodes.rail_patrol.visited", "nodes.rail_patrol.done",
+      "nodes.contact_probe.placements", "nodes.contact_probe.aborts")),
+    # a violent 15 mm jerk: the probe's safety layer latches its e-stop, the patrol stays at the sleeve
+    ({"kick_m": 0.015}, {"max_wait_s": 3.0},
+     ("nodes.contact_probe.safety.estops", "nodes.rail_patrol.visited", "nodes.rail_patrol.done",
+      "nodes.contact_probe.placements")),
+])
+def test_twin_model_emulated_reproduces_the_fault_variants(sim_params, patrol_params, keys) -> None:
+    sc = _variant(sim_params, patrol_params)
+    ref = run_scenario(sc, record=False, plots=False).metrics
+    emu = _run_emulation(sc)
+    for key in keys:
+        assert emu[key] == ref[key], key
+    assert emu["tunnel.max_speed_probe_extended_m_s"] < 0.005
+    assert emu["tunnel.max_contact_force_n"] == pytest.approx(ref["tunnel.max_contact_force_n"], rel=0.1)
+    if "dropout_s" in sim_params:
+        assert emu["nodes.joint_state_dropout.dropped"] == pytest.approx(sim_params["dropout_s"] / sc.step_s)

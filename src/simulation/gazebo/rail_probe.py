@@ -67,6 +67,7 @@ PLATE_MASS_KG = 0.02  # contact plate on its spring joint: small next to the 1.2
 SLEEVE_BASE_MASS_KG = 1.0
 SLEEVE_TARGET = "rigid_sleeve"  # substring of every sleeve collision's scoped name (TouchPlugin target)
 KICK_TOPIC = "/tunnel/sleeve_kick"  # the TouchPlugin's trigger, bridged for the record (std_msgs/Bool)
+GZ_JOINT_STATES = "/tunnel/joint_states_gz"  # Gazebo's joint states before the dropout relay (when there is one)
 PROBE_NODES = ("contact_probe",)
 #: collide_bitmask: the pad meets the cable and the sleeves; they never meet each other (MuJoCo does not collide
 #: world geoms with mocap geoms, and a sleeve overlaps the cable it is clamped on)
@@ -279,9 +280,6 @@ def _spring_joint(model: Any, name: str, parent: str, child: str, stiffness_n_m:
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     """Robot with its drives and F/T sensor, the spring-mounted cable and sleeves, the kick, the adapters."""
-    if config.dropout_start_s >= 0 and config.dropout_s > 0:
-        raise NoTwin("the joint states drop out at a scheduled time: a headless event (the twin has no relay "
-                     "that withholds Gazebo's joint states on sim time yet)")
     sim = twin.headless_simulator(entry.name)
     m = sim.m
     twin.physics_step_s = float(m.opt.timestep)
@@ -321,8 +319,12 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         "cmd_offset": -tip_weight_n * _probe_axis_down(m), "initial_position": 0.0})
     plugin(robot, "gz-sim-joint-state-publisher-system", "gz::sim::systems::JointStatePublisher", {
         "topic": f"/model/{name}/joint_states", "joint_name": list(JOINTS), "update_rate": rate_hz})
-    twin.add_bridge(BridgeEntry(config.joint_states_topic, f"/model/{name}/joint_states",
-                                "sensor_msgs/msg/JointState", "gz.msgs.Model", GZ_TO_ROS))
+    dropout = config.dropout_start_s >= 0 and config.dropout_s > 0
+    twin.add_bridge(BridgeEntry(GZ_JOINT_STATES if dropout else config.joint_states_topic,
+                                f"/model/{name}/joint_states", "sensor_msgs/msg/JointState", "gz.msgs.Model",
+                                GZ_TO_ROS))
+    if dropout:
+        _dropout(twin, config)
     sleeves = [float(x) for x in config.rigid_sleeves_m]
     kick = config.kick_m > 0 and bool(sleeves)
     if kick:
@@ -464,6 +466,36 @@ def _adapters(twin: Twin, config: Any, drv: Drives, name: str, carriage_cmd: str
     twin.add_bridge(BridgeEntry(probe_target, probe_cmd, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
 
 
+def _dropout(twin: Twin, config: Any) -> None:
+    """``joint_state_dropout`` between Gazebo's joint states and the controllers, its window counted from the
+    patrol's first carriage command (whose headless time is the patrol's first tick: one control period)."""
+    from sanqin.runtime.params import load_node_config
+    from sanqin.runtime.paths import resolve_data_path
+    from sanqin.runtime.registry import get_node_spec
+
+    sc = twin.scenario
+    first_command_s = 0.0
+    for entry in sc.nodes:
+        if entry.remap.get("commands") == config.carriage_topic:
+            base = sc.path.parent if sc.path else None
+            path = resolve_data_path(entry.params_file, base) if entry.params_file else None
+            cfg = load_node_config(get_node_spec(entry.node).config, path, entry.name, entry.namespace, entry.params)
+            first_command_s = float(getattr(cfg, "control_period_s", 0.0))
+    if config.dropout_start_s < first_command_s:
+        raise NoTwin(f"the joint states drop out at {config.dropout_start_s:g} s, before the patrol's first command "
+                     f"({first_command_s:g} s), which is when the twin's schedule can start")
+    twin.nodes.append(NodeEntry(
+        node="joint_state_dropout", name="joint_state_dropout", params_file="config/joint_state_dropout.yaml",
+        params={"start_s": config.dropout_start_s - first_command_s, "duration_s": float(config.dropout_s),
+                "start_on_command": True},
+        remap={"joint_states_in": GZ_JOINT_STATES, "joint_states": config.joint_states_topic,
+               "command": config.carriage_topic}))
+    twin.notes.append(f"encoder dropout: joint_state_dropout withholds the joint states for {config.dropout_s:g} s "
+                      f"from {config.dropout_start_s - first_command_s:g} s after the patrol's first carriage command "
+                      f"(headless: from {config.dropout_start_s:g} s, the first command at {first_command_s:g} s); "
+                      "Gazebo's nodes start after the simulation, so the window follows the robot, not the clock")
+
+
 def _notes(twin: Twin, config: Any, drv: Drives, force_n: float, cable: Compliance, sleeves: list[Compliance],
            kick: bool) -> None:
     n = twin.notes
@@ -511,7 +543,9 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
     """The plugin's metrics from a recorded run (headless or Gazebo), by a fresh plugin instance's ``metrics``.
 
     Motion from the joint states, one sample per scenario step (Gazebo may publish faster): carriage and
-    probe position, carriage speed, speed while the probe is extended, acceleration between samples. The
+    probe position, carriage speed, speed while the probe is extended, acceleration between samples. With an
+    encoder dropout a Gazebo bag holds Gazebo's states before the relay (``/tunnel/joint_states_gz``), which are
+    used; a headless bag has none in the window, so the acceleration across it is an average over the gap. The
     contact force is the probe wrench along the pad axis plus the pad's weight (the sensor reads the contact
     force less the weight: ``weight - force.z`` in the pad frame, never negative), including the sensor noise
     (headless scores MuJoCo's noiseless contact force). Commands: the recorded
@@ -524,7 +558,8 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
     step = float(scenario.step_s)
     last_t, prev_v = None, None
     last_pos = None
-    for _, msg in bag.messages(config.joint_states_topic):
+    states = GZ_JOINT_STATES if GZ_JOINT_STATES in bag.counts else config.joint_states_topic  # before any dropout
+    for _, msg in bag.messages(states):
         pos, vel = dict(zip(msg.name, msg.position)), dict(zip(msg.name, msg.velocity))
         if not all(j in pos and j in vel for j in JOINTS):
             continue
