@@ -15,17 +15,7 @@ from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.twin import Twin
 
 #: Simulator plugin → why its scenarios have no twin yet.
-REASONS: dict[str, str] = {
-    "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": (
-        "the scored contact forces come from the headless drives' compliance and MuJoCo's soft contact: the probe "
-        "is an integrating velocity servo (a force-limited position servo on the integrated speed command) "
-        "pressing on a cable and a sleeve with soft contact (solref), so a sleeve kick raises the pad force by the "
-        "servo stiffness times the kick; with "
-        "gz_ros2_control's velocity interface (what the forward velocity controllers on its "
-        "std_msgs/Float64MultiArray topics would command) DART drives the joint at the commanded speed up to its "
-        "effort limit, on rigid contact, and the kick would push the force to that limit instead; the "
-        "contact-timed kick itself (0.5 s of pad contact) and the encoder dropout are headless events"),
-}
+REASONS: dict[str, str] = {}
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
