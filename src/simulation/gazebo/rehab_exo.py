@@ -37,7 +37,7 @@ from sanqin.simulation.gazebo.rehab import (
     score_task,
 )
 from sanqin.simulation.gazebo.sdf import el, plugin, pose
-from sanqin.simulation.gazebo.twin import Model, Spawn, Twin, geometry, material
+from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin, geometry, material, new_model
 
 PATIENT_NODE = "rehab_exo_patient"
 FOREARM = "r_ulna_radius_hand"
@@ -99,6 +99,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.add_model(Model(name, conv.root, "Forearm on the elbow exoskeleton hinge (from the headless MyoElbow)", {},
                          header))
     twin.spawns.append(Spawn(name, SPAWN, (0.0, 0.0, 0.0)))
+    _upper_arm(sim, twin)
     therapy = [n for n in twin.scenario.nodes if n.node in THERAPY_NODES]
     if len(therapy) != 1:
         raise TwinError(f"scenario {twin.scenario.name} must run exactly one {THERAPY_NODES[0]} node")
@@ -131,6 +132,32 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.notes.extend(NOTES)
     twin.record_topics.update({config.joint_states_topic, config.wrench_topic, config.effort_topic,
                                config.phase_topic, config.events_topic, config.target_topic, config.safety_topic})
+
+
+def _upper_arm(sim: Any, twin: Twin) -> None:
+    """The humerus (fixed in the headless 1-DoF model) as a static capsule from the shoulder to the elbow axis."""
+    import mujoco
+
+    m, d = sim.m, sim.d
+    humerus = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "r_humerus")
+    if humerus <= 0:
+        raise TwinError("the exoskeleton model has no body 'r_humerus'")
+    top, elbow = np.asarray(d.xpos[humerus], dtype=np.float64), np.asarray(d.xanchor[0], dtype=np.float64)
+    span = elbow - top
+    length = float(np.linalg.norm(span))
+    axis = span / max(length, 1e-9)
+    name = twin.model_name("upper_arm")
+    root, model = new_model(name, static=True)
+    link = el(model, "link", name="humerus")
+    v = el(link, "visual", name="humerus_stand_in_visual")
+    el(v, "pose", pose((top + elbow) / 2.0, (0.0, float(np.arccos(np.clip(axis[2], -1.0, 1.0))),
+                                             float(np.arctan2(axis[1], axis[0])))))
+    geometry(v, "capsule", radius=0.035, length=max(length, 0.05))
+    material(v, (0.9, 0.7, 0.6, 1.0))
+    twin.add_model(Model(name, root, "Upper arm (fixed) of the elbow exoskeleton scenario (visual only)", {},
+                         f"Humerus of scenario {twin.scenario.name}, fixed as in the headless 1-DoF MyoElbow: a "
+                         "capsule from the shoulder to the elbow axis (the meshes stay in myo_sim)."))
+    twin.placements.append(Placement(name, "upper_arm"))
 
 
 def _stand_in_visual(sim: Any, link: Any, body: int) -> None:
