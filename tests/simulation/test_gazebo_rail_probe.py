@@ -370,19 +370,24 @@ EMU_DT_S = 0.0005
 
 
 class _Plate:
-    """A massless contact plate on a spring joint (stiffness, damping) whose rest surface is at ``top``."""
+    """A massless contact plate on a spring joint (stiffness, damping): while the pad is on it, it follows the pad
+    and pushes with ``k·depth + b·rate`` (never pulls); once left, it relaxes on its damper until met again."""
 
     def __init__(self, joint: ET.Element) -> None:
         dyn = joint.find("axis/dynamics")
         self.k, self.b = float(dyn.findtext("spring_stiffness")), float(dyn.findtext("damping"))
         self.x = 0.0  # deflection below the rest surface (m)
+        self.touching = False
 
     def force(self, depth: float, depth_rate: float, dt: float) -> float:
         """Contact force (N, >= 0) for the pad ``depth`` below the rest surface, rising at ``depth_rate``."""
-        if depth > 0.0 and depth >= self.x and self.k * depth + self.b * depth_rate > 0.0:
-            self.x = depth
-            return self.k * depth + self.b * depth_rate
-        self.x *= math.exp(-self.k * dt / self.b) if self.b > 0 else 0.0  # the plate relaxes on its damper
+        if depth > 0.0 and (self.touching or depth >= self.x):
+            f = self.k * depth + self.b * depth_rate
+            if f > 0.0:
+                self.x, self.touching = depth, True
+                return f
+        self.touching = False
+        self.x *= math.exp(-self.k * dt / self.b) if self.b > 0 else 0.0  # the left plate relaxes on its damper
         return 0.0
 
 
@@ -546,21 +551,23 @@ def test_twin_model_emulated_in_mujoco_reproduces_the_scenario(headless_run) -> 
         assert emu[key] == ref[key], key
     assert emu["tunnel.max_speed_probe_extended_m_s"] < 0.005
     assert emu["tunnel.carriage_x_m"] == pytest.approx(ref["tunnel.carriage_x_m"], abs=0.01)
-    assert emu["tunnel.median_contact_force_n"] == pytest.approx(ref["tunnel.median_contact_force_n"], abs=1.0)
+    assert emu["tunnel.median_contact_force_n"] == pytest.approx(ref["tunnel.median_contact_force_n"], abs=0.2)
     assert emu["tunnel.max_contact_force_n"] == pytest.approx(ref["tunnel.max_contact_force_n"], rel=0.05)
     headless = _headless_events(out)
     assert [ok for _, ok in emu["events"]] == [ok for _, ok in headless] == [True, False, True]
     for (t_emu, _), (t_ref, _) in zip(emu["events"], headless):
-        assert t_emu == pytest.approx(t_ref, abs=1.0)  # each placement ends within a second of the headless one
+        assert t_emu == pytest.approx(t_ref, abs=0.2)  # each placement ends when the headless one does
 
 
-def test_stiff_static_spring_on_the_kicking_sleeve_would_overshoot() -> None:
-    """Why the kicking sleeve's spring is K/(A+R): with MuJoCo's static K/R the kick drives the pad force past the
-    40 N criterion (and the safety limit) in the same emulation."""
+def test_stiff_static_spring_on_the_kicking_sleeve_would_overshoot(headless_run) -> None:
+    """Why the kicking sleeve's spring is K/(A+R): with MuJoCo's static K/R the kick drives the pad force ~40 %
+    above the headless peak, into the probe's safety limit, and the patrol never completes."""
+    result, _out = headless_run
     sc, cfg, m = _model()
     stiff = contact_compliance(m, "sleeve_0", cfg.rigid_sleeves_m[0], 8.0).static_stiffness_n_m
     emu = _run_emulation(sleeve_stiffness_n_m=stiff)
-    assert emu["tunnel.max_contact_force_n"] > 40.0
+    assert emu["tunnel.max_contact_force_n"] > 1.3 * result.metrics["tunnel.max_contact_force_n"]
+    assert emu["nodes.rail_patrol.done"] == 0
 
 
 @pytest.mark.parametrize(("sim_params", "patrol_params", "keys"), [

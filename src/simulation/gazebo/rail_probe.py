@@ -522,10 +522,10 @@ def _notes(twin: Twin, config: Any, drv: Drives, force_n: float, cable: Complian
              + f"; damping B/(A+R), MuJoCo's force per speed at touch (cable {cable.damping_n_s_m:.0f}"
              + "".join(f", sleeve {i} {c.damping_n_s_m:.0f}" for i, c in enumerate(sleeves))
              + " N·s/m). Run in MuJoCo with the drives and adapters above (tests/simulation/test_gazebo_rail_probe.py),"
-             " this model gives the headless placements, abort and peak kick force (within 5 %); K/R on the kicking "
-             "sleeve would push the kick force past the 40 N limit, K/(A+R) on the cable would slow every placement "
-             "(a 3x softer force loop). MuJoCo's stiffness also grows with depth (solimp): linear here; the "
-             f"{PLATE_MASS_KG:g} kg plate moves with the pad")
+             " this model gives the headless placements and abort at their times and the peak kick force within 5 "
+             "%; K/R on the kicking sleeve would drive the kick force to the probe's 40 N safety limit, K/(A+R) on the "
+             "cable would slow every placement (a 3x softer force loop). MuJoCo's stiffness also grows with depth "
+             f"(solimp): linear here; the {PLATE_MASS_KG:g} kg plate moves with the pad")
     if kick:
         n.append(f"sleeve kick: TouchPlugin fires after {config.kick_after_s:g} s of pad-sleeve contact (sim time), "
                  f"the lift ramps {config.kick_m * 1e3:g} mm at {config.kick_m / config.kick_duration_s:g} m/s "
