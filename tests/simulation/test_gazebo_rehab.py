@@ -67,6 +67,10 @@ def test_station_is_the_headless_mjcf_in_its_start_configuration(name: str) -> N
     (jsp,) = [p for p in model.findall("plugin") if p.get("name") == "gz::sim::systems::JointStatePublisher"]
     assert [e.text for e in jsp.findall("joint_name")] == list(JOINTS)
     assert all(c.get("name") is None for c in model.iter("collision"))  # nothing collides, as in the MJCF
+    physics = _parse(GZ / "worlds" / f"{name}.sdf").find("world/physics")
+    assert float(physics.findtext("max_step_size")) == cfg.physics_dt_s
+    assert float(physics.findtext("real_time_factor")) == 0.25  # the nodes close the cuff loop: a slower pace
+    assert float(physics.findtext("real_time_update_rate")) == pytest.approx(0.25 / cfg.physics_dt_s)
 
 
 @pytest.mark.parametrize("name", ["rehab_safety", "rehab_recovery"])

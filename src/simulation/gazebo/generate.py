@@ -76,8 +76,8 @@ def world_sdf(twin: Twin) -> str:
     root = sdf_root()
     world = el(root, "world", name=twin.world_name)
     physics = el(world, "physics", name="default", type="dart")
-    fields(physics, {"max_step_size": twin.physics_step_s, "real_time_factor": 1.0,
-                     "real_time_update_rate": round(1.0 / twin.physics_step_s)})
+    fields(physics, {"max_step_size": twin.physics_step_s, "real_time_factor": twin.real_time_factor,
+                     "real_time_update_rate": round(twin.real_time_factor / twin.physics_step_s)})
     add_world_systems(world, sorted(twin.systems))
     el(world, "gravity", [0, 0, -9.80665])
     scene = el(world, "scene")

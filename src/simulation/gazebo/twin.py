@@ -118,6 +118,7 @@ class Twin:
     scenario: Scenario
     world_name: str
     physics_step_s: float = 0.001
+    real_time_factor: float = 1.0  # < 1 paces Gazebo slower than the wall clock (nodes closing a stiff loop)
     models: dict[str, Model] = field(default_factory=dict)
     placements: list[Placement] = field(default_factory=list)
     spawns: list[Spawn] = field(default_factory=list)
