@@ -41,10 +41,10 @@ class StandIn:
     """What Gazebo does in the twins, stepped by MuJoCo on the same bodies: ApplyJointForce holds the last torque
     of each joint (applied from the next step: the nodes answer a state one step late), JointStatePublisher
     reports the angles from the start configuration, stamped with sim time. Actuators are off: every joint
-    torque comes over the bus, as in Gazebo."""
+    torque comes over the bus, as in Gazebo. ``lag_steps`` delays every torque by that many more steps."""
 
     def __init__(self, m: Any, qpos: np.ndarray, joints: tuple[str, ...], offsets: np.ndarray,
-                 effort_topics: tuple[str, ...], graph: Graph) -> None:
+                 effort_topics: tuple[str, ...], graph: Graph, lag_steps: int = 0) -> None:
         self.m = m
         self.m.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_ACTUATION)
         self.d = mujoco.MjData(self.m)
@@ -54,13 +54,17 @@ class StandIn:
         self.vadr = [int(m.jnt_dofadr[i]) for i in ids]
         self.joints, self.offsets, self.graph = joints, offsets, graph
         self.tau = np.zeros(len(joints))
+        self.pending: list[np.ndarray] = []  # torques received, applied lag_steps steps later (DDS latency)
+        self.lag_steps = lag_steps
         for i, topic in enumerate(effort_topics):
             graph.bus.subscribe(topic, "std_msgs/msg/Float64", lambda msg, i=i: self.tau.__setitem__(i, msg.data))
         graph.bus.advertise(GZ_JOINT_STATES, "sensor_msgs/msg/JointState")
 
     def step(self, t_s: float) -> None:
+        self.pending.append(self.tau.copy())
+        applied = self.pending.pop(0) if len(self.pending) > self.lag_steps else np.zeros(len(self.joints))
         self.d.qfrc_applied[:] = 0.0
-        self.d.qfrc_applied[self.vadr] = self.tau
+        self.d.qfrc_applied[self.vadr] = applied
         mujoco.mj_step(self.m, self.d)
         js = JointStates(stamp_s=t_s, names=self.joints, position=self.d.qpos[self.qadr] - self.offsets,
                          velocity=self.d.qvel[self.vadr].copy(), effort=np.zeros(len(self.joints)))

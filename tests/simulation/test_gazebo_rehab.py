@@ -119,16 +119,18 @@ def test_every_rehab_scenario_has_a_twin() -> None:
 # --- the generated node graph on a physics stand-in ------------------------------------------------
 
 
-def test_generated_nodes_pass_the_safety_scenario_on_a_physics_stand_in(tmp_path: Path) -> None:
-    """The launch file's nodes and parameters, with torques one physics step late and the session started
-    late (as the ros2 service call loop does), hold on the spasm, stop on the dropout and keep every limit."""
+@pytest.mark.parametrize("lag_steps", [0, 4])
+def test_generated_nodes_pass_the_safety_scenario_on_a_physics_stand_in(tmp_path: Path, lag_steps: int) -> None:
+    """The launch file's nodes and parameters, with torques one (or five) physics steps late and the session
+    started late (as the ros2 service call loop does), hold on the spasm, stop on the dropout and keep every
+    limit (the cuff loop diverges near 10 ms of lag: the world runs at a quarter of real time)."""
     sc, cfg = _scenario("rehab_safety")
     sim = headless_simulator(sc, "rehab")
+    efforts = tuple(f"/rehab/{w}_effort_{i}" for w in ("robot", "patient") for i in range(2))
 
     def stand_in(graph, params):
         offsets = np.array(params["robot_offsets_rad"] + params["patient_offsets_rad"])
-        return StandIn(sim.m, sim.d.qpos, JOINTS, offsets, tuple(f"/rehab/{w}_effort_{i}" for w in ("robot", "patient")
-                                                                  for i in range(2)), graph)
+        return StandIn(sim.m, sim.d.qpos, JOINTS, offsets, efforts, graph, lag_steps)
 
     bag, started_at, _ = run_twin_graph("rehab_safety", tmp_path, sc.duration_s, cfg.physics_dt_s, stand_in,
                                         "rehab_robot", 0.5)  # the service loop's first call, 0.3 s late
