@@ -174,6 +174,11 @@ class HeadlessNode:
         msg = diagnostics_to_msg(self.host.diagnostics(), t_s, self.bus.factory)
         self.bus.publish("/diagnostics", msg)
 
+    def publish_final_diagnostics(self, t_s: float) -> None:
+        """The node's status at the end of a run (a recording then holds the figures the run reports)."""
+        if self.spec.diagnostics_period_s > 0:
+            self._publish_diagnostics(t_s)
+
     def call_service(self, service_name: str, request: Any = None) -> ServiceResult:
         """Call one of the node's services directly (the headless stand-in for a ROS client)."""
         svc: Service | None = next((s for s in self.spec.services if s.name == service_name), None)

@@ -142,10 +142,17 @@ class NodeHost:
         self._log(logging.ERROR if level >= DiagLevel.ERROR else logging.WARNING, text + detail)
 
     def diagnostics(self) -> list[DiagnosticStatus]:
-        """The node's own status plus the component's, for /diagnostics; resets the worst level seen."""
+        """The node's own status (its counters and the component's ``metrics()``, as the headless runner reports
+        them) plus the component's statuses, for /diagnostics; resets the worst level seen."""
         level = self.last_level
         message = self.last_problem if level > DiagLevel.OK else "ok"
         values = {k: str(v) for k, v in self.counters.items()}
+        try:  # the component's figures too: a run recorded outside the headless runner is scored from these
+            values.update({k: f"{v:.10g}" for k, v in self.metrics().items()})
+        except Exception as err:  # a failing metrics() must never break the node's status
+            if self.strict:
+                raise
+            values["metrics_error"] = repr(err)
         statuses = [DiagnosticStatus(level, f"sanqin/{self.name}", message, self.name, values)]
         extra = getattr(self.component, "diagnostics", None)
         if callable(extra):

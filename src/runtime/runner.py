@@ -157,6 +157,9 @@ def run_scenario(
                 bar.refresh()
             if any(getattr(sim, "done", lambda: False)() for _, sim in sims):
                 break
+        for node in graph.nodes.values():  # the final figures on /diagnostics, for whoever scores the bag
+            node.publish_final_diagnostics(t)
+        graph.bus.spin_once()
     finally:
         if bar is not None:
             bar.close()

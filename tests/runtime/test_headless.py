@@ -122,3 +122,39 @@ def test_topic_type_conflict_is_rejected() -> None:
 
     with pytest.raises(NodeSpecError, match="types"):
         g.bus.subscribe("/robot1/out", "std_msgs/msg/String", lambda m: None)
+
+
+def test_the_components_metrics_are_in_the_nodes_own_status() -> None:
+    """What the headless runner reports as ``nodes.<name>.*`` reaches /diagnostics (a Gazebo run is scored from it)."""
+
+    class Counting(Echo):
+        def metrics(self):
+            return {"last_out": self.last, "not_finite": float("inf"), "messages_out": 7}
+
+    spec = NodeSpec(name="counting", config=EchoConfig, component=Counting, inputs=ECHO.inputs, outputs=ECHO.outputs)
+    g = Graph()
+    node = g.add_node(spec, EchoConfig())
+    diags = []
+    g.bus.subscribe("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", diags.append)
+    g.bus.publish("/in", g.bus.factory.new("std_msgs/msg/Float64", data=1.25))
+    g.advance_to(1.0)
+    values = {kv.key: kv.value for kv in diags[-1].status[0].values}
+    assert diags[-1].status[0].name == "sanqin/counting"
+    assert values["last_out"] == "2.5" and values["messages_in"] == "1"
+    assert "not_finite" not in values  # as in the runner's metrics: finite numbers only
+    assert float(values["messages_out"]) == node.host.metrics()["messages_out"]
+
+
+def test_a_failing_metrics_call_does_not_break_the_status() -> None:
+    class Broken(Echo):
+        def metrics(self):
+            raise RuntimeError("metrics broke")
+
+    spec = NodeSpec(name="broken", config=EchoConfig, component=Broken, inputs=ECHO.inputs, outputs=ECHO.outputs)
+    g = Graph()
+    g.add_node(spec, EchoConfig())
+    diags = []
+    g.bus.subscribe("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", diags.append)
+    g.advance_to(1.0)
+    values = {kv.key: kv.value for kv in diags[-1].status[0].values}
+    assert "metrics broke" in values["metrics_error"] and values["handler_errors"] == "0"

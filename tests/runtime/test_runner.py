@@ -109,7 +109,16 @@ def test_run_passes_and_writes_run_folder(tmp_path: Path) -> None:
 
     with Reader(tmp_path / "run" / "bag") as reader:
         counts = {c.topic: c.msgcount for c in reader.connections}
-    assert counts["/in"] == 21 and counts["/out"] == 21 and counts["/diagnostics"] == 2
+    assert counts["/in"] == 21 and counts["/out"] == 21
+    assert counts["/diagnostics"] == 3  # at 1 s and 2 s, and the node's final figures at the end of the run
+    from sanqin.simulation.gazebo.score import Bag, node_counters
+
+    bag = Bag(tmp_path / "run" / "bag")
+    try:
+        sc = load_scenario(path)
+        assert node_counters(bag, sc)["nodes.doubler.messages_out"] == result.metrics["nodes.doubler.messages_out"]
+    finally:
+        bag.close()
 
 
 def test_failed_and_missing_metrics_fail_the_run(tmp_path: Path) -> None:

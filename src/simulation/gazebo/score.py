@@ -103,6 +103,7 @@ def node_counters(bag: Bag, scenario: Scenario) -> dict[str, float]:
     (found by their own ``sanqin/<name>`` status in the bag)."""
     names = [e.name for e in scenario.nodes]
     last: dict[str, dict[str, float]] = {}
+    own_status: dict[str, dict[str, float]] = {}  # the node's own status wins over its component's on a shared key
     for _, msg in bag.messages("/diagnostics"):
         for status in msg.status:
             own = status.name.removeprefix("sanqin/")
@@ -118,7 +119,9 @@ def node_counters(bag: Bag, scenario: Scenario) -> dict[str, float]:
                     values[kv.key] = float(kv.value)
                 except ValueError:
                     continue
-            last.setdefault(name, {}).update(values)
+            (own_status if status.name == f"sanqin/{name}" else last).setdefault(name, {}).update(values)
+    for n, vals in own_status.items():
+        last.setdefault(n, {}).update(vals)
     return {f"nodes.{n}.{k}": v for n, vals in last.items() for k, v in vals.items()}
 
 
