@@ -53,6 +53,7 @@ from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.payload import SprayConfig, single_photo, spray_off, spray_on
 from sanqin.uav_bridge.plan_file import Plan, loads_plan, read_plan
 from sanqin.uav_bridge.preflight import FailsafeMonitor, FailsafePolicy, PreflightLimits, preflight_failures
+from sanqin.uav_bridge.pump_guard import PumpGuard, PumpGuardOptions
 from sanqin.uav_bridge.vehicle import Vehicle, VehicleOptions
 
 
@@ -151,6 +152,12 @@ class PayloadConfig:
     spray_pwm_off: int = param(1100, "pump off PWM (µs)", min=800, max=2200)
     spray_pwm_on: int = param(1900, "pump on PWM at full rate (µs)", min=800, max=2200)
     spray_relay: int = param(0, "relay of the pump", min=0, max=15)
+    pump_off_on_failsafe: bool = param(True, "while the pump may be on (a spray plan flying, or the spray service "
+                                             "switched it on), command it off when the vehicle leaves AUTO, enters "
+                                             "RTL/LAND/BRAKE, disarms, or the companion commands a failsafe action: "
+                                             "ArduPilot's servo, relay and sprayer outputs outlast mode changes")
+    pump_off_retry_s: float = param(1.0, "wait before resending a refused or unacknowledged pump-off (s)",
+                                    min=0.1, max=30.0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,12 @@ class UavBridgeConfig:
     def __post_init__(self) -> None:
         require(self.tick_period_s * 4 <= self.protocol.command_timeout_s,
                 "tick_period_s must be at most a quarter of protocol.command_timeout_s")
+
+
+def spray_config(p: PayloadConfig) -> SprayConfig:
+    """How the ``spray`` service and the pump guard switch the pump (full rate at ``spray_pwm_on``)."""
+    return SprayConfig(p.spray_method, p.spray_servo_channel, p.spray_pwm_off, p.spray_pwm_on, p.spray_pwm_on,
+                       p.spray_relay)
 
 
 def bridge_options(c: UavBridgeConfig) -> BridgeOptions:
@@ -227,6 +240,8 @@ class UavBridgeNode:
                          "plans_rejected": 0}
         self.last_failsafe = ""
         self._autostarted = False
+        self.pump = PumpGuard(self.vehicle.do, spray_config(config.payload),
+                              PumpGuardOptions(config.payload.pump_off_on_failsafe, config.payload.pump_off_retry_s))
 
     # --- events -----------------------------------------------------------------------------------
     def _event(self, text: str) -> None:
@@ -272,6 +287,11 @@ class UavBridgeNode:
                 self._event(f"plan: {line}")
         self._check_ops(t_s)
         self._safety(t_s)
+        st = v.link.status
+        self.pump.step(t_s, connected=v.connected, armed=st.armed, mode=st.mode, autopilot=st.autopilot)
+        for line in self.pump.events:
+            self._event(line)
+        self.pump.events.clear()
         event = self.offboard.step(t_s, self._current_setpoint())
         if event == "hold":
             self._event("offboard: planner silent, holding position")
@@ -299,6 +319,7 @@ class UavBridgeNode:
         self.last_failsafe = why
         self.counters["failsafe_actions"] += 1
         self._event(f"failsafe ({why}): commanding {action.upper()}")
+        self.pump.failsafe(why)
         self._try(lambda: v.return_to_launch() if action == "rtl" else v.land(), f"failsafe {action}")
 
     def _try(self, make: Any, what: str) -> None:
@@ -328,6 +349,7 @@ class UavBridgeNode:
         executive = MissionExecutive(self.vehicle, self.plan, opts)
         executive.start(t_s)  # validates the plan first: a refused plan must not block the next one
         self.executive = executive
+        self.pump.set_plan(self.plan.mission)  # the mission the vehicle will fly: does it switch the pump?
 
     # --- inputs -----------------------------------------------------------------------------------
     def on_setpoint(self, pose: PoseStamped, t_s: float) -> None:
@@ -368,11 +390,11 @@ class UavBridgeNode:
 
     def srv_spray(self, request: bool, t_s: float) -> ServiceResult:
         """Pump on (True, full rate) or off (False) now."""
-        p = self.config.payload
-        cfg = SprayConfig(p.spray_method, p.spray_servo_channel, p.spray_pwm_off, p.spray_pwm_on, p.spray_pwm_on,
-                          p.spray_relay)
+        cfg = spray_config(self.config.payload)
         item = (spray_on(cfg, 1.0) if request else spray_off(cfg))[0]
-        return self._watch_op("spray on" if request else "spray off", self.vehicle.do(item))
+        op = self.vehicle.do(item)
+        self.pump.on_spray_command(bool(request), op)
+        return self._watch_op("spray on" if request else "spray off", op)
 
     def srv_capture_image(self, request: Any, t_s: float) -> ServiceResult:
         """Take one image now."""
@@ -437,7 +459,24 @@ class UavBridgeNode:
             if tlog.write_errors:
                 level = max(level, DiagLevel.WARN)
                 msg += f"; telemetry log failing: {tlog.last_error}"
-        return [DiagnosticStatus(level, f"uav_bridge/vehicle{v.system_id}/link", msg, v.link.status.autopilot, values)]
+        link = DiagnosticStatus(level, f"uav_bridge/vehicle{v.system_id}/link", msg, v.link.status.autopilot, values)
+        return [link, self._flight_status()]
+
+    def _flight_status(self) -> DiagnosticStatus:
+        """The flight's key counters, named ``sanqin/uav/uav_bridge`` so that a recording's scorer merges them into
+        the node's (``nodes.uav_bridge.*``, as :meth:`metrics` gives them headless): link, failsafes, plan, pump."""
+        v = self.vehicle
+        values = {"connected": str(int(v.connected)), "link_losses": str(v.link.losses),
+                  "failsafe_actions": str(self.counters["failsafe_actions"]),
+                  "pumps_off": str(self.pump.counters["pumps_off"]),
+                  "pump_off_pending": str(int(bool(self.pump.pending)))}
+        level, msg = DiagLevel.OK, self.executive.state if self.executive is not None else "no plan"
+        if self.executive is not None:
+            values["executive_done"] = str(int(self.executive.state == "done"))
+            values["executive_failed"] = str(int(self.executive.state == "failed"))
+        if self.pump.pending:
+            level, msg = DiagLevel.WARN, f"pump off pending ({self.pump.pending})"
+        return DiagnosticStatus(level, "sanqin/uav/uav_bridge", msg, f"vehicle{v.system_id}", values)
 
     def metrics(self) -> dict[str, float]:
         """Counters for scenario criteria."""
@@ -446,6 +485,7 @@ class UavBridgeNode:
         out.update({"link_losses": float(v.link.losses), "connected": float(v.connected),
                     "rx_messages": float(self.bridge.conn.counters["rx_messages"]),
                     "items_reached": float(len(v.missions.progress.reached))})
+        out.update({k: float(x) for k, x in self.pump.counters.items()})
         if self.executive is not None:
             out.update(self.executive.summary())
         return out

@@ -23,7 +23,7 @@ from sanqin.runtime.runner import run_scenario
 from sanqin.runtime.scenario import load_scenario
 from sanqin.simulation.gazebo import uav_score
 from sanqin.simulation.gazebo.errors import ScoreError
-from sanqin.simulation.gazebo.score import score_bag
+from sanqin.simulation.gazebo.score import Bag, score_bag
 from sanqin.simulation.gazebo.twin import exporter
 
 SHARE = share_dir()
@@ -144,21 +144,51 @@ def _copy_bag(src: Path, dst: Path, edit: Callable[[str, float, Any], Any], cloc
 
 
 def test_in_gazebo_the_pump_outlasts_a_mode_change(runs, tmp_path: Path) -> None:
-    """The low-battery return starts mid-pass with the pump on. The headless autopilot stops the pump on leaving
-    AUTO; ArduPilot (a Gazebo recording, with /clock) keeps its DO_SET_SERVO output, so the same flight sprays all
-    the way to the rally point, partly outside the field — and the scenario fails, as it would over a real field."""
+    """The low-battery return starts mid-pass with the pump on. ArduPilot (and now the headless autopilot) keeps a
+    DO_SET_SERVO output through a mode change, so the bridge's pump guard switches the pump off: a Gazebo recording
+    (with /clock) of the flight passes, judged as the headless run. Without the guard's pump-off (its events cut
+    from the recording) the same flight sprays all the way to the rally point, partly outside the field, and fails."""
     sc, result, bag = runs["uav_low_battery"]
     headless = _vehicle(score_bag(sc, bag).metrics)
-    score = score_bag(sc, _copy_bag(bag, tmp_path / "gz", lambda topic, t, msg: msg, clock_hz=10.0))
-    gazebo = _vehicle(score.metrics)
-    assert headless["spray_outside_field_m"] == 0 and result.passed
-    assert gazebo["sprayed_m"] > headless["sprayed_m"] + 50
-    assert gazebo["spray_outside_field_m"] > 1.0 and gazebo["spray_switches"] == 2  # on, off at disarming
-    assert not score.passed
-    assert {text.split()[0] for ok, text in score.checks if not ok} == {"vehicle.spray_outside_field_m"}
-    # the rest of the flight is judged the same
-    for key in ("mission_complete", "items_reached", "distance_from_return_point_m", "landed", "armed"):
+    gz_score = score_bag(sc, _copy_bag(bag, tmp_path / "gz", lambda topic, t, msg: msg, clock_hz=10.0))
+    gazebo = _vehicle(gz_score.metrics)
+    assert result.passed and gz_score.passed and not gz_score.not_measured
+    assert headless["spray_outside_field_m"] == 0 and gazebo["spray_outside_field_m"] == 0
+    assert gazebo["spray_switches"] == headless["spray_switches"] == 2  # on mid-pass, off by the bridge
+    for key in ("sprayed_m", "mission_complete", "items_reached", "distance_from_return_point_m", "landed", "armed"):
         assert gazebo[key] == pytest.approx(headless[key]), key
+    assert gz_score.metrics["nodes.uav_bridge.pumps_off"] >= 1
+
+    def no_guard(topic: str, t: float, msg: Any) -> Any:
+        return None if topic.endswith("/events") and msg.data.startswith("payload: pump off") else msg
+
+    unguarded = score_bag(sc, _copy_bag(bag, tmp_path / "unguarded", no_guard, clock_hz=10.0))
+    sprays_on = _vehicle(unguarded.metrics)
+    assert sprays_on["sprayed_m"] > headless["sprayed_m"] + 50
+    assert sprays_on["spray_outside_field_m"] > 1.0 and sprays_on["spray_switches"] == 2  # on, off at disarming
+    assert not unguarded.passed
+    assert {text.split()[0] for ok, text in unguarded.checks if not ok} == {"vehicle.spray_outside_field_m"}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_bridge_criterion_is_measured_from_the_bag(runs, name: str) -> None:
+    """The uav_bridge's diagnostics carry each ``nodes.uav_bridge.*`` figure the UAV scenarios judge (link losses,
+    connected, failsafe actions, the plan's outcome) in its flight status, so a recording measures them all."""
+    sc, result, bag = runs[name]
+    score = score_bag(sc, bag)
+    assert not [t for t in score.not_measured if t.startswith("nodes.uav_bridge.")]
+    flight: dict[str, str] = {}
+    for _, msg in Bag(bag).messages("/diagnostics"):
+        for status in msg.status:
+            if status.name == "sanqin/uav/uav_bridge":
+                flight = {kv.key: kv.value for kv in status.values}
+    assert 0 < len(flight) <= 8  # a handful of figures, not everything
+    host = {"handler_errors", "messages_rejected", "messages_in", "messages_out", "domain_errors"}
+    for crit in sc.criteria:
+        key = crit.metric.removeprefix("nodes.uav_bridge.")
+        if crit.metric.startswith("nodes.uav_bridge.") and key not in host:
+            assert float(flight[key]) == result.metrics[crit.metric], crit.metric
+            assert score.metrics[crit.metric] == result.metrics[crit.metric], crit.metric
 
 
 def test_nan_positions_and_malformed_states_are_skipped(runs, tmp_path: Path) -> None:

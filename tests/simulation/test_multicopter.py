@@ -231,3 +231,58 @@ def test_simulator_survives_hostile_bytes_and_keeps_serving() -> None:
             link.pump()
         assert link.run(v.set_mode("GUIDED")) == 0
         assert link.sim.conn.counters["rx_bad_crc_or_data"] > 0
+
+
+def _airborne_guided(link: SimulatedLink, alt_m: float = 10.0):
+    v = link.connect()
+    link.run(v.set_mode("GUIDED"))
+    link.run(v.arm())
+    link.run(v.takeoff(alt_m))
+    assert link.wait_until(lambda: link.sim.body.pos[2] > alt_m - 0.5, 30)
+    return v
+
+
+def test_servo_and_relay_pump_outputs_outlast_mode_changes_as_on_ardupilot() -> None:
+    """ArduPilot keeps a DO_SET_SERVO PWM and a DO_SET_RELAY state through a mode change (RTL, LAND): the
+    simulated autopilot does too — only a command switches them off again."""
+    with SimulatedLink() as link:
+        v = _airborne_guided(link)
+        ap = link.sim.autopilot
+        link.run(v.command(C.MAV_CMD_DO_SET_SERVO, (9, 1900)))
+        link.run(v.command(C.MAV_CMD_DO_SET_RELAY, (0, 1)))
+        assert ap.spraying
+        for mode in ("RTL", "LOITER", "LAND"):
+            link.run(v.set_mode(mode))
+            link.advance(0.5)
+            assert ap.payload.servos[9] == 1900 and ap.payload.relays[0] and ap.spraying, mode
+        link.run(v.command(C.MAV_CMD_DO_SET_SERVO, (9, 1100)))
+        assert ap.spraying  # the relay still runs the pump
+        link.run(v.command(C.MAV_CMD_DO_SET_RELAY, (0, 0)))
+        assert not ap.spraying
+
+
+def test_sprayer_pumps_above_its_minimum_speed_and_survives_a_mode_change() -> None:
+    """DO_SPRAYER as AC_Sprayer: enabled, the pump runs only while the ground speed is at least SPRAY_SPEED_MIN
+    (on after 0.1 s above, off after 1 s below); a mode change leaves it enabled; disabling stops it at once."""
+    with SimulatedLink() as link:
+        v = _airborne_guided(link)
+        ap = link.sim.autopilot
+        link.run(v.command(C.MAV_CMD_DO_SPRAYER, (1,)))
+        link.advance(2.0)
+        assert ap.payload.sprayer_on and not ap.spraying  # hovering: too slow to spray
+        lat, lon, _ = link.sim.origin.to_geodetic(80.0, 0.0)
+        link.run(v.goto(lat, lon, 10.0))
+        assert link.wait_until(lambda: np.linalg.norm(link.sim.body.vel[:2]) > 1.2, 10)
+        link.advance(0.3)
+        assert ap.spraying
+        assert link.wait_until(lambda: link.sim.body.pos[0] > 50.0, 30)
+        t_fast = link.t_s
+        link.run(v.set_mode("LOITER"))  # brakes to a stop: the pump stops a second after dropping below 1 m/s
+        assert ap.payload.sprayer_on
+        assert link.wait_until(lambda: not ap.spraying, 10)
+        assert link.t_s - t_fast > 1.0
+        link.run(v.set_mode("RTL"))  # flies home fast with the sprayer still enabled: it pumps again
+        assert link.wait_until(lambda: ap.spraying, 60)
+        assert ap.mode == 6 and ap.payload.sprayer_on
+        link.run(v.command(C.MAV_CMD_DO_SPRAYER, (0,)))
+        assert not ap.spraying and not ap.payload.sprayer_pumping

@@ -29,10 +29,12 @@ Measured, with the headless definition each matches (:mod:`sanqin.simulation.mul
   in the bag (the bridge does not publish servo outputs), so it is the state the vehicle was commanded into: the
   plan's pump items (DO_SET_SERVO on SPRAY_SERVO, DO_SET_RELAY on SPRAY_RELAY, DO_SPRAYER) as the vehicle reports
   passing them, each at the first position within the waypoint radius of the waypoint before it (where the
-  item runs), and the ``spray`` service's acknowledged commands; off when disarmed. Leaving AUTO stops the pump
-  in a headless recording (the headless autopilot does so); a Gazebo recording (it has ``/clock``, which the
-  headless runner does not record) flew ArduPilot, whose DO_SET_SERVO output and sprayer outlast a mode change
-  (an RTL with the pump on sprays on the way home), so there only a command or disarming stops it;
+  item runs), the ``spray`` service's acknowledged commands, and the bridge's pump guard (``payload: pump off
+  (…)`` on ``events``: every pump switch acknowledged off); counted while armed. A mode change does not stop
+  the pump — ArduPilot's DO_SET_SERVO/DO_SET_RELAY outputs and its sprayer outlast it, and the headless autopilot
+  behaves the same — so a return that starts mid-pass sprays on the way home unless the bridge switched the pump
+  off. DO_SPRAYER counts as pumping while enabled (AC_Sprayer's ground-speed gate, which the headless autopilot
+  models, is not reconstructed: no shipped plan uses the sprayer);
   inside/outside split against ``field_polygon`` buffered by ``field_margin_m`` (shapely), as headless, but at the
   odometry's rate: the headless plugin splits a 0.5 s track and drops the piece around each switch (about 1 %
   less in uav_spraying);
@@ -79,9 +81,6 @@ ON_GROUND = 1  # MAV_LANDED_STATE_ON_GROUND
 UPLOAD_OK = re.compile(r"^plan: upload (fence|rally points|mission): ok$")
 UPLOAD_REJECTED = re.compile(r"^plan: FAILED: (mission|fence|rally) transfer rejected")
 PUMP_EVENT = re.compile(r"^spray (on|off): ok$")
-#: Acknowledged commands of the bridge that change the flight mode (their event comes with the acknowledgement).
-MODE_ACK = re.compile(r"^(plan: set mode \w+|(failsafe )?(rtl|land)|hold|hold after planner silence|offboard mode)"
-                      r": ok$")
 UPLOAD_KIND = {"fence": "fence", "rally points": "rally", "mission": "mission"}
 
 
@@ -334,10 +333,7 @@ def score(config: Any, entry: Any, scenario: Any, bag: Any) -> dict[str, float]:
         if not _broken(t, armed, cfg.link.link_timeout_s):
             out.update(_track_metrics(t, pos, armed, states, st_times, geo, up))
             if bridge.plan is not None:
-                # a Gazebo recording (it has /clock; the headless runner records none) flew ArduPilot, whose
-                # DO_SET_SERVO output and sprayer outlast a mode change; the headless autopilot stops the pump
-                headless = "/clock" not in bag.counts
-                out.update(_spray(t, pos, states, st_times, geo.ap, bridge, events, progress, config, headless))
+                out.update(_spray(t, pos, states, st_times, geo.ap, bridge, events, progress, config))
     return out
 
 
@@ -539,11 +535,12 @@ def _item_time(j: int, t_a: float, t_b: float, t: np.ndarray, pos: np.ndarray, a
 
 
 def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.ndarray, ap: Any, bridge: _Bridge,
-           events: list[tuple[float, str]], progress: _Progress, config: Any,
-           stops_outside_auto: bool) -> dict[str, float]:
-    """Sprayed length (inside/outside the field) and pump switches from the commanded pump state; the pump
-    stops on leaving AUTO when ``stops_outside_auto`` (the headless autopilot), else only when disarmed."""
+           events: list[tuple[float, str]], progress: _Progress, config: Any) -> dict[str, float]:
+    """Sprayed length (inside/outside the field) and pump switches from the commanded pump state: the plan's pump
+    items, the spray service and the bridge's pump guard (a mode change leaves the outputs as they are)."""
     from shapely.geometry import LineString, Polygon
+
+    from sanqin.uav_bridge.pump_guard import PUMP_OFF_EVENT
 
     plan = bridge.plan
     pumps = _pump_items(plan, ap.params)
@@ -558,13 +555,11 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
                     what, value = pumps[j]
                     changes.append((_item_time(j, a.t, b.t, t, pos, ap, plan), 0, what, value))
         done = p  # (a smaller progress: a new mission; nothing is replayed)
-        if stops_outside_auto and a is not None and b.mode != a.mode and b.mode != "AUTO":
-            # at our own command's acknowledgement (the state's mode comes with the heartbeat, up to a period
-            # late), else when the state shows it
-            acks = [t_e for t_e, text in events if a.t - SETTLE_S < t_e <= b.t and MODE_ACK.match(text)]
-            changes.append((acks[-1] if acks else b.t, 1, "mode_off", 0.0))
     pay = bridge.config.payload
     for t_e, text in events:
+        if PUMP_OFF_EVENT.match(text):  # the bridge's pump guard: every pump switch acknowledged off
+            changes.append((t_e, 1, "all_off", 0.0))  # after a pump item reconstructed at the same time
+            continue
         m = PUMP_EVENT.match(text)
         if not m:
             continue
@@ -577,7 +572,7 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
             changes.append((t_e, 0, "sprayer", float(on)))
     changes.sort(key=lambda c: (c[0], c[1]))
     # the pump (headless Autopilot.spraying): armed and (sprayer on, pump servo above 1500 µs or pump relay on);
-    # leaving AUTO switches all three off (Autopilot.set_mode)
+    # the bridge's pump guard switches all three off
     servo, relay, sprayer = 1000.0, False, False
     timeline: list[tuple[float, bool]] = [(-math.inf, False)]
     for tc, _, what, value in changes:

@@ -6,6 +6,13 @@ offboard setpoints), AUTO (runs the mission), LOITER, RTL (climb to RTL_ALT, fly
 rally point, land, disarm), LAND (descend, disarm). Failsafes: GCS heartbeat loss (only the ground station
 SYSID_MYGCS counts, as in ArduPilot), low/critical battery and fence breach, each with its ArduPilot-style action
 parameter. Positions are ENU metres from home inside.
+
+The pump, as ArduPilot drives it: a DO_SET_SERVO PWM and a DO_SET_RELAY state hold until set again — no mode change,
+failsafe or disarming touches them (SRV_Channels keeps the output). DO_SPRAYER enables or disables the sprayer
+(AC_Sprayer ``run``); once enabled it survives mode changes too, and pumps while the ground speed is at least
+SPRAY_SPEED_MIN — switching on after 0.1 s above it, off after 1 s below it (AC_SPRAYER_DEFAULT_TURN_ON_DELAY /
+SHUT_OFF_DELAY) — and at once when disabled. So a return that starts mid-pass sprays on the way home unless the
+companion switches the pump off (:mod:`sanqin.uav_bridge.pump_guard`).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})
 #: ArduCopter's "SmartRTL or RTL" and "DO_LAND_START or RTL" are RTL and "SmartRTL or land" lands.
 GCS_FAILSAFE_ACTIONS = {1: 2, 2: 2, 3: 2, 4: 1, 5: 1, 6: 2, 7: 3}
 POLY_IN = C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
+#: AC_Sprayer's delays (s) before the pump follows the ground speed across SPRAY_SPEED_MIN (on / off).
+SPRAYER_TURN_ON_DELAY_S, SPRAYER_SHUT_OFF_DELAY_S = 0.1, 1.0
 POLY_OUT = C.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
 
 
@@ -72,11 +81,13 @@ class PhotoRecord:
 
 @dataclass
 class PayloadState:
-    """Spray pump (servo PWM per channel, relays, sprayer flag), camera triggering and gimbal."""
+    """Spray pump (servo PWM per channel, relays, sprayer enabled and pumping), camera triggering and gimbal."""
 
     servos: dict[int, int] = field(default_factory=dict)
     relays: dict[int, bool] = field(default_factory=dict)
-    sprayer_on: bool = False
+    sprayer_on: bool = False  # enabled by DO_SPRAYER (AC_Sprayer's running flag)
+    sprayer_pumping: bool = False  # its pump runs: enabled and fast enough (AC_Sprayer's spraying flag)
+    sprayer_change_since: float | None = None  # since when the speed disagrees with sprayer_pumping (s)
     trigger_dist_m: float = 0.0
     trigger_interval_s: float = 0.0
     capture_left: int = 0
@@ -151,10 +162,11 @@ class Autopilot:
 
     @property
     def spraying(self) -> bool:
-        """Whether the pump runs: sprayer enabled, pump relay on, or the pump servo above mid-stick."""
+        """Whether the pump runs (counted while armed): the sprayer pumping, the pump relay on, or the pump servo
+        above mid-stick."""
         ch = int(self.params["SPRAY_SERVO"])
         relay = int(self.params["SPRAY_RELAY"])
-        return self.armed and (self.payload.sprayer_on or self.payload.servos.get(ch, 1000) > 1500
+        return self.armed and (self.payload.sprayer_pumping or self.payload.servos.get(ch, 1000) > 1500
                                or self.payload.relays.get(relay, False))
 
     # --- arming and modes -------------------------------------------------------------------------
@@ -223,13 +235,7 @@ class Autopilot:
             self.target = self.body.pos.copy() if not self.body.on_ground else None
         elif mode == MODES["RTL"]:
             self.nav_phase = "climb"
-        if mode != MODES["AUTO"]:
-            self.payload.sprayer_on = False
-            ch = int(self.params["SPRAY_SERVO"])
-            if self.payload.servos.get(ch, 1000) > 1500:
-                self.payload.servos[ch] = 1000
-            self.payload.relays[int(self.params["SPRAY_RELAY"])] = False
-        return True
+        return True  # the pump's servo, relay and sprayer outputs are left as they are, as ArduPilot does
 
     def takeoff(self, alt_m: float) -> tuple[bool, str]:
         """GUIDED takeoff to ``alt_m`` above home."""
@@ -329,6 +335,9 @@ class Autopilot:
             pay.relays[int(p[0])] = bool(p[1])
         elif cmd == C.MAV_CMD_DO_SPRAYER:
             pay.sprayer_on = bool(p[0])
+            if not pay.sprayer_on:  # AC_Sprayer::run(false) stops the pump at once
+                pay.sprayer_pumping = False
+                pay.sprayer_change_since = None
         elif cmd == C.MAV_CMD_DO_SET_CAM_TRIGG_DIST:
             pay.trigger_dist_m = max(0.0, p[0])
             pay.last_trigger_pos = self.body.pos.copy()
@@ -405,12 +414,29 @@ class Autopilot:
             self.photo()
             if pay.capture_left > 0:
                 pay.capture_left -= 1
+        self._sprayer_step()
         on = self.spraying
         if on != self._spray_prev:
             self.spray_log.append((self.t_s, on, float(self.body.pos[0]), float(self.body.pos[1])))
             self._spray_prev = on
         if on:
             self.sprayed_m += step_m
+
+    def _sprayer_step(self) -> None:
+        """AC_Sprayer's speed gate: pump after 0.1 s at or above SPRAY_SPEED_MIN, stop after 1 s below it."""
+        pay = self.payload
+        if not pay.sprayer_on:
+            return
+        fast = float(np.linalg.norm(self.body.vel[:2])) * 100.0 >= self.params["SPRAY_SPEED_MIN"]
+        if fast == pay.sprayer_pumping:
+            pay.sprayer_change_since = None
+            return
+        if pay.sprayer_change_since is None:
+            pay.sprayer_change_since = self.t_s
+        delay = SPRAYER_SHUT_OFF_DELAY_S if pay.sprayer_pumping else SPRAYER_TURN_ON_DELAY_S
+        if self.t_s - pay.sprayer_change_since > delay:
+            pay.sprayer_pumping = fast
+            pay.sprayer_change_since = None
 
     # --- fence ------------------------------------------------------------------------------------
     def fence_violation_m(self, pos: np.ndarray) -> float:

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, tuple[float, int, float, float, str]] = {
     "SPRAY_SERVO": (9.0, INT, 1, 16, "servo channel of the spray pump"),
     "SPRAY_RELAY": (0.0, INT, 0, 5, "relay of the spray pump"),
     "SPRAY_PUMP_RATE": (10.0, REAL, 0, 100, "pump rate at full PWM (%/ms⁻¹)"),
+    "SPRAY_SPEED_MIN": (100.0, REAL, 0, 1000, "ground speed the sprayer (DO_SPRAYER) pumps at or above (cm/s)"),
     "CAM_TRIGG_DIST": (0.0, REAL, 0, 1000, "camera trigger distance (m), 0 off"),
     "SYSID_THISMAV": (1.0, INT, 1, 255, "system id"),
 }

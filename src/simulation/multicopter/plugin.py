@@ -32,6 +32,10 @@ class MulticopterSimConfig(MulticopterConfig):
                 "field_polygon needs at least 3 lat, lon pairs")
 
 
+#: How long the vehicle stays landed and disarmed before the run ends (s).
+LANDED_END_S = 3.0
+
+
 class MulticopterSim:
     """Runner plugin around :class:`MulticopterSimulator`."""
 
@@ -58,9 +62,10 @@ class MulticopterSim:
             self._landed_since = None
 
     def done(self) -> bool:
-        """The flight is over (flown, landed and disarmed for a second)."""
+        """The flight is over: flown, landed and disarmed for :data:`LANDED_END_S` — long enough for the companion
+        to hear it (1 Hz heartbeat) and report its outcome on /diagnostics (1 Hz), so a recording ends as the run."""
         return bool(self.config.end_when_landed and self._landed_since is not None
-                    and self.sim.t_s - self._landed_since >= 1.0)
+                    and self.sim.t_s - self._landed_since >= LANDED_END_S)
 
     def _spray_split(self) -> tuple[float, float]:
         """Sprayed path length inside and outside the field (m)."""

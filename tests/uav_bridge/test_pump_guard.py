@@ -1,0 +1,232 @@
+"""The pump guard, fault injection: a spraying vehicle that leaves AUTO — by the companion's failsafe, the autopilot's
+own failsafe, a pilot's mode switch — gets its pump switched off by the bridge (ArduPilot keeps the output on);
+an unacknowledged pump-off is resent, one lost with the link is sent when the link returns, and nothing is sent
+when the pump is known to be off."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from sanqin.common.mission import MissionItem
+from sanqin.runtime.errors import ConfigError
+from sanqin.runtime.headless import Graph
+from sanqin.runtime.params import load_node_config
+from sanqin.runtime.paths import share_dir
+from sanqin.simulation.multicopter import MulticopterConfig, MulticopterSimulator
+from sanqin.uav_bridge.enums import mavlink
+from sanqin.uav_bridge.errors import UavBridgeError
+from sanqin.uav_bridge.nodes import UAV_BRIDGE, UavBridgeConfig
+from sanqin.uav_bridge.payload import SprayConfig
+from sanqin.uav_bridge.plan_file import read_plan
+from sanqin.uav_bridge.preflight import FailsafePolicy
+from sanqin.uav_bridge.pump_guard import PUMP_OFF_EVENT, PumpGuardOptions, pump_switches
+
+C = mavlink
+SPRAY_PLAN = "sim/missions/spray_field.plan"
+LOITER, RTL = 5, 6
+
+
+class Flight:
+    """A uav_bridge node and the simulated vehicle on one clock, with the node's events collected."""
+
+    def __init__(self, name: str, overrides: dict, sim_cfg: dict | None = None) -> None:
+        cfg = load_node_config(UavBridgeConfig, share_dir() / "config" / "uav_bridge.yaml", "uav_bridge", "uav",
+                               {"link": {"url": f"mem:{name}"}, **overrides})
+        self.g = Graph()
+        self.node = self.g.add_node(UAV_BRIDGE, cfg, namespace="uav", strict=True)
+        self.comp = self.node.component
+        self.sim = MulticopterSimulator(MulticopterConfig(connection=f"mem:{name}", **(sim_cfg or {})))
+        self.ap = self.sim.autopilot
+        self.events: list[str] = []
+        self.g.bus.subscribe("/uav/events", "std_msgs/msg/String", lambda m: self.events.append(m.data))
+        self.t = 0.0
+
+    def tick(self) -> None:
+        self.t += 0.02
+        self.sim.step(self.t)
+        self.g.advance_to(self.t)
+
+    def advance(self, seconds: float) -> None:
+        end = self.t + seconds
+        while self.t < end:
+            self.tick()
+
+    def until(self, predicate, limit_s: float) -> bool:
+        end = self.t + limit_s
+        while self.t < end:
+            if predicate():
+                return True
+            self.tick()
+        return bool(predicate())
+
+    def link_down(self, seconds: float) -> None:
+        """The radio link drops now for ``seconds``."""
+        self.sim.config = replace(self.sim.config, link_down_start_s=self.t, link_down_end_s=self.t + seconds)
+
+    @property
+    def pump_offs(self) -> list[str]:
+        return [e for e in self.events if PUMP_OFF_EVENT.match(e)]
+
+
+def _spraying(name: str, overrides: dict | None = None, sim_cfg: dict | None = None) -> Flight:
+    """The spray plan flown by the bridge until the pump runs on the first pass."""
+    f = Flight(name, {"mission": {"plan_file": SPRAY_PLAN, "autostart": True}, **(overrides or {})}, sim_cfg)
+    assert f.until(lambda: f.ap.spraying, 120.0), f.events
+    f.advance(2.0)
+    assert f.ap.spraying and f.ap.mode == 3  # AUTO, mid-pass
+    return f
+
+
+def _sprayed_after(f: Flight, t0: float) -> list[tuple[float, bool, float, float]]:
+    return [x for x in f.ap.spray_log if x[0] >= t0]
+
+
+def test_our_failsafe_switches_the_pump_off() -> None:
+    f = _spraying("pg-ours")
+    f.comp.failsafe.policy = FailsafePolicy(battery_low=1.0)  # the battery is "low" now
+    t0 = f.t
+    assert f.until(lambda: not f.ap.spraying, 2.0)
+    f.advance(3.0)
+    i_fs = f.events.index("failsafe (battery): commanding RTL")
+    assert f.events.index("payload: pump off (failsafe: battery)") > i_fs
+    assert f.ap.mode == RTL and f.ap.payload.servos[9] == 1100 and not f.ap.spraying
+    assert f.ap.spray_log[-1][0] - t0 < 0.2  # off before the vehicle even left AUTO (heartbeat lag)
+    assert f.comp.metrics()["pumps_off"] >= 1 and f.comp.counters["failsafe_actions"] == 1
+
+
+def test_the_autopilots_own_failsafe_leaving_auto_switches_the_pump_off() -> None:
+    """The autopilot's low-battery failsafe returns by itself (the companion's threshold never trips): the bridge
+    sees the vehicle leave AUTO and switches the pump off."""
+    f = _spraying("pg-autopilot", {"safety": {"battery_low": 0.0, "battery_action": "rtl"}},
+                  {"param_names": ("BATT_LOW_TIMER",), "param_values": (0.0,)})
+    assert f.sim.params.set("BATT_LOW_VOLT", 60.0)  # the autopilot's own failsafe fires
+    assert f.until(lambda: f.ap.mode == RTL, 2.0) and f.ap.failsafe == "battery_low"
+    assert f.ap.spraying  # ArduPilot's servo output outlasts the mode change...
+    assert f.until(lambda: not f.ap.spraying, 3.0)  # ...until the bridge hears the mode and switches it off
+    f.advance(2.0)
+    assert f.pump_offs == ["payload: pump off (left AUTO: RTL)"]
+    assert f.comp.counters["failsafe_actions"] == 0 and not f.ap.spraying
+
+
+def test_a_pilots_mode_change_switches_the_pump_off() -> None:
+    f = _spraying("pg-pilot")
+    f.ap.set_mode(LOITER)  # an RC mode switch: nothing from the bridge
+    assert f.until(lambda: not f.ap.spraying, 3.0)
+    f.advance(2.0)
+    assert f.pump_offs == ["payload: pump off (left AUTO: LOITER)"] and f.ap.mode == LOITER
+
+
+def test_an_unacknowledged_pump_off_is_resent_until_acknowledged() -> None:
+    f = _spraying("pg-noack", sim_cfg={"no_ack_commands": (C.MAV_CMD_DO_SET_SERVO,)})
+    f.ap.set_mode(LOITER)
+    assert f.until(lambda: f.comp.pump.pending, 3.0)
+    f.advance(12.0)  # three command-protocol rounds (1 s ACK timeout, 3 resends) and pauses between them
+    assert f.ap.spraying and f.comp.pump.pending == "left AUTO: LOITER"
+    refusals = [e for e in f.events if "not acknowledged" in e]
+    assert len(refusals) >= 2 and all("resending in 1 s" in e for e in refusals)
+    assert f.comp.pump.counters["pump_off_commands"] >= 2 and not f.pump_offs
+    assert f.comp.diagnostics()[-1].values["pump_off_pending"] == "1"
+    f.sim.server.faults = replace(f.sim.server.faults, no_ack_commands=frozenset())  # the vehicle answers again
+    assert f.until(lambda: not f.ap.spraying, 8.0)
+    f.advance(1.0)
+    assert f.pump_offs == ["payload: pump off (left AUTO: LOITER)"] and not f.comp.pump.pending
+
+
+def test_a_pump_off_lost_with_the_link_is_sent_when_it_returns() -> None:
+    f = _spraying("pg-link")
+    f.ap.set_mode(LOITER)
+    while not f.comp.pump.pending:  # the bridge has just heard the mode change and sends the pump-off...
+        f.tick()
+    f.link_down(10.0)  # ...into a link that drops at that moment
+    f.advance(8.0)
+    assert f.ap.spraying and not f.pump_offs and not f.comp.vehicle.connected
+    assert any("resending when the link returns" in e for e in f.events), f.events
+    assert f.until(lambda: not f.ap.spraying, 6.0)  # the link is back: sent again, acknowledged
+    f.advance(1.0)
+    assert f.pump_offs == ["payload: pump off (left AUTO: LOITER)"]
+
+
+def test_a_mode_change_during_an_outage_is_acted_on_when_the_link_returns() -> None:
+    f = _spraying("pg-outage")
+    f.link_down(8.0)
+    f.advance(1.0)
+    f.ap.set_mode(LOITER)  # the pilot takes over while the companion cannot hear the vehicle
+    f.advance(6.0)
+    assert f.ap.spraying and f.comp.pump.counters["pump_off_commands"] == 0  # nothing sent into a dead link
+    assert f.until(lambda: not f.ap.spraying, 5.0)
+    f.advance(1.0)
+    # the link is back: the companion's link-loss failsafe (RTL) and the pump-off go out together
+    assert f.pump_offs == ["payload: pump off (failsafe: link_loss)"] and f.ap.mode == RTL
+
+
+def _guided_spraying(name: str, overrides: dict | None = None) -> Flight:
+    f = Flight(name, overrides or {})
+    f.advance(2.0)
+    for svc, arg in (("offboard", True), ("arm", True)):
+        f.node.call_service(svc, arg)
+        f.advance(1.0)
+    f.node.call_service("takeoff")
+    f.advance(4.0)
+    return f
+
+
+def test_the_spray_service_pump_is_switched_off_by_a_failsafe() -> None:
+    f = _guided_spraying("pg-service")
+    f.node.call_service("spray", True)
+    f.advance(1.0)
+    assert f.ap.spraying
+    f.comp.failsafe.policy = FailsafePolicy(battery_low=1.0)
+    assert f.until(lambda: not f.ap.spraying, 2.0)
+    f.advance(2.0)
+    assert f.pump_offs == ["payload: pump off (failsafe: battery)"]  # and not again when RTL shows (known off)
+
+
+def test_nothing_is_sent_when_the_pump_is_known_off() -> None:
+    # the spray service switched it on and off again: a failsafe sends no pump command
+    f = _guided_spraying("pg-off")
+    f.node.call_service("spray", True)
+    f.advance(1.0)
+    f.node.call_service("spray", False)
+    f.advance(1.0)
+    sent = f.sim.server.counters["commands"]
+    f.comp.failsafe.policy = FailsafePolicy(battery_low=1.0)
+    f.advance(4.0)
+    assert f.ap.mode == RTL and not f.pump_offs and f.comp.pump.counters["pump_off_commands"] == 0
+    assert f.sim.server.counters["commands"] - sent == 1  # the RTL only
+    # a plan without pump items (the corridor inspection), and no spray service: the pump was never on
+    c = Flight("pg-corridor", {"mission": {"plan_file": "sim/missions/powerline_corridor.plan", "autostart": True}})
+    assert c.until(lambda: c.ap.mode == 3 and c.sim.body.pos[2] > 5, 60.0)
+    c.ap.set_mode(LOITER)
+    c.advance(3.0)
+    assert not c.pump_offs and c.comp.pump.counters["pump_off_requests"] == 0
+
+
+def test_the_guard_can_be_switched_off() -> None:
+    f = _spraying("pg-disabled", {"payload": {"pump_off_on_failsafe": False}})
+    f.ap.set_mode(LOITER)
+    f.advance(3.0)
+    assert f.ap.spraying and not f.pump_offs  # as ArduPilot alone: the pump sprays on
+    with pytest.raises(ConfigError):
+        load_node_config(UavBridgeConfig, None, "uav_bridge", "uav", {"payload": {"pump_off_retry_s": 0.0}})
+    with pytest.raises(UavBridgeError):
+        PumpGuardOptions(retry_s=-1.0)
+
+
+def test_the_pump_off_covers_every_switch_the_plan_uses() -> None:
+    """A plan that sprays with DO_SPRAYER while the service's method is the servo: both are switched off."""
+    cfg = SprayConfig()
+    plan = read_plan(share_dir() / SPRAY_PLAN)
+    assert pump_switches(plan.mission, cfg) == ("servo",)
+    items = [MissionItem(C.MAV_CMD_DO_SPRAYER, params=(1, 0, 0, 0), frame=2),
+             MissionItem(C.MAV_CMD_DO_SET_SERVO, params=(10, 1900, 0, 0), frame=2),  # not the pump's channel
+             MissionItem(C.MAV_CMD_DO_SET_RELAY, params=(0, 0, 0, 0), frame=2)]  # relay off: switches nothing on
+    assert pump_switches(items, cfg) == ("sprayer",)
+    f = _guided_spraying("pg-switches")
+    f.comp.pump.set_plan(items)
+    f.node.call_service("spray", True)
+    f.advance(1.0)
+    f.comp.failsafe.policy = FailsafePolicy(battery_low=1.0)
+    f.advance(3.0)
+    assert f.comp.pump.counters["pump_off_commands"] == 2 and f.pump_offs == ["payload: pump off (failsafe: battery)"]
