@@ -7,7 +7,8 @@
 # ros_gz (ros_gz_sim, ros_gz_bridge), tf2_ros and `ros2 bag` with the MCAP storage plugin.
 # For each scenario: `ros2 launch sanqin gz_<scenario>.launch.xml record:=true` under `timeout`
 # (the world runs the scenario's duration as a fixed number of physics iterations, then Gazebo exits
-# and the launch shuts down), then `sanqin gazebo score` on the bag (metrics.json, report.md).
+# and the launch shuts down), then `sanqin gazebo score` on the bag (metrics.json, report.md). Each run gets
+# its own run_dir (node files such as rehab session logs start empty: a scenario gives the same result when rerun).
 #
 # Environment: SANQIN_GZ_OUT (default gazebo_runs/<UTC time>), SANQIN_GZ_TIMEOUT_FACTOR (wall seconds
 # allowed per simulated second, default 10), SANQIN_GZ_STARTUP_S (extra wall seconds, default 120).
@@ -69,7 +70,7 @@ for sc in $(printf '%s\n' "${scenarios[@]}" | sort); do
     "${duration[$sc]}" "$factor" "$startup")
   echo "=== $sc: ${duration[$sc]} s simulated, wall-clock limit ${limit} s, output $dir"
   timeout --signal=INT --kill-after=30 "$limit" \
-    ros2 launch sanqin "gz_${sc}.launch.xml" record:=true bag:="$dir/bag" >"$dir/launch.log" 2>&1
+    ros2 launch sanqin "gz_${sc}.launch.xml" record:=true bag:="$dir/bag" run_dir:="$dir/run" >"$dir/launch.log" 2>&1
   status=$?
   if [ $status -eq 124 ] || [ $status -eq 137 ]; then
     echo "gazebo_ci: $sc timed out after ${limit} s (see $dir/launch.log)" >&2

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from sanqin.runtime.params import load_node_config, write_params_file
 from sanqin.runtime.paths import resolve_data_path
 from sanqin.runtime.recorder import BagRecorder
 from sanqin.runtime.registry import get_node_spec
-from sanqin.runtime.scenario import Scenario, import_object, load_scenario
+from sanqin.runtime.scenario import RUN_DIR, Scenario, import_object, load_scenario, substitute_run_dir
 
 
 class SimContext:
@@ -89,8 +91,11 @@ def _progress(total: float, enabled: bool) -> Any:
     return tqdm(total=round(total, 3), unit="sim s", bar_format=fmt, mininterval=interval)
 
 
-def build_graph(scenario: Scenario, *, strict: bool = False) -> tuple[Graph, list[tuple[str, Any]], dict[str, Any]]:
-    """Create the graph, nodes (configs validated) and simulators of a scenario."""
+def build_graph(scenario: Scenario, *, strict: bool = False,
+                run_dir: str | Path | None = None) -> tuple[Graph, list[tuple[str, Any]], dict[str, Any]]:
+    """Create the graph, nodes (configs validated) and simulators of a scenario; ``${run_dir}`` in node params
+    becomes ``run_dir`` (default: a folder name under the system's temporary folder, for graphs built without a
+    run; it is not created)."""
     graph = Graph(default_factory())
     rng = np.random.default_rng(scenario.seed)
     base = scenario.path.parent if scenario.path else None
@@ -98,7 +103,12 @@ def build_graph(scenario: Scenario, *, strict: bool = False) -> tuple[Graph, lis
     for entry in scenario.nodes:
         spec = get_node_spec(entry.node)
         params_file = resolve_data_path(entry.params_file, base) if entry.params_file else None
-        config = load_node_config(spec.config, params_file, entry.name, entry.namespace, entry.params)
+        params = entry.params
+        if RUN_DIR in repr(params):
+            if run_dir is None:  # a graph built without a run (e.g. read by the Gazebo generator); not created
+                run_dir = Path(tempfile.gettempdir()) / f"sanqin-{scenario.name}-{os.getpid()}"
+            params = substitute_run_dir(params, str(run_dir))
+        config = load_node_config(spec.config, params_file, entry.name, entry.namespace, params)
         graph.add_node(
             spec, config, name=entry.name, namespace=entry.namespace, remap=entry.remap, strict=strict
         )
@@ -131,9 +141,12 @@ def run_scenario(
         if run_dir.exists() and any(run_dir.iterdir()):
             raise ScenarioError(f"run folder {run_dir} exists and is not empty")
         run_dir.mkdir(parents=True, exist_ok=True)
+    # ${run_dir} in node params: the run folder, or a scratch folder removed when the run ends.
+    scratch = tempfile.TemporaryDirectory(prefix=f"sanqin-{sc.name}-") if run_dir is None else None
+    node_dir = run_dir.resolve() if run_dir is not None else Path(scratch.name)
     wall0 = time.perf_counter()
     try:
-        graph, sims, configs = build_graph(sc, strict=strict)
+        graph, sims, configs = build_graph(sc, strict=strict, run_dir=node_dir)
     except ConfigError as err:
         raise ScenarioError(f"scenario {sc.name!r}: {err}") from err
     recorder = None
@@ -181,6 +194,8 @@ def run_scenario(
     result = RunResult(sc.name, all(ok for ok, _ in checks), metrics, checks, run_dir, wall, t)
     if run_dir is not None:
         _write_run_folder(result, sc, graph, sims, configs, plots)
+    if scratch is not None:
+        scratch.cleanup()
     return result
 
 

@@ -22,6 +22,11 @@ criteria:
 record: {exclude: []}
 ```
 
+In a node's ``params``, ``${run_dir}`` stands for the run's own folder (the headless runner's run folder, a
+temporary folder when it writes none; the Gazebo launch file's ``run_dir`` argument): files a node keeps
+between runs (e.g. rehabilitation session logs, which a node resumes from) then start empty in every run, so a
+scenario gives the same result however often it is run in one working directory.
+
 A simulator plugin is a class with a ``Config`` dataclass (see :mod:`sanqin.runtime.config`) and
 ``__init__(config, ctx: SimContext)``, ``step(t_s, dt_s)``, ``metrics() -> dict``; optionally
 ``plots(out_dir) -> list[Path]`` and ``done() -> bool`` (ends the run early).
@@ -209,3 +214,18 @@ def import_object(ref: str) -> Any:
     except (ImportError, AttributeError) as err:
         raise ScenarioError(f"cannot import {ref!r}: {err}") from err
     return obj
+
+
+#: Placeholder for the run's own folder in node params (see the module docstring).
+RUN_DIR = "${run_dir}"
+
+
+def substitute_run_dir(params: Any, run_dir: str) -> Any:
+    """``params`` with every ``${run_dir}`` in its strings (nested maps and lists too) replaced by ``run_dir``."""
+    if isinstance(params, str):
+        return params.replace(RUN_DIR, run_dir)
+    if isinstance(params, Mapping):
+        return {k: substitute_run_dir(v, run_dir) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return type(params)(substitute_run_dir(v, run_dir) for v in params)
+    return params

@@ -167,3 +167,20 @@ def test_unimportable_plugin_is_a_scenario_error(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(p)
     with pytest.raises(ScenarioError, match="cannot import 'no.such.module:Sim'"):
         run_scenario(tmp_path / "bad.yaml")
+
+
+def test_run_dir_in_node_params_is_the_runs_own_folder(tmp_path: Path) -> None:
+    """Files a node resumes from (rehab session logs) start empty in every run of a scenario."""
+    from sanqin.runtime.paths import share_dir
+    from sanqin.runtime.runner import build_graph
+    from sanqin.runtime.scenario import substitute_run_dir
+
+    sc = load_scenario(share_dir() / "sim" / "scenarios" / "rehab_safety.yaml")
+    assert "${run_dir}" in sc.nodes[0].params["session_dir"]
+    _, _, configs = build_graph(sc, run_dir=tmp_path / "run1")
+    assert configs["rehab_robot"].session_dir == f"{tmp_path / 'run1'}/rehab_sessions"
+    _, _, configs = build_graph(sc)  # without a run: a folder under the temporary folder, not the working directory
+    session_dir = configs["rehab_robot"].session_dir
+    assert "${run_dir}" not in session_dir and Path(session_dir).is_absolute()
+    nested = {"a": ["${run_dir}/x", 3], "b": {"c": "${run_dir}"}, "d": "plain"}
+    assert substitute_run_dir(nested, "/r") == {"a": ["/r/x", 3], "b": {"c": "/r"}, "d": "plain"}

@@ -29,7 +29,7 @@ import yaml
 from sanqin.runtime.config import flatten, load_config
 from sanqin.runtime.errors import ConfigError, ScenarioError
 from sanqin.runtime.registry import get_node_spec
-from sanqin.runtime.scenario import NodeEntry, Scenario, import_object, load_scenario
+from sanqin.runtime.scenario import RUN_DIR, NodeEntry, Scenario, import_object, load_scenario, substitute_run_dir
 from sanqin.simulation.gazebo.bridge import clock_entry, render_bridge_yaml
 from sanqin.simulation.gazebo.errors import NoTwin, TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, num, pose, sdf_root, to_xml
@@ -135,6 +135,9 @@ def launch_xml(twin: Twin) -> str:
                    "0 runs until stopped")
     el(root, "arg", name="record", default="false", description="record the scored topics with ros2 bag (MCAP)")
     el(root, "arg", name="bag", default=f"gz_{sc.name}_bag", description="bag folder when record is true")
+    if any(RUN_DIR in repr(e.params) for e in all_nodes(twin)):
+        el(root, "arg", name="run_dir", default=f"gz_{sc.name}_run",
+           description="this run's own folder (node files that must start empty in every run, e.g. session logs)")
     el(root, "set_env", name="GZ_SIM_RESOURCE_PATH",
        value=f"{share}/sim/gazebo/models:$(env GZ_SIM_RESOURCE_PATH '')")
     el(root, "set_parameter", name="use_sim_time", value="true")
@@ -167,7 +170,7 @@ def launch_xml(twin: Twin) -> str:
             el(node, "param", **{"from": f"{share}/{entry.params_file}"})
         inline = {**flatten(entry.params), **flatten(twin.node_params.get(entry.name, {}))}
         for key, value in inline.items():
-            el(node, "param", name=key, value=_param_text(value))
+            el(node, "param", name=key, value=_param_text(substitute_run_dir(value, "$(var run_dir)")))
         for src, dst in entry.remap.items():
             el(node, "remap", **{"from": src, "to": dst})
     topics = " ".join(sorted(record_topics(twin)))
