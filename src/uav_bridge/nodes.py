@@ -24,6 +24,16 @@ FS_GCS_ENABLE to ``safety.link_loss_action``, so the autopilot returns or lands 
 this companion, and is left alone; the companion commands ``safety.link_loss_action`` when the autopilot link
 comes back after a loss in flight (unless the vehicle is already returning or landing).
 
+The pump (:mod:`~sanqin.uav_bridge.pump_guard`): ArduPilot keeps a DO_SET_SERVO/DO_SET_RELAY output and its
+sprayer through mode changes, so while the pump may be on (a spray plan flying, or ``spray`` switched it on) the
+companion switches it off with the ``payload`` method when the vehicle leaves AUTO, enters RTL/LAND/BRAKE or disarms,
+or when it commands a failsafe itself — resent until acknowledged, also after a link outage; ``events`` says
+``payload: pump off (<why>)`` (``payload.pump_off_on_failsafe``, on by default).
+
+Diagnostics: the link's protocol counters (``uav_bridge/vehicle<id>/link``) and the flight's key figures
+(``sanqin/uav/uav_bridge``: connected, link_losses, failsafe_actions, executive_done/failed, pumps_off,
+pump_off_pending), which a recording's scorer reads as ``nodes.uav_bridge.*``.
+
 Several vehicles: one node per vehicle, each with its namespace and ``vehicle_system_id``; with their own
 connections, or sharing one link (``link.share: true``, same ``link.url``, nodes in one process).
 Go-to targets are offboard setpoints on ``setpoint`` (a Trigger/SetBool service cannot carry coordinates).

@@ -77,6 +77,26 @@ def test_ground_station_without_failsafe_setup_is_not_protected(tmp_path) -> Non
 def test_low_battery_returns(tmp_path) -> None:
     m = _run("uav_low_battery", tmp_path)
     assert m["nodes.uav_bridge.failsafe_actions"] >= 1 and m["vehicle.final_mode"] == 6
+    assert m["nodes.uav_bridge.pumps_off"] >= 1 and m["vehicle.spray_switches"] == 2  # on mid-pass, off by the bridge
+
+
+def test_low_battery_without_the_pump_guard_sprays_outside_the_field(tmp_path) -> None:
+    """The simulated autopilot keeps its pump output through the return, as ArduPilot does: without the bridge's
+    pump guard the same flight sprays all the way to the rally point and fails — the scenario passes because of
+    the bridge."""
+    import yaml
+
+    from sanqin.runtime.scenario import parse_scenario
+
+    doc = yaml.safe_load((SCENARIOS / "uav_low_battery.yaml").read_text())
+    doc["nodes"][0]["params"]["payload"] = {"pump_off_on_failsafe": False}
+    sc = parse_scenario(doc, "low battery, no pump guard")
+    sc = type(sc)(**{**sc.__dict__, "path": SCENARIOS / "uav_low_battery.yaml"})
+    result = run_scenario(sc, out_dir=tmp_path / "unguarded")
+    m = result.metrics
+    assert not result.passed and m["vehicle.spray_outside_field_m"] > 1.0
+    assert {text.split()[0] for ok, text in result.checks if not ok} == {"vehicle.spray_outside_field_m"}
+    assert m["nodes.uav_bridge.pump_off_commands"] == 0
 
 
 def test_rejected_mission_flies_nothing(tmp_path) -> None:
