@@ -10,6 +10,10 @@ written in scenario files). It provides
   bag recorded in Gazebo (see :mod:`sanqin.simulation.gazebo.score`), named as the headless runner
   names them (``<simulator name>.<metric>``, the prefix is added by the caller).
 
+An exporter that cannot reproduce a configuration (e.g. a fault ArduPilot SITL cannot be made to inject) raises
+:class:`~sanqin.simulation.gazebo.errors.NoTwin` with the reason; the scenario is then listed with it under
+``headless_only`` in ``sim/gazebo/twins.yaml``.
+
 Adding a scenario's twin is therefore: write one exporter module for its simulator plugin and add one
 line to :data:`EXPORTERS`; ``sanqin gazebo generate`` then writes its world, models, bridge config and
 launch file, and the tests check them.
@@ -44,7 +48,6 @@ EXPORTERS: dict[str, str] = {
     "sanqin.simulation.rehab:RehabPlanarSim": "sanqin.simulation.gazebo.rehab",
     "sanqin.simulation.rehab_exo:RehabExoSim": "sanqin.simulation.gazebo.rehab_exo",
     "sanqin.simulation.cable_tunnel_rail:CableTunnelRailSim": "sanqin.simulation.gazebo.rail_probe",
-    # Headless-only for now, each with its reason (see headless_only.REASONS):
 }
 
 
