@@ -21,7 +21,9 @@ each switch the spray plan's items use (DO_SET_SERVO on the pump channel, DO_SET
 DO_SPRAYER), one command after the other. Each command goes through the command protocol (its own ACK timeout and
 resends); one that is refused or never acknowledged is sent again after ``retry_s``, until acknowledged. While the
 link is down nothing is sent; the commands go out when it returns. Once every switch acknowledged "off", the pump
-is known off: nothing more is sent until it may be on again, and an event says so. An explicit ``spray`` "on" from
+is known off: nothing more is sent until it may be on again, and an event says so. (After a pump-off for our own
+failsafe the vehicle is still seen in AUTO until its next heartbeat, where a pump item of the plan may still run:
+the pump may be on again, and leaving AUTO sends one more pump-off.) An explicit ``spray`` "on" from
 an operator drops a pending pump-off (the operator's command is the newer one).
 """
 

@@ -386,3 +386,40 @@ def test_a_plan_received_on_the_topic_is_not_the_plan_file(runs, tmp_path: Path)
     assert not {"sprayed_m", "spray_switches", "spray_inside_field_m", "spray_outside_field_m", "fence_items",
                 "rally_items", "mission_uploads_ok", "max_fence_violation_m", "distance_from_return_point_m"} & set(got)
     assert got["mission_complete"] == 1 and got["flown_m"] > 1000  # the vehicle's own reports still count
+
+
+def _sprayer_plan(tmp_path: Path) -> Path:
+    """The shipped spray plan with its pump switched by ArduPilot's sprayer (DO_SPRAYER) instead of a servo."""
+    import json
+
+    doc = json.loads((SHARE / "sim" / "missions" / "spray_field.plan").read_text())
+    for it in doc["mission"]["items"]:
+        if it.get("command") == 183:  # DO_SET_SERVO on the pump channel
+            it["command"], it["params"] = 216, [1.0 if it["params"][1] > 1500 else 0.0] + [0.0] * 6
+    path = tmp_path / "spray_field_sprayer.plan"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_a_sprayer_is_scored_as_the_headless_sprayer(tmp_path: Path, guard: bool) -> None:
+    """The low-battery flight with a DO_SPRAYER plan. With the bridge's pump guard, its DO_SPRAYER off ends the
+    spraying as the return starts. Without it the sprayer stays enabled (as on ArduPilot): it stops in the climb
+    (slower than SPRAY_SPEED_MIN for a second), pumps again on the way home and stops on landing — and the scorer,
+    gating the reconstructed sprayer with the odometry's speed, finds the same switches and lengths as headless."""
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "uav_low_battery.yaml")
+    node = sc.nodes[0]
+    params = {**node.params, "mission": {**node.params["mission"], "plan_file": str(_sprayer_plan(tmp_path))},
+              "payload": {"pump_off_on_failsafe": guard}}
+    sc = replace(sc, nodes=(replace(node, params=params),))
+    result = run_scenario(sc, tmp_path / "run", plots=False)
+    score = score_bag(sc, tmp_path / "run" / "bag")
+    got, ref = _vehicle(score.metrics), _vehicle(result.metrics)
+    assert got["spray_switches"] == ref["spray_switches"] == (2 if guard else 4)
+    assert got["sprayed_m"] == pytest.approx(ref["sprayed_m"], rel=0.02)
+    assert got["spray_outside_field_m"] == pytest.approx(ref["spray_outside_field_m"], abs=1.0)
+    assert score.passed == result.passed == guard
+    if guard:  # the configured servo and the plan's sprayer, both switched off
+        assert result.metrics["nodes.uav_bridge.pump_off_commands"] >= 2
+    else:
+        assert ref["spray_outside_field_m"] > 1.0

@@ -33,8 +33,8 @@ Measured, with the headless definition each matches (:mod:`sanqin.simulation.mul
   (…)`` on ``events``: every pump switch acknowledged off); counted while armed. A mode change does not stop
   the pump — ArduPilot's DO_SET_SERVO/DO_SET_RELAY outputs and its sprayer outlast it, and the headless autopilot
   behaves the same — so a return that starts mid-pass sprays on the way home unless the bridge switched the pump
-  off. DO_SPRAYER counts as pumping while enabled (AC_Sprayer's ground-speed gate, which the headless autopilot
-  models, is not reconstructed: no shipped plan uses the sprayer);
+  off. DO_SPRAYER enables the sprayer, which pumps only while the ground speed (from the odometry) is at least
+  SPRAY_SPEED_MIN — on after 0.1 s above, off after 1 s below, as AC_Sprayer and the headless autopilot do;
   inside/outside split against ``field_polygon`` buffered by ``field_margin_m`` (shapely), as headless, but at the
   odometry's rate: the headless plugin splits a 0.5 s track and drops the piece around each switch (about 1 %
   less in uav_spraying);
@@ -571,20 +571,27 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
         elif pay.spray_method == "sprayer":
             changes.append((t_e, 0, "sprayer", float(on)))
     changes.sort(key=lambda c: (c[0], c[1]))
-    # the pump (headless Autopilot.spraying): armed and (sprayer on, pump servo above 1500 µs or pump relay on);
-    # the bridge's pump guard switches all three off
-    servo, relay, sprayer = 1000.0, False, False
+    # the sprayer pumps while enabled and fast enough (AC_Sprayer's gate, as the headless autopilot models it)
+    enabled = [(tc, value >= 1 if what == "sprayer" else False) for tc, _, what, value in changes
+               if what in ("sprayer", "all_off")]
+    changes += [(tc, 2, "pumping", float(on)) for tc, on in _sprayer_gate(t, pos, enabled, ap.params)]
+    changes.sort(key=lambda c: (c[0], c[1]))
+    # the pump (headless Autopilot.spraying): armed and (sprayer pumping, pump servo above 1500 µs or pump relay
+    # on); the bridge's pump guard switches all three off
+    servo, relay, pumping = 1000.0, False, False
     timeline: list[tuple[float, bool]] = [(-math.inf, False)]
     for tc, _, what, value in changes:
         if what == "servo":
             servo = value
         elif what == "relay":
             relay = bool(value)
-        elif what == "sprayer":
-            sprayer = bool(value)
+        elif what == "pumping":
+            pumping = bool(value)
+        elif what == "all_off":
+            servo, relay = (1000.0 if servo > 1500 else servo), False
         else:
-            servo, relay, sprayer = (1000.0 if servo > 1500 else servo), False, False
-        timeline.append((tc, sprayer or servo > 1500 or relay))
+            continue  # the sprayer's enable: its pumping follows from the gate
+        timeline.append((tc, pumping or servo > 1500 or relay))
     switch_t = np.array([x[0] for x in timeline])
 
     def pump(x: float) -> bool:
@@ -617,3 +624,35 @@ def _spray(t: np.ndarray, pos: np.ndarray, states: list[_State], st_times: np.nd
         inside += LineString([a, b]).intersection(zone).length if zone is not None else length
     return {"sprayed_m": sprayed, "spray_switches": float(switches), "spray_inside_field_m": inside,
             "spray_outside_field_m": max(0.0, sprayed - inside)}
+
+
+def _sprayer_gate(t: np.ndarray, pos: np.ndarray, enabled: list[tuple[float, bool]],
+                  params: dict[str, float]) -> list[tuple[float, bool]]:
+    """When the sprayer's pump starts and stops (time, pumping): while enabled, on after the ground speed (from the
+    odometry) stayed at or above SPRAY_SPEED_MIN for more than 0.1 s, off after it stayed below for more than 1 s;
+    off at once when disabled — the headless autopilot's ``_sprayer_step`` (AC_Sprayer) at the odometry's rate."""
+    from sanqin.simulation.multicopter.autopilot import SPRAYER_SHUT_OFF_DELAY_S, SPRAYER_TURN_ON_DELAY_S
+
+    if not enabled or len(t) < 2:
+        return [(tc, False) for tc, on in enabled if not on]
+    dt = np.diff(t)
+    speed = np.where(dt > 0, np.linalg.norm(np.diff(pos[:, :2], axis=0), axis=1) / np.where(dt > 0, dt, 1.0), 0.0)
+    fast = speed * 100.0 >= params["SPRAY_SPEED_MIN"]
+    steps = sorted([(float(x), 1, bool(f)) for x, f in zip(t[1:], fast)] + [(tc, 0, on) for tc, on in enabled])
+    out: list[tuple[float, bool]] = []
+    on_enabled, pumping, since = False, False, None
+    for x, kind, value in steps:
+        if kind == 0:  # the sprayer enabled or disabled
+            on_enabled, since = value, None
+            if not value and pumping:
+                pumping = False
+                out.append((x, False))
+            continue
+        if not on_enabled or value == pumping:
+            since = None
+            continue
+        since = x if since is None else since
+        if x - since > (SPRAYER_SHUT_OFF_DELAY_S if pumping else SPRAYER_TURN_ON_DELAY_S):
+            pumping, since = value, None
+            out.append((x, pumping))
+    return out
