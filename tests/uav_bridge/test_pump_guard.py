@@ -16,12 +16,13 @@ from sanqin.runtime.params import load_node_config
 from sanqin.runtime.paths import share_dir
 from sanqin.simulation.multicopter import MulticopterConfig, MulticopterSimulator
 from sanqin.uav_bridge.enums import mavlink
-from sanqin.uav_bridge.errors import UavBridgeError
+from sanqin.uav_bridge.errors import Busy, CommandDenied, UavBridgeError
 from sanqin.uav_bridge.nodes import UAV_BRIDGE, UavBridgeConfig
+from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.payload import SprayConfig
 from sanqin.uav_bridge.plan_file import read_plan
 from sanqin.uav_bridge.preflight import FailsafePolicy
-from sanqin.uav_bridge.pump_guard import PUMP_OFF_EVENT, PumpGuardOptions, pump_switches
+from sanqin.uav_bridge.pump_guard import PUMP_OFF_EVENT, PumpGuard, PumpGuardOptions, pump_switches
 
 C = mavlink
 SPRAY_PLAN = "sim/missions/spray_field.plan"
@@ -230,3 +231,59 @@ def test_the_pump_off_covers_every_switch_the_plan_uses() -> None:
     f.comp.failsafe.policy = FailsafePolicy(battery_low=1.0)
     f.advance(3.0)
     assert f.comp.pump.counters["pump_off_commands"] == 2 and f.pump_offs == ["payload: pump off (failsafe: battery)"]
+
+
+class _FakeVehicle:
+    """Records the DO commands the guard sends; answers them as the test says."""
+
+    def __init__(self) -> None:
+        self.sent: list[MissionItem] = []
+        self.ops: list[Operation] = []
+        self.busy = 0
+
+    def do(self, item: MissionItem) -> Operation:
+        if self.busy:
+            self.busy -= 1
+            raise Busy("MAV_CMD_DO_SET_SERVO is already waiting for its ACK")
+        self.sent.append(item)
+        self.ops.append(Operation("do"))
+        return self.ops[-1]
+
+
+def test_guard_on_px4_names_busy_commands_and_denials() -> None:
+    """PX4 modes (MISSION → HOLD is leaving AUTO), a command slot still busy (tried again next tick, silently),
+    a denial (resent after retry_s, said on events), then the acknowledgement."""
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig(), PumpGuardOptions(retry_s=2.0))
+    g.on_spray_command(True, Operation("spray on"))
+    g.step(0.0, connected=True, armed=True, mode="MISSION", autopilot="px4")
+    fake.busy = 1
+    g.step(0.1, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert g.pending == "left AUTO: LOITER" and not fake.sent and not g.events
+    g.step(0.2, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert len(fake.sent) == 1 and fake.sent[0].params[:2] == (9, 1100)
+    fake.ops[-1].fail(CommandDenied(C.MAV_CMD_DO_SET_SERVO, C.MAV_RESULT_DENIED, "servo in use"))
+    g.step(0.3, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert "resending in 2 s" in g.events[-1] and "servo in use" in g.events[-1]
+    g.step(1.0, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert len(fake.sent) == 1  # waits retry_s
+    g.step(2.4, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert len(fake.sent) == 2
+    fake.ops[-1].finish(0)
+    g.step(2.5, connected=True, armed=True, mode="HOLD", autopilot="px4")
+    assert g.events[-1] == "payload: pump off (left AUTO: LOITER)" and not g.pending and not g.may_be_on
+    g.step(3.0, connected=True, armed=False, mode="HOLD", autopilot="px4")  # disarming: known off, nothing sent
+    assert len(fake.sent) == 2 and g.counters["pump_off_requests"] == 1
+
+
+def test_an_operators_spray_on_drops_a_pending_pump_off() -> None:
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig())
+    g.on_spray_command(True, Operation("spray on"))
+    g.failsafe("battery")
+    g.step(0.0, connected=False, armed=True, mode="AUTO")  # link down: nothing sent
+    assert g.pending and not fake.sent
+    g.on_spray_command(True, Operation("spray on"))
+    assert not g.pending and "dropped" in g.events[-1]
+    g.step(0.1, connected=True, armed=True, mode="GUIDED")
+    assert not fake.sent
