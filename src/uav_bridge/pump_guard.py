@@ -19,7 +19,8 @@ counts). While it may be on, the guard commands the pump off when
 Off means every pump switch that may be on: the configured method (``payload`` section of the node's config) and
 each switch the spray plan's items use (DO_SET_SERVO on the pump channel, DO_SET_RELAY on the pump relay,
 DO_SPRAYER), one command after the other. Each command goes through the command protocol (its own ACK timeout and
-resends); one that is refused or never acknowledged is sent again after ``retry_s``, until acknowledged. While the
+resends); one that is refused or never acknowledged is sent again after ``retry_s``, until acknowledged, and meanwhile
+goes behind the others, so that a switch the autopilot refuses for good never holds back the rest. While the
 link is down nothing is sent; the commands go out when it returns. Once every switch acknowledged "off", the pump
 is known off: nothing more is sent until it may be on again, and an event says so. (After a pump-off for our own
 failsafe the vehicle is still seen in AUTO until its next heartbeat, where a pump item of the plan may still run:
@@ -97,6 +98,7 @@ class PumpGuard:
         self.events: list[str] = []
         self.counters = {"pump_off_requests": 0, "pump_off_commands": 0, "pump_off_retries": 0, "pumps_off": 0}
         self._queue: list[MissionItem] = []
+        self._refused: set[int] = set()  # commands of this pump-off that failed once: they wait retry_s
         self._op: Operation[Any] | None = None
         self._next_try_s = 0.0
         self._mode = ""
@@ -148,6 +150,7 @@ class PumpGuard:
         kinds = list(dict.fromkeys((self.spray.method, *self.plan_switches)))
         self._queue = [spray_off(SprayConfig(k, self.spray.servo_channel, self.spray.pwm_off, self.spray.pwm_min,
                                              self.spray.pwm_max, self.spray.relay))[0] for k in kinds]
+        self._refused = set()
         self._next_try_s = 0.0
 
     def _drive(self, now_s: float, connected: bool) -> None:
@@ -172,7 +175,12 @@ class PumpGuard:
                     f"resending in {self.options.retry_s:g} s"
                 self.events.append(f"payload: pump off not acknowledged ({self.pending}): {op.error}; {wait}")
                 self._next_try_s = now_s + self.options.retry_s
-        if not connected or now_s < self._next_try_s or not self._queue:
+                # a switch the autopilot refuses for good (DO_SET_RELAY on a relay without a pin, DO_SET_SERVO on a
+                # channel with an output function) must not hold back the others: it goes to the back of the queue,
+                # and the next untried one goes out now
+                self._refused.add(self._queue[0].command)
+                self._queue.append(self._queue.pop(0))
+        if not connected or not self._queue or (now_s < self._next_try_s and self._queue[0].command in self._refused):
             return
         try:
             self._op = self.send(self._queue[0])
@@ -180,6 +188,7 @@ class PumpGuard:
             return
         except UavBridgeError as err:
             self._next_try_s = now_s + self.options.retry_s
+            self._refused.add(self._queue[0].command)
             self.events.append(f"payload: pump off not sent ({self.pending}): {err}; resending in "
                                f"{self.options.retry_s:g} s")
             return

@@ -287,3 +287,34 @@ def test_an_operators_spray_on_drops_a_pending_pump_off() -> None:
     assert not g.pending and "dropped" in g.events[-1]
     g.step(0.1, connected=True, armed=True, mode="GUIDED")
     assert not fake.sent
+
+
+def test_a_switch_refused_for_good_does_not_hold_back_the_others() -> None:
+    """A sprayer plan with the default servo method, on a vehicle that refuses the servo command every time (ArduPilot
+    fails DO_SET_SERVO on a channel that has an output function, DO_SET_RELAY on a relay without a pin). The
+    DO_SPRAYER off must still go out at once and be acknowledged — before the fix the refused head of the queue was
+    resent forever and the sprayer kept pumping; the refused servo is resent after retry_s (pending, not done)."""
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig(), PumpGuardOptions(retry_s=2.0))
+    g.set_plan([MissionItem(C.MAV_CMD_DO_SPRAYER, params=(1, 0, 0, 0), frame=2)])
+    g.step(0.0, connected=True, armed=True, mode="AUTO")
+    g.step(0.1, connected=True, armed=True, mode="RTL")
+    assert [it.command for it in fake.sent] == [C.MAV_CMD_DO_SET_SERVO]
+    fake.ops[-1].fail(CommandDenied(C.MAV_CMD_DO_SET_SERVO, C.MAV_RESULT_FAILED, "Channel 9 is already in use"))
+    g.step(0.2, connected=True, armed=True, mode="RTL")
+    assert [it.command for it in fake.sent] == [C.MAV_CMD_DO_SET_SERVO, C.MAV_CMD_DO_SPRAYER]  # not after retry_s
+    assert fake.sent[-1].params[0] == 0
+    fake.ops[-1].finish(0)
+    g.step(0.3, connected=True, armed=True, mode="RTL")
+    assert len(fake.sent) == 2  # the refused servo waits its retry_s
+    g.step(2.3, connected=True, armed=True, mode="RTL")
+    assert [it.command for it in fake.sent][-1] == C.MAV_CMD_DO_SET_SERVO and len(fake.sent) == 3
+    fake.ops[-1].fail(CommandDenied(C.MAV_CMD_DO_SET_SERVO, C.MAV_RESULT_FAILED, "Channel 9 is already in use"))
+    g.step(2.4, connected=True, armed=True, mode="RTL")
+    g.step(3.0, connected=True, armed=True, mode="RTL")
+    assert len(fake.sent) == 3 and g.pending and not any(PUMP_OFF_EVENT.match(e) for e in g.events)
+    g.step(4.5, connected=True, armed=True, mode="RTL")
+    assert len(fake.sent) == 4 and fake.sent[-1].command == C.MAV_CMD_DO_SET_SERVO  # only the refused one again
+    fake.ops[-1].finish(0)
+    g.step(4.6, connected=True, armed=True, mode="RTL")
+    assert g.events[-1] == "payload: pump off (left AUTO: RTL)" and not g.pending
