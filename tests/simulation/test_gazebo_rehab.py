@@ -4,6 +4,7 @@ match the nodes, the generated node graph closing the loop on a physics stand-in
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -212,3 +213,53 @@ def test_score_without_states_or_events_measures_nothing_it_cannot(tmp_path: Pat
     for key in ("rom_excursion_m", "speed_ratio", "interaction_ratio", "torque_ratio", "spasm_hold_cycles",
                 "dropout_stop_s"):
         assert f"rehab.{key}" not in got, key
+
+
+class _Bag:
+    """Just enough of :class:`~sanqin.simulation.gazebo.score.Bag` for a scorer: messages per topic."""
+
+    def __init__(self, topics: dict) -> None:
+        self.topics = topics
+        self.counts = {t: len(v) for t, v in topics.items()}
+
+    def messages(self, topic: str):
+        return iter(self.topics.get(topic, ()))
+
+
+def _recording(until_s: float, events: list[dict]) -> _Bag:
+    """A Gazebo-like recording of rehab_safety: robot states and the cuff wrench every step up to ``until_s``
+    (the patient node then stops: no later sample), the patient node's events, no safety event."""
+    from sanqin.common.types import JointStates, Wrench, WrenchStamped
+    from sanqin.msgs.geometry import wrench_stamped_to_msg
+    from sanqin.msgs.sensors import joint_state_to_msg
+
+    f = default_factory()
+    states, wrenches = [], []
+    for k in range(int(round(until_s / 0.001))):
+        t = 0.2 + k * 0.001
+        js = JointStates(stamp_s=t, names=("r_shoulder", "r_elbow"), position=np.array([2.57, -1.99]),
+                         velocity=np.zeros(2), effort=np.zeros(2))
+        states.append((t, joint_state_to_msg(js, f)))
+        w = WrenchStamped(stamp_s=t, frame_id="rehab_base", wrench=Wrench(force_n=np.zeros(3), torque_nm=np.zeros(3)))
+        wrenches.append((t, wrench_stamped_to_msg(w, f)))
+    ev = [(e["t_s"], f.new("std_msgs/msg/String", data=json.dumps(e))) for e in events]
+    phase = [(0.5, f.new("std_msgs/msg/String", data="move"))]
+    return _Bag({"/joint_states": states, "/handle/wrench": wrenches, "/rehab_patient/events": ev,
+                 "/rehab_robot/phase": phase})
+
+
+def test_score_of_a_recording_without_the_injected_faults_fails_them() -> None:
+    """Review fix: the patient node stopped before the dropout (and the spasm never showed in the wrench): the
+    faults were never exercised, so their reaction metrics must fail — left out they were 'not measured' and
+    the run passed on its other criteria."""
+    from sanqin.simulation.gazebo.rehab import score
+
+    sc, cfg = _scenario("rehab_safety")
+    start = {"kind": "session_start", "t_s": 0.5, "session": 1, "fault_clock_offset_s": 0.3}
+    spasm = {"kind": "spasm", "t_s": 1.2, "scheduled_s": 0.9}
+    got = score(cfg, sc.simulators[0], sc, _recording(3.0, [start, spasm]))
+    assert got["spasm_hold_cycles"] == math.inf  # fired, but no published sample ever showed it
+    assert got["dropout_stop_s"] == math.inf  # never started: the node stopped at 3 s
+    assert got["rom_excursion_m"] < 0  # the recorded states are still scored
+    got = score(cfg, sc.simulators[0], sc, _recording(3.0, [start]))
+    assert got["spasm_hold_cycles"] == math.inf  # never fired

@@ -274,7 +274,8 @@ def score_task(config: Any, scenario: Any, bag: Any, task: Task) -> dict[str, fl
       event, in scenario steps; ``dropout_stop_s``: from the last published sample before the dropout to the
       ``sensor_timeout`` event; fault times come from the patient node's events (headless: the configured ones);
       the events' bag times are one step after the time the headless harness notes (it receives them before its
-      next step);
+      next step); a fault the scenario injects that a recording with published states never shows (no spasm or
+      dropout, or no sample showing it) is infinite — a failure, as the headless run without the metric;
     * ``sessions_done``: ``done`` phases; ``patient_strength``/``patient_spasticity``: the patient's recovery law
       after the sessions the harness recovered it for.
     """
@@ -384,6 +385,8 @@ def _faults(config: Any, scenario: Any, bag: Any, task: Task, spasm_opposing: fl
         if first is not None:
             hold = next((t for t, kind in safety if kind == "spasm" and t >= first - 1e-9), None)
             out["spasm_hold_cycles"] = float(round((hold - first) / dt)) if hold is not None else math.inf
+    if config.spasm_at_s and states and "spasm_hold_cycles" not in out:
+        out["spasm_hold_cycles"] = math.inf  # the run was recorded, but no spasm fired or none was ever seen
     if dropouts:
         start = dropouts[0]
         before = [t for t in states if t < start - 1e-9]
@@ -391,4 +394,6 @@ def _faults(config: Any, scenario: Any, bag: Any, task: Task, spasm_opposing: fl
             last = max(before)
             stop = next((t for t, kind in safety if kind == "sensor_timeout" and t >= start - 1e-9), None)
             out["dropout_stop_s"] = stop - last if stop is not None else math.inf
+    if config.dropout_at_s >= 0 and states and "dropout_stop_s" not in out:
+        out["dropout_stop_s"] = math.inf  # recorded, but the dropout never started (or nothing was published before)
     return out
