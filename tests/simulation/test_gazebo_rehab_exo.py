@@ -180,3 +180,11 @@ def test_score_of_the_headless_exo_bag_matches_the_headless_metrics(tmp_path: Pa
         assert got[key] == pytest.approx(ref[key]), key
     twins = yaml.safe_load((GZ / "twins.yaml").read_text())["twins"]
     assert any("muscle" in n for n in twins["rehab_exo_safety"]["fidelity_notes"])
+
+
+def test_sensors_are_relayed_again_at_once_when_sim_time_goes_back() -> None:
+    """Review fix: after a Gazebo reset the relay waited until the old sim time came back (sensors withheld)."""
+    node = _node()
+    for k in range(1, 1001):
+        node.on_joint_states(_js(0.0, t=k * 0.001), k * 0.001)
+    assert all("joint_states" in node.on_joint_states(_js(0.0, t=k * 0.001), k * 0.001) for k in range(1, 6))

@@ -210,3 +210,26 @@ def test_node_spec_runs_in_the_headless_graph() -> None:
     assert json.loads(got["/rehab_patient/events"][0].data)["kind"] == "session_start"
     assert got["/wrench"][0].header.frame_id == "rehab_base"
     assert node.component.patient._target == pytest.approx([0.1, 0.4])
+
+
+def test_sensors_are_relayed_again_at_once_when_sim_time_goes_back() -> None:
+    """Review fix: after a Gazebo reset (stamps restart near 0) the relay waited until the old time came back,
+    withholding joint states and wrench for as long as the run had lasted (a sensor timeout in the therapy node)."""
+    node = RehabPatientTwin(_config(relay_period_s=0.001))
+    q0 = [2.5678, -1.9939, 2.6035, -1.9284]
+    for k in range(1, 3001):
+        node.on_joint_states(_js(q0, t=k * 0.001), k * 0.001)
+    relayed = [("joint_states" in node.on_joint_states(_js(q0, t=k * 0.001), k * 0.001)) for k in range(1, 11)]
+    assert all(relayed) and node.counters["relayed"] == 3010
+
+
+def test_absurd_finite_states_never_give_a_non_finite_torque() -> None:
+    """Review fix: a finite joint speed that overflows the cuff force (1e308 rad/s) sent inf/NaN torques into
+    Gazebo; such a state is rejected like a NaN one (drive only, no patient torque)."""
+    node = RehabPatientTwin(_config())
+    node.on_drive_0(3.0, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = node.on_joint_states(_js([2.5, -2.0, 2.6, -1.9], [0.0, 0.0, 1e308, 0.0], t=0.001), 0.001)
+    efforts = {k: v for k, v in out.items() if "effort" in k}
+    assert efforts == {"robot_effort_0": 3.0, "robot_effort_1": 0.0, "patient_effort_0": 0.0, "patient_effort_1": 0.0}
+    assert node.counters["rejected_joint_states"] == 1

@@ -195,7 +195,7 @@ class ExoPatientTwin(RehabPatientTwin):
         if self.dropout_active:
             self.counters["withheld"] += 1
             return out
-        if t_s - self.last_relay < c.relay_period_s - 1e-9:
+        if 0.0 <= t_s - self.last_relay < c.relay_period_s - 1e-9:  # sim time going back (a reset): relay now
             return out
         self.last_relay = t_s
         self.counters["relayed"] += 1

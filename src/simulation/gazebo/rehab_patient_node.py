@@ -32,10 +32,11 @@ of both arms arrive:
   (minus ``start_at_s``), which keeps each fault at the same point of the session. Every fault and session is
   logged on ``~/events`` (``std_msgs/String`` JSON) for the scorer.
 
-Bad input never crashes it: joint states missing a joint or holding NaN/inf are rejected and counted (the
-robot then gets its drive torque only and the arm none: the cuff is not applied from a state it cannot
-trust), a non-finite drive value is taken as zero and counted, a target before any state is kept until the
-arm's state is known, a non-finite target is refused.
+Bad input never crashes it: joint states missing a joint, holding NaN/inf or overflowing the cuff force are
+rejected and counted (the robot then gets its drive torque only and the arm none: the cuff is not applied from a
+state it cannot trust), a non-finite drive value is taken as zero and counted, a target before any state is kept
+until the arm's state is known, a non-finite target is refused. When sim time goes back (a Gazebo reset) the
+sensors are relayed again at once.
 """
 
 from __future__ import annotations
@@ -219,6 +220,13 @@ class RehabPatientTwin:
         f = c.cuff_stiffness_n_m * (x_h - x_r) + c.cuff_damping_ns_m * (j_h @ qdh - j_r @ qdr)
         tau_r = drive + j_r.T @ f
         tau_h = tau_h - j_h.T @ f
+        if not (np.all(np.isfinite(tau_r)) and np.all(np.isfinite(tau_h))):  # overflow from absurd finite states
+            self.counters["rejected_joint_states"] += 1
+            out = {f"robot_effort_{i}": float(v) for i, v in enumerate(drive)}
+            out.update({f"patient_effort_{i}": 0.0 for i in range(PATIENT_JOINTS)})
+            if events:
+                out["~/events"] = events
+            return out
         out = {f"robot_effort_{i}": float(v) for i, v in enumerate(tau_r)}
         out.update({f"patient_effort_{i}": float(v) for i, v in enumerate(tau_h)})
         force3 = np.array([f[0], f[1], 0.0])
@@ -229,7 +237,7 @@ class RehabPatientTwin:
         if self.dropout_active:
             self.counters["withheld"] += 1
             return out
-        if t_s - self.last_relay < c.relay_period_s - 1e-9:
+        if 0.0 <= t_s - self.last_relay < c.relay_period_s - 1e-9:  # sim time going back (a reset): relay now
             return out
         self.last_relay = t_s
         self.counters["relayed"] += 1
