@@ -356,6 +356,42 @@ def test_scorer_recomputes_the_headless_metrics_from_the_bag(headless_run) -> No
     assert math.isfinite(score.metrics["tunnel.max_contact_force_n"])
 
 
+class _Bag:
+    """Just enough of :class:`~sanqin.simulation.gazebo.score.Bag` for the scorer: messages per topic."""
+
+    def __init__(self, topics: dict) -> None:
+        self.topics = topics
+        self.counts = {t: len(v) for t, v in topics.items()}
+
+    def messages(self, topic: str):
+        return iter(self.topics.get(topic, ()))
+
+
+def test_scorer_never_passes_the_force_limit_or_speeds_on_a_bag_without_their_topic() -> None:
+    """Review fix: a recording without the probe wrench scored 0 N (passing the < 40 N safety criterion), one
+    without joint states zero speeds and accelerations: now NaN, which fails its criterion."""
+    from sanqin.msgs.factory import default_factory
+    from sanqin.simulation.gazebo.rail_probe import score
+
+    sc = load_scenario(SCENARIO)
+    entry = sc.simulators[0]
+    cfg = load_config(CableTunnelRailSim.Config, entry.params)
+    f = default_factory()
+    states = [(k * 0.01, joint_state_to_msg(JointStates(stamp_s=k * 0.01, names=("carriage", "probe"),
+                                                       position=np.array([0.5 * k * 0.01, 0.0]),
+                                                       velocity=np.array([0.5, 0.0]), effort=np.zeros(0)), f))
+              for k in range(100)]
+    got = score(cfg, entry, sc, _Bag({cfg.joint_states_topic: states}))
+    assert got["max_speed_m_s"] == pytest.approx(0.5) and got["carriage_x_m"] == pytest.approx(0.495)
+    force = next(c for c in sc.criteria if c.metric == "tunnel.max_contact_force_n")
+    assert math.isnan(got["max_contact_force_n"]) and math.isnan(got["median_contact_force_n"])
+    assert not force.check({force.metric: got["max_contact_force_n"]})[0]
+    got = score(cfg, entry, sc, _Bag({}))
+    for key in ("carriage_x_m", "max_speed_m_s", "max_speed_probe_extended_m_s", "max_accel_m_s2",
+                "max_contact_force_n"):
+        assert math.isnan(got[key]), key
+
+
 # --- the twin's model, emulated in MuJoCo -----------------------------------------------------------------
 #
 # Gazebo cannot run here, so the generated twin's model is run in MuJoCo: the probe drive as the generated

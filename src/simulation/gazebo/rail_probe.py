@@ -38,6 +38,7 @@ both as closely as Gazebo Harmonic allows:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -551,7 +552,8 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
     contact force is the probe wrench along the pad axis plus the pad's weight (the sensor reads the contact
     force less the weight: ``weight - force.z`` in the pad frame, never negative), including the sensor noise
     (headless scores MuJoCo's noiseless contact force). Commands: the recorded
-    single-element finite speed commands.
+    single-element finite speed commands. A bag without joint states or without the wrench gives NaN for what
+    they measure (a NaN metric fails its criterion), never the fresh plugin's zero speeds and forces.
     """
     from sanqin.simulation.gazebo.twin import headless_simulator
 
@@ -577,7 +579,9 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
         last_t, prev_v, last_pos = t, v, (float(pos["carriage"]), float(pos["probe"]))
     if last_pos is not None:
         sim.d.qpos[0], sim.d.qpos[1] = last_pos
+    wrenches = 0
     for _, msg in bag.messages(config.wrench_topic):
+        wrenches += 1
         f = max(0.0, weight - float(msg.wrench.force.z))
         sim.max_force = max(sim.max_force, f)
         sim.last_force = f
@@ -588,4 +592,11 @@ def score(config: Any, entry: SimulatorEntry, scenario: Any, bag: Any) -> dict[s
             data = np.asarray(msg.data, dtype=np.float64)
             if data.size == 1 and np.isfinite(data[0]):
                 sim.commands += 1
-    return sim.metrics()
+    out = sim.metrics()
+    if last_pos is None:  # no joint states recorded: no motion measured (never the fresh plugin's zeros)
+        out.update(dict.fromkeys(("carriage_x_m", "probe_x_m", "max_speed_m_s", "max_speed_probe_extended_m_s",
+                                  "max_accel_m_s2"), math.nan))
+    if not wrenches:  # no probe wrench recorded: no contact force measured (0 N would pass the force limit)
+        out.update(dict.fromkeys(("max_contact_force_n", "final_contact_force_n", "median_contact_force_n"),
+                                 math.nan))
+    return out
