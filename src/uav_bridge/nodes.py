@@ -169,6 +169,11 @@ class PayloadConfig:
     pump_off_retry_s: float = param(1.0, "wait before resending a refused or unacknowledged pump-off (s)",
                                     min=0.1, max=30.0)
 
+    def __post_init__(self) -> None:
+        # the pump guard tells a plan's pump-on servo items by a PWM above spray_pwm_off: on at or below off would
+        # leave every spray plan unguarded (and the spray service's "on" would not switch anything)
+        require(self.spray_pwm_on > self.spray_pwm_off, "payload.spray_pwm_on must be above payload.spray_pwm_off")
+
 
 @dataclass(frozen=True)
 class UavBridgeConfig:

@@ -318,3 +318,16 @@ def test_a_switch_refused_for_good_does_not_hold_back_the_others() -> None:
     fake.ops[-1].finish(0)
     g.step(4.6, connected=True, armed=True, mode="RTL")
     assert g.events[-1] == "payload: pump off (left AUTO: RTL)" and not g.pending
+
+
+def test_a_pump_on_pwm_not_above_off_is_refused_at_load() -> None:
+    """The guard finds a plan's pump-on servo items by a PWM above spray_pwm_off; an "on" at or below "off" would
+    leave every spray plan unguarded, so the config is refused."""
+    plan = read_plan(share_dir() / SPRAY_PLAN)
+    assert pump_switches(plan.mission, SprayConfig(pwm_off=1900, pwm_min=1100, pwm_max=1100)) == ()  # unguarded
+    for off, on in ((1900, 1100), (1500, 1500)):
+        with pytest.raises(ConfigError, match="spray_pwm_on"):
+            load_node_config(UavBridgeConfig, None, "uav_bridge", "uav",
+                             {"payload": {"spray_pwm_off": off, "spray_pwm_on": on}})
+    cfg = load_node_config(UavBridgeConfig, share_dir() / "config" / "uav_bridge.yaml", "uav_bridge", "uav", {})
+    assert cfg.payload.spray_pwm_on > cfg.payload.spray_pwm_off
