@@ -120,7 +120,6 @@ def robot_model(m: Any, name: str, root_body: str, *, fix_to_world: bool = True,
         raise TwinError(f"MuJoCo model has no body {root_body!r}")
     d = mujoco.MjData(m)
     d.qpos[:] = m.qpos0 if qpos is None else np.asarray(qpos, dtype=np.float64)
-    offset = d.qpos - m.qpos0
     mujoco.mj_kinematics(m, d)
     sdf, model = new_model(name)
     conv = Conversion(sdf, model)
@@ -155,7 +154,7 @@ def robot_model(m: Any, name: str, root_body: str, *, fix_to_world: bool = True,
         dof = int(m.jnt_dofadr[j])
         el(el(axis, "dynamics"), "damping", float(m.dof_damping[dof]))
         if m.jnt_limited[j]:
-            q0 = float(offset[int(m.jnt_qposadr[j])])
+            q0 = float(d.qpos[int(m.jnt_qposadr[j])])  # the written configuration (qpos0 = a joint's ref, not 0)
             fields(el(axis, "limit"), {"lower": float(m.jnt_range[j][0]) - q0, "upper": float(m.jnt_range[j][1]) - q0})
         if m.dof_armature[dof] > 0:
             conv.notes.append(f"joint {jname}: armature {m.dof_armature[dof]:g} (rotor inertia) is MuJoCo-only")
