@@ -139,3 +139,23 @@ def test_faults_sitl_cannot_reproduce_get_no_twin(fault: dict) -> None:
     index = yaml.safe_load((SHARE / "sim" / "gazebo" / "twins.yaml").read_text())["twins"]
     assert index["uav_spraying"]["ardupilot_sitl"] and index["uav_spraying"]["external_models"] == [
         "iris_with_ardupilot"]
+
+
+def test_parameter_overrides_alone_still_reach_sitl_through_the_relay() -> None:
+    """A scenario that only overrides autopilot parameters (no outage, full pack): SITL starts from ArduPilot's
+    defaults, so the relay must run to set them — before the fix the twin flew SITL straight to the bridge and the
+    overrides silently never applied."""
+    import dataclasses
+
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "uav_spraying.yaml")
+    sim = sc.simulators[0]
+    params = {**sim.params, "param_names": ["WPNAV_RADIUS", "FENCE_ALT_MAX"], "param_values": [300.0, 60.0]}
+    twin = build_twin(dataclasses.replace(sc, simulators=(dataclasses.replace(sim, params=params),)))
+    (sitl,) = [p for p in twin.processes if p.name == "ardupilot_sitl"]
+    assert "--serial0=udpclient:127.0.0.1:14560" in sitl.cmd.split()
+    (relay,) = [n for n in twin.nodes if n.node == "mavlink_fault_relay"]
+    from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelayConfig
+
+    relay_cfg = load_config(MavlinkFaultRelayConfig, relay.params)
+    assert dict(zip(relay_cfg.param_names, relay_cfg.param_values)) == {"WPNAV_RADIUS": 300.0, "FENCE_ALT_MAX": 60.0}
+    assert relay_cfg.windows == [] and relay_cfg.battery_capacity_ah == 0.0  # no outage, SITL's own pack

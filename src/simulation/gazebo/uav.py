@@ -9,8 +9,9 @@ plane at the scenario's home (``spherical_coordinates`` = home latitude, longitu
 sprayed field drawn on it, and — for power-line inspection plans — towers and conductors along the plan's
 waypoint track.
 
-A scheduled radio-link drop and a part-charged pack are reproduced on the UDP link: SITL sends to the
-``mavlink_fault_relay`` node (``--serial0=udpclient:127.0.0.1:14560``), which forwards to the bridge's port and
+A scheduled radio-link drop, a part-charged pack and autopilot parameter overrides are reproduced on the UDP
+link: SITL sends to the ``mavlink_fault_relay`` node (``--serial0=udpclient:127.0.0.1:14560``), which forwards
+to the bridge's port and
 back, drops everything, both ways, inside the headless outage window (see :mod:`.mavlink_relay`), sets the
 scenario's autopilot parameter overrides in SITL and, for a part-charged pack, runs the headless battery and
 imposes it on SITL (see :mod:`.sitl_battery`). Other headless-only fault injection (refused missions,
@@ -80,7 +81,8 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.external_models.add(VEHICLE_MODEL)
     twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
     lat, lon, alt = twin.spherical_coordinates
-    relay = config.link_down_start_s >= 0 or config.battery_soc_start < 1.0
+    # the relay also sets the headless parameter overrides in SITL: without it they would silently not apply
+    relay = config.link_down_start_s >= 0 or config.battery_soc_start < 1.0 or bool(config.param_names)
     twin.processes.append(LaunchProcess(
         name="ardupilot_sitl",
         cmd=(f"sim_vehicle.py -v ArduCopter -f gazebo-iris --model JSON --no-rebuild --no-mavproxy "
