@@ -2,12 +2,12 @@
 
 :func:`robot_model` converts the body subtree under ``root_body``: every body a link (pose at the
 reference configuration ``qpos0``, mass, centre of mass and principal inertia from the compiled model),
-every hinge/slide joint a revolute/prismatic joint (axis, anchor, limits, damping), every body welded to
-its parent (no joint) a fixed joint, and every geom a visual and — when it can collide (``contype`` or
-``conaffinity`` set) — a collision of the same primitive (box, sphere, capsule, cylinder, ellipsoid, plane)
-with its friction. Bodies MuJoCo gravity-compensates (``gravcomp`` ≥ 1, e.g. an arm whose servos hold
-it against gravity) get ``<gravity>false</gravity>``. :func:`static_model` does the same for the geoms
-of the world body (plates, floors, fixtures).
+every hinge/slide joint a revolute/prismatic joint (axis, anchor, limits, damping, dry friction, spring),
+every body welded to its parent (no joint) a fixed joint, and every geom a visual and — when it can
+collide (``contype`` or ``conaffinity`` set) — a collision of the same primitive (box, sphere, capsule,
+cylinder, ellipsoid, plane) with its friction. Bodies MuJoCo gravity-compensates (``gravcomp`` ≥ 1, e.g.
+an arm whose servos hold it against gravity) get ``<gravity>false</gravity>``. :func:`static_model` does the
+same for the geoms of the world body (plates, floors, fixtures).
 
 Not representable in SDF 1.9 and reported as notes: joint armature (reflected rotor inertia), MuJoCo's
 soft-contact parameters (solref/solimp) and mesh geoms (none of the shipped models use meshes).
@@ -152,9 +152,15 @@ def robot_model(m: Any, name: str, root_body: str, *, fix_to_world: bool = True,
         axis = el(joint, "axis")
         el(axis, "xyz", list(m.jnt_axis[j]))
         dof = int(m.jnt_dofadr[j])
-        el(el(axis, "dynamics"), "damping", float(m.dof_damping[dof]))
+        dynamics = el(axis, "dynamics")
+        el(dynamics, "damping", float(m.dof_damping[dof]))
+        q0 = float(d.qpos[int(m.jnt_qposadr[j])])  # the written configuration (qpos0 = a joint's ref, not 0)
+        if m.dof_frictionloss[dof] > 0:
+            el(dynamics, "friction", float(m.dof_frictionloss[dof]))
+        if m.jnt_stiffness[j] > 0:  # a joint spring toward springref, in Gazebo's joint coordinates
+            fields(dynamics, {"spring_reference": float(m.qpos_spring[int(m.jnt_qposadr[j])]) - q0,
+                              "spring_stiffness": float(m.jnt_stiffness[j])})
         if m.jnt_limited[j]:
-            q0 = float(d.qpos[int(m.jnt_qposadr[j])])  # the written configuration (qpos0 = a joint's ref, not 0)
             fields(el(axis, "limit"), {"lower": float(m.jnt_range[j][0]) - q0, "upper": float(m.jnt_range[j][1]) - q0})
         if m.dof_armature[dof] > 0:
             conv.notes.append(f"joint {jname}: armature {m.dof_armature[dof]:g} (rotor inertia) is MuJoCo-only")
