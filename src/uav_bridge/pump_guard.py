@@ -184,7 +184,8 @@ class PumpGuard:
             return
         try:
             self._op = self.send(self._queue[0])
-        except Busy:  # the same command (e.g. the spray service's DO_SET_SERVO) awaits its ACK: next tick
+        except Busy:  # the same command (e.g. the spray service's DO_SET_SERVO) awaits its ACK: next tick, and the
+            self._queue.append(self._queue.pop(0))  # other switches go first meanwhile
             return
         except UavBridgeError as err:
             self._next_try_s = now_s + self.options.retry_s

@@ -240,8 +240,11 @@ class _FakeVehicle:
         self.sent: list[MissionItem] = []
         self.ops: list[Operation] = []
         self.busy = 0
+        self.busy_commands: set[int] = set()
 
     def do(self, item: MissionItem) -> Operation:
+        if item.command in self.busy_commands:
+            raise Busy(f"command {item.command} is already waiting for its ACK")
         if self.busy:
             self.busy -= 1
             raise Busy("MAV_CMD_DO_SET_SERVO is already waiting for its ACK")
@@ -331,3 +334,27 @@ def test_a_pump_on_pwm_not_above_off_is_refused_at_load() -> None:
                              {"payload": {"spray_pwm_off": off, "spray_pwm_on": on}})
     cfg = load_node_config(UavBridgeConfig, share_dir() / "config" / "uav_bridge.yaml", "uav_bridge", "uav", {})
     assert cfg.payload.spray_pwm_on > cfg.payload.spray_pwm_off
+
+
+def test_a_busy_command_slot_does_not_hold_back_the_other_switches() -> None:
+    """The spray service's DO_SET_SERVO "on" is still being resent (no ACK yet: up to 4 s) when the vehicle leaves
+    AUTO: the guard's servo-off must wait for that slot, but the sprayer-off goes out at once."""
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig())
+    g.set_plan([MissionItem(C.MAV_CMD_DO_SPRAYER, params=(1, 0, 0, 0), frame=2)])
+    g.on_spray_command(True, Operation("spray on"))
+    g.step(0.0, connected=True, armed=True, mode="AUTO")
+    fake.busy_commands = {C.MAV_CMD_DO_SET_SERVO}
+    g.step(0.02, connected=True, armed=True, mode="LOITER")
+    g.step(0.04, connected=True, armed=True, mode="LOITER")
+    assert [it.command for it in fake.sent] == [C.MAV_CMD_DO_SPRAYER] and not g.events  # busy: silent
+    fake.ops[-1].finish(0)
+    for k in range(3):
+        g.step(0.06 + 0.02 * k, connected=True, armed=True, mode="LOITER")
+    assert len(fake.sent) == 1 and g.pending  # the servo slot is still busy
+    fake.busy_commands = set()
+    g.step(0.2, connected=True, armed=True, mode="LOITER")
+    assert fake.sent[-1].command == C.MAV_CMD_DO_SET_SERVO and fake.sent[-1].params[:2] == (9, 1100)
+    fake.ops[-1].finish(0)
+    g.step(0.22, connected=True, armed=True, mode="LOITER")
+    assert g.events == ["payload: pump off (left AUTO: LOITER)"] and not g.pending
