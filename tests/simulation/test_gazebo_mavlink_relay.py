@@ -154,6 +154,23 @@ def test_a_port_in_use_is_counted_and_retried_without_raising() -> None:
     relay.close()
 
 
+def test_a_port_another_relay_holds_is_refused_not_shared() -> None:
+    """Another process (a second twin's relay, a stale one, pymavlink) holds the vehicle port with SO_REUSEADDR: the
+    relay must fail to bind and say so, not share the port — before the fix it bound beside it and the newest
+    socket silently took every datagram (the other end's link went dead without an error)."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind((HOST, 0))
+    port = holder.getsockname()[1]
+    relay = MavlinkFaultRelay(load_config(MavlinkFaultRelayConfig, {"vehicle_port": port, "bridge_port": free_port()}))
+    try:
+        assert relay.vehicle_sock is None and relay.counters["socket_errors"] == 1
+        assert relay.counters["socket_opens"] == 0 and relay.diagnostics()[0].level == 2
+    finally:
+        relay.close()
+        holder.close()
+
+
 class _BrokenSocket:
     """A socket whose every call fails as a dead interface would."""
 

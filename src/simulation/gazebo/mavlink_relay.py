@@ -165,7 +165,8 @@ class MavlinkFaultRelay:
         try:
             vs = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.vehicle_sock = vs
-            vs.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # no SO_REUSEADDR: a UDP port has no TIME_WAIT to wait out, and with it a second relay (another twin, a
+            # stale process) would share the port silently, the newest socket taking every datagram
             vs.bind((c.vehicle_host, c.vehicle_port))
             vs.setblocking(False)
             bs = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
