@@ -129,6 +129,7 @@ def test_bridge_datagrams_before_the_vehicle_spoke_and_from_strangers_are_counte
     ({"param_names": ["FS_GCS_ENABLE"]}, "length"),
     ({"param_names": ["A_NAME_LONGER_THAN_16"], "param_values": [1.0]}, "1..16"),
     ({"injector_system_id": 1}, "differ"),
+    ({"param_names": ["FS_GCS_ENABLE", "FS_GCS_ENABLE"], "param_values": [1.0, 0.0]}, "repeat"),
 ])
 def test_bad_config_fails_at_load(params: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):

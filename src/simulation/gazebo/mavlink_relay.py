@@ -107,6 +107,8 @@ class MavlinkFaultRelayConfig:
         require((self.vehicle_host, self.vehicle_port) != (self.bridge_host, self.bridge_port),
                 "the relay cannot listen on the bridge's own endpoint")
         require(len(self.param_names) == len(self.param_values), "param_names and param_values differ in length")
+        require(len(set(self.param_names)) == len(self.param_names), "param_names must not repeat a name (the "
+                "relay sets each once; a repeated one would silently keep only its last value)")
         require(all(0 < len(n) <= 16 and n.isascii() for n in self.param_names),
                 "parameter names must be 1..16 ASCII characters")
         require(all(math.isfinite(v) for v in self.param_values), "param_values must be finite")
