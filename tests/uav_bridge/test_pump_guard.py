@@ -358,3 +358,17 @@ def test_a_busy_command_slot_does_not_hold_back_the_other_switches() -> None:
     fake.ops[-1].finish(0)
     g.step(0.22, connected=True, armed=True, mode="LOITER")
     assert g.events == ["payload: pump off (left AUTO: LOITER)"] and not g.pending
+
+
+def test_a_refused_service_switch_does_not_leave_the_plans_pump_running() -> None:
+    """Fault injection on the simulated vehicle: the spray service is wired to a relay the vehicle refuses every time
+    (DO_SET_RELAY denied), while the plan sprays with the servo. Leaving AUTO, the servo must still go off at once;
+    before the fix the refused relay held the queue and the pump sprayed on."""
+    f = _spraying("pg-refused", {"payload": {"spray_method": "relay"}},
+                  {"deny_commands": (C.MAV_CMD_DO_SET_RELAY,)})
+    f.ap.set_mode(LOITER)
+    assert f.until(lambda: not f.ap.spraying, 3.0)
+    assert f.ap.payload.servos[9] == 1100 and f.comp.pump.pending == "left AUTO: LOITER"  # the relay still refused
+    f.advance(3.0)
+    assert any("pump off not acknowledged" in e and "resending in 1 s" in e for e in f.events)
+    assert not f.pump_offs and not f.ap.spraying
