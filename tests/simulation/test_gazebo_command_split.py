@@ -60,6 +60,16 @@ def test_position_interface_keeps_the_last_target_on_timeout() -> None:
     assert split.metrics()["timeouts"] == 1 and split.metrics()["holds"] == 0
 
 
+def test_sim_time_going_back_makes_the_last_command_stale() -> None:
+    """Review fix: after a Gazebo reset (sim time back near 0) the last effort command counted as fresh until the
+    old time returned, so ApplyJointForce kept the pre-reset torque; now the joints hold."""
+    split = _split(timeout_s=0.05, hold_value=0.0)
+    split.on_command(np.array([12.0, -8.0]), 5.0)
+    assert split.tick(0.001) == {"joint_0": 0.0, "joint_1": 0.0}
+    assert split.on_command(np.array([1.0, 2.0]), 0.002) == {"joint_0": 1.0, "joint_1": 2.0}
+    assert split.tick(0.003) is None  # fresh again from the new time
+
+
 def test_rejected_commands_do_not_refresh_the_timeout() -> None:
     split = _split(timeout_s=0.1)
     split.on_command(np.array([3.0]), 0.0)

@@ -13,7 +13,8 @@ It behaves as a ros2_control drive does at its command interface:
   counted, and nothing of it is applied (never a partial command);
 * when no accepted array has arrived for ``timeout_s`` and ``on_timeout`` is ``hold_value`` (effort and
   velocity interfaces), every joint is commanded ``hold_value`` (zero), repeated every ``period_s`` until
-  commands return — Gazebo's joint systems otherwise keep applying the last command for ever; with
+  commands return (also when sim time goes back, e.g. a Gazebo reset: the last command predates it) —
+  Gazebo's joint systems otherwise keep applying the last command for ever; with
   ``keep_last`` (position interfaces: a position controller holding its last target is the safe stop,
   a zero target would swing the arm to its zero pose) nothing is published and the timeout is only counted.
 """
@@ -77,8 +78,10 @@ class CommandSplit:
         return {output_topic(i): float(v) for i, v in enumerate(data)}
 
     def tick(self, t_s: float) -> dict[str, float] | None:
-        if self.size == 0 or t_s - self.last_t <= self.config.timeout_s:
-            return None  # no joint known yet (nothing was ever applied), or commands are fresh
+        timeout = self.config.timeout_s
+        if self.size == 0 or -timeout <= t_s - self.last_t <= timeout:
+            return None  # no joint known yet (nothing was ever applied), or commands are fresh (time going back
+            # further, a reset, makes them stale: the joints hold instead of keeping the last command until then)
         if not self.holding:
             self.holding = True
             self.counters["timeouts"] += 1
