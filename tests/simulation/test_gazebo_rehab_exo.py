@@ -188,3 +188,11 @@ def test_sensors_are_relayed_again_at_once_when_sim_time_goes_back() -> None:
     for k in range(1, 1001):
         node.on_joint_states(_js(0.0, t=k * 0.001), k * 0.001)
     assert all("joint_states" in node.on_joint_states(_js(0.0, t=k * 0.001), k * 0.001) for k in range(1, 6))
+
+
+def test_motor_reaches_gazebo_alone_when_joint_states_stop() -> None:
+    """Review fix: without joint states nothing was published, so ApplyJointForce kept motor + muscles for ever."""
+    node = _node(drive_limit_nm=20.0, state_timeout_s=0.05)
+    node.on_joint_states(_js(0.1, t=1.0), 1.0)
+    assert node.on_drive_0(5.0, 1.01) is None
+    assert node.on_drive_0(50.0, 1.1) == {"robot_effort_0": 20.0}  # clipped motor alone, no muscle torque

@@ -233,3 +233,19 @@ def test_absurd_finite_states_never_give_a_non_finite_torque() -> None:
     efforts = {k: v for k, v in out.items() if "effort" in k}
     assert efforts == {"robot_effort_0": 3.0, "robot_effort_1": 0.0, "patient_effort_0": 0.0, "patient_effort_1": 0.0}
     assert node.counters["rejected_joint_states"] == 1
+
+
+def test_drive_reaches_gazebo_alone_when_joint_states_stop() -> None:
+    """Review fix: torques went out only in answer to a joint state, and ApplyJointForce keeps the last one — when
+    Gazebo's states stopped (bridge stalled), the drive's stop after the therapy node's sensor timeout never
+    reached the robot, which kept the last drive + cuff torque for ever. Now a drive input after state_timeout_s
+    without a state is passed on alone (clipped), the arm gets no torque."""
+    node = RehabPatientTwin(_config(state_timeout_s=0.05, drive_limits_nm=[30.0, 20.0]))
+    q0 = [2.5678, -1.9939, 2.6035, -1.9284]
+    node.on_joint_states(_js(q0, t=1.0), 1.0)
+    assert node.on_drive_0(5.0, 1.01) is None  # states are fresh: the next state's answer carries it
+    assert node.on_drive_1(50.0, 1.06) == {"robot_effort_0": 5.0, "robot_effort_1": 20.0, "patient_effort_0": 0.0,
+                                           "patient_effort_1": 0.0}
+    assert node.on_drive_0(0.0, 1.2)["robot_effort_0"] == 0.0  # the split's hold value: the robot stops
+    assert "robot_effort_0" in node.on_joint_states(_js(q0, t=1.201), 1.201)  # states return: answered again
+    assert node.on_drive_0(1.0, 1.21) is None

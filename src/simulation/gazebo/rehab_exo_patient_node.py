@@ -23,7 +23,7 @@ component (node ``rehab_exo_patient``) evaluates the muscles, every time Gazebo'
 
 Bad input: a joint state without the elbow or with NaN/inf is rejected and counted (the motor torque alone
 is applied: no muscle torque from a state it cannot trust); a non-finite drive value is no torque; a non-finite
-target is refused.
+target is refused; joint states absent for ``state_timeout_s`` pass every drive input on alone.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ class ExoPatientConfig:
     relay_period_s: float = param(0.001, "joint_states / wrench relay period (s)", min=0.0, max=1.0)
     muscle_dt_s: float = param(0.001, "activation integration step when the state stamps do not give one (s)",
                                min=1e-4, max=0.01)
+    state_timeout_s: float = param(0.05, "no joint state for this long (node clock): every drive input sends the "
+                                         "motor torque alone, no muscle torque (s)", min=0.001, max=10.0)
     frame_id: str = param("cuff", "frame of the relayed wrench")
 
     def __post_init__(self) -> None:
@@ -144,6 +146,7 @@ class ExoPatientTwin(RehabPatientTwin):
         self.dropout_active = False
         self.last_t = None
         self.last_relay = -math.inf
+        self.last_state_clock = None
         self.pending_target = None
         self.counters = {"states": 0, "rejected_joint_states": 0, "rejected_drive": 0, "rejected_target": 0,
                          "relayed": 0, "withheld": 0, "spasms": 0, "sessions_started": 0}
@@ -151,6 +154,11 @@ class ExoPatientTwin(RehabPatientTwin):
     def on_drive_1(self, value: float, t_s: float) -> None:
         """One motor: a second drive value is refused."""
         self.counters["rejected_drive"] += 1
+
+    def _drive_only(self) -> dict[str, float]:
+        """The motor torque alone (clipped), no muscles."""
+        limit = self.config.drive_limit_nm
+        return {"robot_effort_0": float(np.clip(self.drive[0], -limit, limit))}
 
     def on_target(self, target: np.ndarray, t_s: float) -> None:
         """The therapy node's target elbow angle (rad, x)."""
@@ -166,6 +174,7 @@ class ExoPatientTwin(RehabPatientTwin):
     def on_joint_states(self, js: JointStates, t_s: float) -> dict[str, Any] | None:
         """Gazebo's elbow state: excitations, muscle torque, drive + muscles, sensors."""
         c = self.config
+        clock_s = t_s
         if math.isfinite(js.stamp_s):
             t_s = js.stamp_s
         drive = float(np.clip(self.drive[0], -c.drive_limit_nm, c.drive_limit_nm))
@@ -177,6 +186,7 @@ class ExoPatientTwin(RehabPatientTwin):
             self.counters["rejected_joint_states"] += 1
             return {"robot_effort_0": drive}
         self.counters["states"] += 1
+        self.last_state_clock = clock_s
         q, qd = float(pos[i]) + c.offset_rad, float(vel[i])
         self.q_arm = q
         if self.pending_target is not None:

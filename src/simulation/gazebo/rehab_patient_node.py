@@ -36,7 +36,9 @@ Bad input never crashes it: joint states missing a joint, holding NaN/inf or ove
 rejected and counted (the robot then gets its drive torque only and the arm none: the cuff is not applied from a
 state it cannot trust), a non-finite drive value is taken as zero and counted, a target before any state is kept
 until the arm's state is known, a non-finite target is refused. When sim time goes back (a Gazebo reset) the
-sensors are relayed again at once.
+sensors are relayed again at once. ApplyJointForce keeps the last torque, and this component answers joint
+states: when they stop (bridge or Gazebo stalled) for ``state_timeout_s``, every drive input is passed on alone
+(no cuff, no patient torque), so the drive's stop still reaches the robot.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class RehabPatientConfig:
     dropout_at_s: float = param(-1.0, "sensor dropout start (s, headless clock); negative: none")
     dropout_s: float = param(0.3, "sensor dropout length (s)", min=0.0)
     relay_period_s: float = param(0.001, "joint_states / wrench relay period (s)", min=0.0, max=1.0)
+    state_timeout_s: float = param(0.05, "no joint state for this long (node clock): every drive input sends the "
+                                         "drive torque alone, no cuff or patient torque (s)", min=0.001, max=10.0)
     frame_id: str = param("rehab_base", "frame of the relayed wrench")
 
     def __post_init__(self) -> None:
@@ -139,24 +143,36 @@ class RehabPatientTwin:
         self.dropout_active = False
         self.last_t: float | None = None
         self.last_relay: float = -math.inf
+        self.last_state_clock: float | None = None  # node clock of the last accepted joint state
         self.pending_target: np.ndarray | None = None
         self.counters = {"states": 0, "rejected_joint_states": 0, "rejected_drive": 0, "rejected_target": 0,
                          "relayed": 0, "withheld": 0, "spasms": 0, "sessions_started": 0}
 
     # --- inputs -----------------------------------------------------------------------------------
-    def _drive(self, i: int, value: float) -> None:
+    def _drive(self, i: int, value: float, t_s: float) -> dict[str, float] | None:
         if not math.isfinite(value):
             self.counters["rejected_drive"] += 1
             value = 0.0  # a drive refuses a non-finite command: no torque
         self.drive[i] = value
+        if self.last_state_clock is None or t_s - self.last_state_clock > self.config.state_timeout_s:
+            return self._drive_only()  # no state to answer: the drive (e.g. its stop) must still reach Gazebo
+        return None
 
-    def on_drive_0(self, value: float, t_s: float) -> None:
+    def _drive_only(self) -> dict[str, float]:
+        """The drive torques alone (clipped), no patient torque: what Gazebo gets without a trusted state."""
+        c = self.config
+        drive = np.clip(self.drive, -np.array(c.drive_limits_nm), np.array(c.drive_limits_nm))
+        out = {f"robot_effort_{i}": float(v) for i, v in enumerate(drive)}
+        out.update({f"patient_effort_{i}": 0.0 for i in range(PATIENT_JOINTS)})
+        return out
+
+    def on_drive_0(self, value: float, t_s: float) -> dict[str, float] | None:
         """Drive torque of robot joint 0 (N·m, from joint_command_split)."""
-        self._drive(0, value)
+        return self._drive(0, value, t_s)
 
-    def on_drive_1(self, value: float, t_s: float) -> None:
+    def on_drive_1(self, value: float, t_s: float) -> dict[str, float] | None:
         """Drive torque of robot joint 1."""
-        self._drive(1, value)
+        return self._drive(1, value, t_s)
 
     def on_target(self, target: np.ndarray, t_s: float) -> None:
         """The therapy node's reach target (base frame, m): the patient leans toward it."""
@@ -195,6 +211,7 @@ class RehabPatientTwin:
     def on_joint_states(self, js: JointStates, t_s: float) -> dict[str, Any] | None:
         """Gazebo's joint states of both arms: patient torques, cuff, summed robot torques, sensors."""
         c = self.config
+        clock_s = t_s
         if math.isfinite(js.stamp_s):
             t_s = js.stamp_s  # Gazebo's step time: exact, where the node clock follows /clock in coarser steps
         robot = self._pick(js, c.robot_joints, c.robot_offsets_rad)
@@ -206,6 +223,7 @@ class RehabPatientTwin:
             out.update({f"patient_effort_{i}": 0.0 for i in range(PATIENT_JOINTS)})
             return out
         self.counters["states"] += 1
+        self.last_state_clock = clock_s
         (qr, qdr), (qh, qdh) = robot, arm
         self.q_arm = qh
         if self.pending_target is not None:
