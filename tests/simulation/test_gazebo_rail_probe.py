@@ -120,6 +120,20 @@ def test_integrator_restarts_when_time_goes_back() -> None:
     assert vi.tick(1.0)["position"] == pytest.approx(1.0)  # a clock reset integrates nothing backwards
 
 
+def test_integrator_drops_the_held_speed_on_a_reset() -> None:
+    """Review fix: after sim time jumped back (a Gazebo reset) the pre-reset speed counted as fresh until the old
+    time returned, so the set-point kept running (here for 100 s) with no command arriving."""
+    vi = _integrator(timeout_s=0.1)
+    vi.tick(100.0)
+    vi.on_velocity(1.0, 100.0)
+    assert vi.tick(100.05)["position"] == pytest.approx(0.05)
+    assert vi.tick(0.0)["position"] == pytest.approx(0.05)
+    assert vi.tick(0.5)["position"] == pytest.approx(0.05)  # no new command: the target stays
+    assert vi.metrics()["timeouts"] == 1 and vi.metrics()["stale"] == 1.0
+    vi.on_velocity(1.0, 0.5)
+    assert vi.tick(0.55)["position"] == pytest.approx(0.1)  # fresh commands move it again
+
+
 @pytest.mark.parametrize("params", [{"initial_position": 1.0, "max_position": 0.5}, {"min_position": float("nan")},
                                     {"timeout_s": 0.0}, {"period_s": 2.0}])
 def test_integrator_bad_config_fails_at_load(params) -> None:

@@ -17,7 +17,8 @@ It behaves as the integrating drive at its command interface:
 * a speed is applied from the time it arrives until the next one (zero-order hold, integrated exactly
   between ticks); a non-finite speed is rejected and counted, and the last speed stays in force;
 * when no speed has arrived for ``timeout_s`` the target stops (speed 0) — a silent controller never
-  leaves the set-point running away — counted once per timeout.
+  leaves the set-point running away — counted once per timeout; time going back by more than ``timeout_s``
+  (a Gazebo reset) makes the held speed stale too.
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ class VelocityIntegrator:
 
     def _advance(self, t_s: float) -> None:
         """Integrate the held speed up to ``t_s`` (never past its timeout; time going back restarts)."""
+        c = self.config
         if self.integrated_to_s is None or t_s < self.integrated_to_s:
+            if self.integrated_to_s is not None and t_s < self.integrated_to_s - c.timeout_s:
+                self.last_command_s = -math.inf  # a reset: the held speed predates it, stale as after a timeout
             self.integrated_to_s = t_s
             return
-        c = self.config
         until = min(t_s, self.last_command_s + c.timeout_s)
         if until > self.integrated_to_s:
             raw = self.target + self.speed * (until - self.integrated_to_s)
