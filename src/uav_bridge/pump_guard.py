@@ -106,8 +106,13 @@ class PumpGuard:
 
     # --- what the node tells us -------------------------------------------------------------------
     def set_plan(self, mission: Sequence[MissionItem]) -> None:
-        """The mission we upload to the vehicle (a spray plan when it switches the pump on)."""
-        self.plan_switches = pump_switches(mission, self.spray)
+        """The mission we upload to the vehicle (a spray plan when it switches the pump on). While the pump may be
+        on, the previous plan's switches are kept too: the vehicle may still fly that plan (the upload can be
+        refused) and its outputs stay on whatever it flies next, so a pump-off must still cover them."""
+        switches = pump_switches(mission, self.spray)
+        if self.may_be_on:
+            switches = tuple(dict.fromkeys((*self.plan_switches, *switches)))
+        self.plan_switches = switches
 
     def on_spray_command(self, on: bool, op: Operation[Any]) -> None:
         """The ``spray`` service sent "on" or "off" (``op``: its command)."""

@@ -372,3 +372,28 @@ def test_a_refused_service_switch_does_not_leave_the_plans_pump_running() -> Non
     f.advance(3.0)
     assert any("pump off not acknowledged" in e and "resending in 1 s" in e for e in f.events)
     assert not f.pump_offs and not f.ap.spraying
+
+
+def test_a_plan_uploaded_mid_flight_keeps_the_previous_plans_switches_guarded() -> None:
+    """A sprayer plan flying (uploaded and started without the fly sequence), then a plan without pump items is
+    uploaded mid-flight (refused by the vehicle, or accepted: the sprayer stays enabled either way). Leaving AUTO
+    must still switch the sprayer off — before the fix the new plan replaced the switches and only the service's
+    servo went off, and after that pump-off the old plan's pump items ran unguarded."""
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig())
+    sprayer_plan = [MissionItem(C.MAV_CMD_DO_SPRAYER, params=(1, 0, 0, 0), frame=2)]
+    g.set_plan(sprayer_plan)
+    g.step(0.0, connected=True, armed=True, mode="AUTO")
+    g.set_plan([MissionItem(C.MAV_CMD_NAV_WAYPOINT, 47.0, 8.0, 20.0)])  # no pump items
+    g.step(0.1, connected=True, armed=True, mode="AUTO")
+    assert g.may_be_on and "sprayer" in g.plan_switches
+    g.step(0.2, connected=True, armed=True, mode="LOITER")
+    fake.ops[-1].finish(0)
+    g.step(0.3, connected=True, armed=True, mode="LOITER")
+    assert [it.command for it in fake.sent] == [C.MAV_CMD_DO_SET_SERVO, C.MAV_CMD_DO_SPRAYER]
+    fake.ops[-1].finish(0)
+    g.step(0.4, connected=True, armed=True, mode="LOITER")
+    assert g.events[-1] == "payload: pump off (left AUTO: LOITER)" and not g.may_be_on
+    # the pump known off (landed, say): the next plan replaces the switches, nothing of the old one is kept
+    g.set_plan([MissionItem(C.MAV_CMD_DO_SET_RELAY, params=(0, 1, 0, 0), frame=2)])
+    assert g.plan_switches == ("relay",)
