@@ -199,7 +199,8 @@ def test_score_of_a_headless_recovery_bag_matches_the_headless_metrics(tmp_path:
 
 
 def test_score_without_states_or_events_measures_nothing_it_cannot(tmp_path: Path, safety_run) -> None:
-    """A bag with only the phase: no limit ratio is invented from missing data."""
+    """A bag with only the phase: no limit ratio is invented from missing data — each is NaN, so its criterion
+    fails (review fix: left out, score_bag counted them 'not measured' and passed a run on its other criteria)."""
     from rosbags.rosbag2 import Writer
 
     sc, _, _ = safety_run
@@ -208,11 +209,15 @@ def test_score_without_states_or_events_measures_nothing_it_cannot(tmp_path: Pat
     with Writer(path, version=8) as w:
         conn = w.add_connection("/rehab_robot/phase", "std_msgs/msg/String", typestore=f.typestore)
         w.write(conn, 1_000_000, f.serialize(f.new("std_msgs/msg/String", data="wait")))
-    got = score_bag(sc, path).metrics
+    score = score_bag(sc, path)
+    got = score.metrics
     assert got["rehab.sessions_done"] == 0
     for key in ("rom_excursion_m", "speed_ratio", "interaction_ratio", "torque_ratio", "spasm_hold_cycles",
                 "dropout_stop_s"):
-        assert f"rehab.{key}" not in got, key
+        assert math.isnan(got[f"rehab.{key}"]), key
+    failed = {text.split()[0] for ok, text in score.checks if not ok}
+    assert {"rehab.rom_excursion_m", "rehab.spasm_hold_cycles", "rehab.torque_ratio"} <= failed
+    assert not score.passed
 
 
 class _Bag:
@@ -263,3 +268,18 @@ def test_score_of_a_recording_without_the_injected_faults_fails_them() -> None:
     assert got["rom_excursion_m"] < 0  # the recorded states are still scored
     got = score(cfg, sc.simulators[0], sc, _recording(3.0, [start]))
     assert got["spasm_hold_cycles"] == math.inf  # never fired
+
+
+def test_score_of_a_recording_without_joint_states_fails_the_motion_limits() -> None:
+    """Review fix: a recording that lost the joint states (and Gazebo's raw ones) left the ROM and speed limits
+    out, which score_bag counts as 'not measured' — the run passed on the wrench, torque and safety criteria."""
+    from sanqin.simulation.gazebo.rehab import score
+
+    sc, cfg = _scenario("rehab_safety")
+    bag = _recording(1.0, [])
+    del bag.topics["/joint_states"], bag.counts["/joint_states"]
+    got = score(cfg, sc.simulators[0], sc, bag)
+    assert math.isnan(got["rom_excursion_m"]) and math.isnan(got["speed_ratio"])
+    assert got["interaction_ratio"] == 0.0  # the recorded wrench is still scored
+    crit = {c.metric: c for c in sc.criteria}
+    assert not crit["rehab.rom_excursion_m"].check({"rehab.rom_excursion_m": got["rom_excursion_m"]})[0]

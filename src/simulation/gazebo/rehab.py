@@ -268,14 +268,16 @@ def score_task(config: Any, scenario: Any, bag: Any, task: Task) -> dict[str, fl
       when recorded — every physics step, never withheld —, else the published joint states) in task
       coordinates; interaction from the patient node's ``~/cuff_wrench`` (without noise) when recorded, else the
       published wrench; torque = the drive's applied torque (the split commands clipped to the motor range, else
-      the published effort); a metric with no sample is left out (not measured), never a pass on missing data;
+      the published effort); a metric with no sample is NaN, which fails its criterion (left out, the scorer
+      would count it as not measurable and pass the run on the others) — never a pass on missing data;
     * ``spasm_hold_cycles``: from the first published sample after the spasm onset whose interaction opposes the
       low-passed task velocity by more than the profile's ``spasm_opposing``, to the therapy node's ``spasm``
       event, in scenario steps; ``dropout_stop_s``: from the last published sample before the dropout to the
       ``sensor_timeout`` event; fault times come from the patient node's events (headless: the configured ones);
       the events' bag times are one step after the time the headless harness notes (it receives them before its
       next step); a fault the scenario injects that a recording with published states never shows (no spasm or
-      dropout, or no sample showing it) is infinite — a failure, as the headless run without the metric;
+      dropout, or no sample showing it) is infinite (without published states: NaN) — a failure, as the headless
+      run without the metric;
     * ``sessions_done``: ``done`` phases; ``patient_strength``/``patient_spasticity``: the patient's recovery law
       after the sessions the harness recovered it for.
     """
@@ -317,7 +319,8 @@ def score_task(config: Any, scenario: Any, bag: Any, task: Task) -> dict[str, fl
     for _, msg in bag.messages(truth or config.wrench_topic):
         m["interaction_ratio"] = max(m["interaction_ratio"], size(task.interaction(msg.wrench)) / lim.max_interaction)
         seen.add("interaction_ratio")
-    out = {(f"rom_excursion_{task.unit}" if k == "rom_excursion" else k): float(v) for k, v in m.items() if k in seen}
+    out = {(f"rom_excursion_{task.unit}" if k == "rom_excursion" else k): float(v) if k in seen else math.nan
+           for k, v in m.items()}  # no sample: NaN, a failed criterion (left out it would be 'not measured')
     phases = [(t, str(msg.data)) for t, msg in bag.messages(config.phase_topic)]
     out["sessions_done"] = float(sum(1 for _, p in phases if p == "done"))
     out.update(_faults(config, scenario, bag, task, profile.spasm_opposing))
@@ -385,8 +388,8 @@ def _faults(config: Any, scenario: Any, bag: Any, task: Task, spasm_opposing: fl
         if first is not None:
             hold = next((t for t, kind in safety if kind == "spasm" and t >= first - 1e-9), None)
             out["spasm_hold_cycles"] = float(round((hold - first) / dt)) if hold is not None else math.inf
-    if config.spasm_at_s and states and "spasm_hold_cycles" not in out:
-        out["spasm_hold_cycles"] = math.inf  # the run was recorded, but no spasm fired or none was ever seen
+    if config.spasm_at_s and "spasm_hold_cycles" not in out:  # injected, but never fired or never seen
+        out["spasm_hold_cycles"] = math.inf if states else math.nan  # (NaN: no published states at all)
     if dropouts:
         start = dropouts[0]
         before = [t for t in states if t < start - 1e-9]
@@ -394,6 +397,6 @@ def _faults(config: Any, scenario: Any, bag: Any, task: Task, spasm_opposing: fl
             last = max(before)
             stop = next((t for t, kind in safety if kind == "sensor_timeout" and t >= start - 1e-9), None)
             out["dropout_stop_s"] = stop - last if stop is not None else math.inf
-    if config.dropout_at_s >= 0 and states and "dropout_stop_s" not in out:
-        out["dropout_stop_s"] = math.inf  # recorded, but the dropout never started (or nothing was published before)
+    if config.dropout_at_s >= 0 and "dropout_stop_s" not in out:  # never started, or nothing published before
+        out["dropout_stop_s"] = math.inf if states else math.nan
     return out
