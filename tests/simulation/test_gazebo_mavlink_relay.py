@@ -172,6 +172,39 @@ def test_a_port_another_relay_holds_is_refused_not_shared() -> None:
         holder.close()
 
 
+def test_a_bridge_on_another_host_is_reachable_from_a_loopback_vehicle_side() -> None:
+    """SITL on this machine (vehicle_host 127.0.0.1), the bridge on another host (the companion computer): the relay
+    must forward to it. Before the fix its bridge-side socket was bound to vehicle_host, every send failed with
+    EINVAL and both sockets were closed and reopened on every datagram — the link never came up."""
+    remote = ("198.51.100.7", free_port())  # TEST-NET-2: routed off this machine, nobody answers
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.sendto(b"", remote)
+    except OSError:
+        pytest.skip("this machine has no route off loopback")
+    finally:
+        probe.close()
+    port = free_port()
+    relay = MavlinkFaultRelay(load_config(MavlinkFaultRelayConfig, {
+        "vehicle_host": HOST, "vehicle_port": port, "bridge_host": remote[0], "bridge_port": remote[1]}))
+    vehicle = udp()
+    try:
+        vehicle.sendto(b"hb", (HOST, port))
+        pump(relay, 0.1, lambda: relay.counters["forwarded_to_bridge"] + relay.counters["socket_errors"] > 0)
+        assert relay.counters["forwarded_to_bridge"] == 1 and relay.counters["socket_errors"] == 0
+        assert relay.vehicle_sock is not None and relay.counters["socket_opens"] == 1
+        # a datagram from this host, sent from the bridge's port number, is not the bridge: discarded
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stranger.bind((HOST, remote[1]))
+        stranger.sendto(b"who", (HOST, relay.bridge_side_port))
+        pump(relay, 0.2, lambda: relay.counters["foreign_datagrams"] == 1)
+        stranger.close()
+        assert relay.counters["foreign_datagrams"] == 1 and relay.counters["forwarded_to_vehicle"] == 0
+    finally:
+        relay.close()
+        vehicle.close()
+
+
 class _BrokenSocket:
     """A socket whose every call fails as a dead interface would."""
 

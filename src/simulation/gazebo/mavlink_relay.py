@@ -35,7 +35,7 @@ terminal voltage; see :mod:`.sitl_battery`), from SITL's first heartbeat on. Its
 a refused send (ICMP port unreachable while the bridge is not yet listening) is counted and the datagram lost
 as a real link would lose it; a failed socket is closed, counted and reopened after ``retry_period_s`` (the
 bridge learns the relay's new bridge-side port from the next datagram, as pymavlink's ``udpin`` answers the
-last sender). Datagrams on the bridge side from any other port than the bridge's are counted and discarded.
+last sender). Datagrams on the bridge side from any other address than the bridge's are counted and discarded.
 
 **Health.** The counters (forwarded/dropped datagrams and bytes per direction, send and socket errors,
 parameters sent/confirmed, windows entered) go on /diagnostics as ``sanqin/gazebo/mavlink_fault_relay``, which
@@ -131,6 +131,7 @@ class MavlinkFaultRelay:
         self.bridge_sock: socket.socket | None = None
         self.vehicle_addr: tuple[str, int] | None = None
         self.bridge_addr = (config.bridge_host, config.bridge_port)
+        self._bridge_ip = ""  # bridge_host resolved when the sockets open (its replies come from this address)
         self.origin_s: float | None = 0.0 if config.time_origin == "clock" else None
         self._parser: Any = None
         self._encoder: Any = None
@@ -173,8 +174,11 @@ class MavlinkFaultRelay:
             vs.setblocking(False)
             bs = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.bridge_sock = bs
-            bs.bind((c.vehicle_host, 0))  # ephemeral: the bridge's udpin replies to it
+            # ephemeral, on every interface: the bridge's udpin replies to it, and the kernel picks the route to the
+            # bridge (a socket bound to a loopback vehicle_host cannot send to a bridge on another host: EINVAL)
+            bs.bind(("", 0))
             bs.setblocking(False)
+            self._bridge_ip = socket.gethostbyname(c.bridge_host)
         except OSError as err:
             self._error(f"cannot open the relay sockets ({c.vehicle_host}:{c.vehicle_port}): {err}")
             self._close()
@@ -370,7 +374,7 @@ class MavlinkFaultRelay:
             if got is None:
                 return
             data, addr = got
-            if addr[1] != self.bridge_addr[1]:
+            if addr[1] != self.bridge_addr[1] or addr[0] != self._bridge_ip:
                 self.counters["foreign_datagrams"] += 1
                 continue
             if self.dropping(t_s):
