@@ -35,7 +35,7 @@ def test_sitl_flies_from_the_scenario_home_and_the_bridge_listens_on_udp(name: s
     assert argv[argv.index("--sysid") + 1] == str(cfg.system_id)
     lat, lon, alt, _ = (float(v) for v in argv[argv.index("-l") + 1].split(","))
     assert (lat, lon, alt) == pytest.approx((cfg.home_latitude_deg, cfg.home_longitude_deg, cfg.home_altitude_m))
-    assert "--serial0=udpclient:127.0.0.1:14550" in argv
+    assert "--serial0=udpclient:127.0.0.1:14560" in argv  # through the relay, which runs the headless pack
     (bridge,) = [n for n in launch.findall("node") if n.get("exec") == "uav_bridge"]
     assert bridge.find("param[@name='link.url']").get("value") == "udpin:127.0.0.1:14550"
     assert bridge.find("param[@name='link.home_at_seq0']").get("value") == "true"  # ArduPilot: item 0 is home
@@ -84,9 +84,11 @@ def test_link_loss_twins_route_sitl_through_the_fault_relay(name: str) -> None:
     assert yaml.safe_load(params["drop_windows_s"]) == [cfg.link_down_start_s, cfg.link_down_end_s]
     assert params["time_origin"] == "armed" and params["vehicle_system_id"] == str(cfg.system_id)
     names = yaml.safe_load(params.get("param_names", "[]"))
-    assert names == list(cfg.param_names)  # the headless overrides (FS_GCS_ENABLE for the companion case)
-    if names:
-        assert yaml.safe_load(params["param_values"]) == list(cfg.param_values)
+    sets = dict(zip(names, yaml.safe_load(params["param_values"])))
+    # the headless overrides (FS_GCS_ENABLE for the companion case), then the pack's battery parameters
+    assert names[:len(cfg.param_names)] == list(cfg.param_names)
+    assert [sets[n] for n in cfg.param_names] == list(cfg.param_values)
+    assert sets["BATT_CAPACITY"] == pytest.approx(cfg.battery_capacity_ah * 1000.0)
     # the launch parameters build the relay's config as ROS would hand them over
     from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelayConfig
 
@@ -121,9 +123,17 @@ def test_low_battery_twin_runs_the_headless_pack_through_the_relay() -> None:
     assert any("MAV_CMD_BATTERY_RESET" in n and "SIM_BATT_VOLTAGE" in n for n in notes)
 
 
-def test_uav_twins_without_a_fault_fly_sitl_straight_to_the_bridge() -> None:
-    launch = _parse(SHARE / "launch" / "gz_uav_spraying.launch.xml")
-    assert not [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
+@pytest.mark.parametrize("name", ["uav_spraying", "uav_corridor_inspection", "uav_mission_rejected"])
+def test_uav_twins_without_a_fault_still_fly_the_headless_pack(name: str) -> None:
+    """SITL's own pack (--model JSON) is a fixed full one: every UAV twin runs the scenario's pack in the relay."""
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    cfg = load_config(MulticopterSim.Config, sc.simulators[0].params)
+    launch = _parse(SHARE / "launch" / f"gz_{name}.launch.xml")
+    (relay,) = [n for n in launch.findall("node") if n.get("exec") == "mavlink_fault_relay"]
+    params = {p.get("name"): p.get("value") for p in relay.findall("param") if p.get("name")}
+    assert float(params["battery_capacity_ah"]) == pytest.approx(cfg.battery_capacity_ah)
+    assert float(params["battery_soc_start"]) == pytest.approx(cfg.battery_soc_start)
+    assert "drop_windows_s" not in params  # no outage
 
 
 @pytest.mark.parametrize("fault", [{"no_ack_commands": [400]}, {"deny_commands": [176]},
@@ -157,5 +167,7 @@ def test_parameter_overrides_alone_still_reach_sitl_through_the_relay() -> None:
     from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelayConfig
 
     relay_cfg = load_config(MavlinkFaultRelayConfig, relay.params)
-    assert dict(zip(relay_cfg.param_names, relay_cfg.param_values)) == {"WPNAV_RADIUS": 300.0, "FENCE_ALT_MAX": 60.0}
-    assert relay_cfg.windows == [] and relay_cfg.battery_capacity_ah == 0.0  # no outage, SITL's own pack
+    sets = dict(zip(relay_cfg.param_names, relay_cfg.param_values))
+    assert (sets["WPNAV_RADIUS"], sets["FENCE_ALT_MAX"]) == (300.0, 60.0)
+    assert relay_cfg.windows == [] and relay_cfg.battery_capacity_ah == pytest.approx(
+        load_config(MulticopterSim.Config, sim.params).battery_capacity_ah)  # no outage; the headless pack

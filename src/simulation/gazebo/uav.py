@@ -3,18 +3,19 @@
 Headless, the uav_bridge node talks MAVLink to Sanqin's own multicopter simulator. In the twin the
 autopilot is ArduPilot SITL (ArduCopter, ``--model JSON``) and the vehicle is ``iris_with_ardupilot`` from
 the ``ardupilot_gazebo`` package, whose ``ArduPilotPlugin`` exchanges sensor data and motor commands
-with SITL over UDP (port 9002); SITL sends MAVLink to ``udpclient:127.0.0.1:14550`` and the bridge listens
-there (``link.url: udpin:127.0.0.1:14550``, the only parameter the twin changes). The world is a ground
+with SITL over UDP (port 9002); SITL sends MAVLink to the ``mavlink_fault_relay`` node, which forwards it to
+the bridge's ``link.url: udpin:127.0.0.1:14550`` (the twin also sets ``link.home_at_seq0``: ArduPilot's mission
+numbering). The world is a ground
 plane at the scenario's home (``spherical_coordinates`` = home latitude, longitude, altitude) with the
 sprayed field drawn on it, and — for power-line inspection plans — towers and conductors along the plan's
 waypoint track.
 
-A scheduled radio-link drop, a part-charged pack and autopilot parameter overrides are reproduced on the UDP
+The headless pack, a scheduled radio-link drop and autopilot parameter overrides are reproduced on the UDP
 link: SITL sends to the ``mavlink_fault_relay`` node (``--serial0=udpclient:127.0.0.1:14560``), which forwards
-to the bridge's port and
-back, drops everything, both ways, inside the headless outage window (see :mod:`.mavlink_relay`), sets the
-scenario's autopilot parameter overrides in SITL and, for a part-charged pack, runs the headless battery and
-imposes it on SITL (see :mod:`.sitl_battery`). Other headless-only fault injection (refused missions,
+to the bridge's port and back, drops everything, both ways, inside the headless outage window (see
+:mod:`.mavlink_relay`), sets the scenario's autopilot parameter overrides in SITL and runs the headless battery
+(capacity, charge at start, drain) and imposes it on SITL (see :mod:`.sitl_battery`) — SITL's own pack in
+``--model JSON`` mode is a fixed full one. Other headless-only fault injection (refused missions,
 unacknowledged or denied commands, missing GPS/EKF, signing) has no ArduPilot SITL equivalent: such scenarios
 get no twin (:class:`~sanqin.simulation.gazebo.errors.NoTwin`).
 """
@@ -81,18 +82,17 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.external_models.add(VEHICLE_MODEL)
     twin.placements.append(Placement(VEHICLE_MODEL, "vehicle", *VEHICLE_POSE))
     lat, lon, alt = twin.spherical_coordinates
-    # the relay also sets the headless parameter overrides in SITL: without it they would silently not apply
-    relay = config.link_down_start_s >= 0 or config.battery_soc_start < 1.0 or bool(config.param_names)
+    # Every UAV twin goes through the relay: it flies the headless pack (SITL's own is a fixed, always-full model
+    # whose capacity and draw have nothing to do with the scenario's airframe, so the companion's battery policy
+    # would act at another point of the flight), and sets the headless parameter overrides and outages.
     twin.processes.append(LaunchProcess(
         name="ardupilot_sitl",
         cmd=(f"sim_vehicle.py -v ArduCopter -f gazebo-iris --model JSON --no-rebuild --no-mavproxy "
              f"--sysid {config.system_id} -l {lat:.7f},{lon:.7f},{alt:g},0 "
-             f"-A --serial0=udpclient:{RELAY_MAVLINK if relay else SITL_MAVLINK}"),
-        description=("ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink "
-                     + ("over UDP to the fault-injecting relay, which forwards to the bridge" if relay
-                        else "to the bridge over UDP"))))
-    if relay:
-        _relay(twin, config, entry)
+             f"-A --serial0=udpclient:{RELAY_MAVLINK}"),
+        description="ArduPilot SITL (ArduCopter) for the ardupilot_gazebo vehicle; MAVLink over UDP to "
+                    "mavlink_fault_relay, which forwards to the bridge"))
+    _relay(twin, config, entry)
     for node in twin.scenario.nodes:
         if node.node == "uav_bridge":
             twin.node_params[node.name] = {"link": dict(SITL_BRIDGE_LINK)}
@@ -138,31 +138,31 @@ def _relay(twin: Twin, config: Any, entry: SimulatorEntry) -> None:
                           + ", ".join(f"{n}={v:g}" for n, v in overrides.items())
                           + ") are set in SITL by the relay (PARAM_SET after SITL's first heartbeat, repeated until "
                           "echoed); headless they hold from t = 0")
-    if config.battery_soc_start < 1.0:
-        headless = twin.headless_simulator(entry.name).sim
-        table = headless.params.values  # the headless autopilot's parameters, the scenario's overrides applied
-        pack = headless.battery.p  # the headless pack, as the runner builds it
-        overrides.update({"BATT_CAPACITY": round(pack.capacity_ah * 1000.0, 3),
-                          **{n: float(table[n]) for n in BATTERY_PARAMS}})
-        params.update({"battery_capacity_ah": float(pack.capacity_ah), "battery_soc_start": float(headless.battery.soc),
-                       "battery_cells": int(pack.cells), "battery_hover_current_a": float(pack.hover_current_a),
-                       "battery_idle_current_a": float(pack.idle_current_a),
-                       "battery_internal_resistance_ohm": float(pack.internal_resistance_ohm)})
-        twin.notes.append(
-            f"the {config.battery_capacity_ah:g} Ah pack at {config.battery_soc_start:.0%} is the headless battery "
-            "model run by the mavlink_fault_relay from SITL's first heartbeat and written into SITL every second "
-            "(MAV_CMD_BATTERY_RESET to its charge, SIM_BATT_VOLTAGE to its terminal voltage): in --model JSON mode "
-            "SITL's own pack is a fixed model (SIM_BATT_VOLTAGE - 0.7 V x throttle, 50 A x throttle) that starts "
-            f"full and never sags with charge; the emulated pack drains at {config.hover_current_a:g} A x (specific "
-            "force / g)^1.5 from the iris' accelerometer, as the headless airframe's commanded thrust drains it, so "
-            "the companion's and the autopilot's battery failsafes trip at the same charge and voltage, after the "
-            "same flight time once armed (the plan sets its ground speed, so the iris flies it at the headless "
-            "speed); SITL's own throttle sag is compensated with a fixed 0.35 V (half throttle), and the first "
-            "reset comes with SITL's first heartbeat, not at t = 0")
-        twin.notes.append(
-            "battery parameters set in SITL from the headless autopilot: BATT_CAPACITY="
-            f"{config.battery_capacity_ah * 1000.0:g} mAh, "
-            + ", ".join(f"{n}={table[n]:g}" for n in BATTERY_PARAMS) + " (BATT_FS_LOW_ACT is the bridge's to set)")
+    # the pack: always the headless one (see export)
+    headless = twin.headless_simulator(entry.name).sim
+    table = headless.params.values  # the headless autopilot's parameters, the scenario's overrides applied
+    pack = headless.battery.p  # the headless pack, as the runner builds it
+    overrides.update({"BATT_CAPACITY": round(pack.capacity_ah * 1000.0, 3),
+                      **{n: float(table[n]) for n in BATTERY_PARAMS}})
+    params.update({"battery_capacity_ah": float(pack.capacity_ah), "battery_soc_start": float(headless.battery.soc),
+                   "battery_cells": int(pack.cells), "battery_hover_current_a": float(pack.hover_current_a),
+                   "battery_idle_current_a": float(pack.idle_current_a),
+                   "battery_internal_resistance_ohm": float(pack.internal_resistance_ohm)})
+    twin.notes.append(
+        f"the {config.battery_capacity_ah:g} Ah pack at {config.battery_soc_start:.0%} is the headless battery "
+        "model run by the mavlink_fault_relay from SITL's first heartbeat and written into SITL every second "
+        "(MAV_CMD_BATTERY_RESET to its charge, SIM_BATT_VOLTAGE to its terminal voltage): in --model JSON mode "
+        "SITL's own pack is a fixed model (SIM_BATT_VOLTAGE - 0.7 V x throttle, 50 A x throttle) that starts "
+        f"full and never sags with charge; the emulated pack drains at {config.hover_current_a:g} A x (specific "
+        "force / g)^1.5 from the iris' accelerometer, as the headless airframe's commanded thrust drains it, so "
+        "the companion's and the autopilot's battery failsafes trip at the same charge and voltage, after the "
+        "same flight time once armed (the plan sets its ground speed, so the iris flies it at the headless "
+        "speed); SITL's own throttle sag is compensated with a fixed 0.35 V (half throttle), and the first "
+        "reset comes with SITL's first heartbeat, not at t = 0")
+    twin.notes.append(
+        "battery parameters set in SITL from the headless autopilot: BATT_CAPACITY="
+        f"{config.battery_capacity_ah * 1000.0:g} mAh, "
+        + ", ".join(f"{n}={table[n]:g}" for n in BATTERY_PARAMS) + " (BATT_FS_LOW_ACT is the bridge's to set)")
     if overrides:
         params.update({"param_names": list(overrides), "param_values": list(overrides.values())})
     twin.nodes.append(NodeEntry(node="mavlink_fault_relay", name="mavlink_fault_relay",
