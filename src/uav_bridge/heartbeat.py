@@ -56,12 +56,27 @@ class LinkMonitor:
         self.connected = False
         self.losses = 0
         self.heartbeats = 0
+        self.autopilot_component: int | None = None  # the component whose heartbeats are the vehicle's state
+        self.other_components = 0  # heartbeats ignored from other components claiming an autopilot
 
     def on_heartbeat(self, msg: Any, now_s: float) -> str | None:
-        """Record a vehicle heartbeat; returns ``"connected"`` on the first one after silence."""
+        """Record a vehicle heartbeat; returns ``"connected"`` on the first one after silence.
+
+        Only the autopilot's heartbeats count: not a GCS's or a companion's on the same system id, nor those
+        of any other component (a camera or gimbal that fills in an autopilot type would otherwise make the
+        mode flip between its and the autopilot's at every heartbeat). The first component heard is taken
+        for the autopilot until MAV_COMP_ID_AUTOPILOT1 speaks.
+        """
         if msg.type in (mavlink.MAV_TYPE_GCS, mavlink.MAV_TYPE_ONBOARD_CONTROLLER) or \
                 msg.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
             return None  # another companion or GCS on the same system id, not the autopilot
+        comp = int(msg.get_srcComponent())
+        if self.autopilot_component is None or (comp == mavlink.MAV_COMP_ID_AUTOPILOT1
+                                                and self.autopilot_component != comp):
+            self.autopilot_component = comp
+        elif comp != self.autopilot_component:
+            self.other_components += 1
+            return None
         s = self.status
         s.autopilot = autopilot_kind(msg.autopilot)
         s.vehicle_type = int(msg.type)
