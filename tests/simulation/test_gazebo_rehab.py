@@ -283,3 +283,21 @@ def test_score_of_a_recording_without_joint_states_fails_the_motion_limits() -> 
     assert got["interaction_ratio"] == 0.0  # the recorded wrench is still scored
     crit = {c.metric: c for c in sc.criteria}
     assert not crit["rehab.rom_excursion_m"].check({"rehab.rom_excursion_m": got["rom_excursion_m"]})[0]
+
+
+@pytest.mark.parametrize("name", ["rehab_safety", "rehab_exo_safety"])
+def test_the_run_outlasts_the_late_faults_of_a_late_session(name: str) -> None:
+    """Review fix: Gazebo steps from launch but the fault clock starts at the first session, once the nodes are up
+    and the service loop gets through; the run was exactly the scenario's duration, so a session 1.7 s (sim) late
+    pushed the dropout's safe stop past the end. The world now runs STARTUP_SLACK_S longer."""
+    from sanqin.simulation.gazebo.rehab import STARTUP_SLACK_S
+
+    sc = load_scenario(SHARE / "sim" / "scenarios" / f"{name}.yaml")
+    p = sc.simulators[0].params
+    twin = yaml.safe_load((GZ / "twins.yaml").read_text())["twins"][name]
+    run_s = twin["iterations"] * twin["physics_step_s"]
+    late_s = 3.0  # the first session 3 s of sim time late: 12 s of wall clock at a quarter of real time
+    safe_stop_s = late_s + p["dropout_at_s"] - 0.2 + 0.05  # the sensor timeout after the dropout (watchdog 20 ms)
+    assert safe_stop_s > sc.duration_s and run_s >= safe_stop_s and STARTUP_SLACK_S >= late_s
+    args = {a.get("name"): a.get("default") for a in _parse(SHARE / "launch" / f"gz_{name}.launch.xml").iter("arg")}
+    assert int(args["iterations"]) == twin["iterations"]

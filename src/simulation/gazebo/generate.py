@@ -125,14 +125,15 @@ def _param_text(value: Any) -> str:
 def launch_xml(twin: Twin) -> str:
     """The launch_xml file of a twin: Gazebo server headless, spawns, bridge, extra processes, our nodes."""
     sc = twin.scenario
-    iterations = int(math.ceil(sc.duration_s / twin.physics_step_s - 1e-9))
+    iterations = int(math.ceil((sc.duration_s + twin.startup_slack_s) / twin.physics_step_s - 1e-9))
     share = "$(find-pkg-share sanqin)"
     root = el(None, "launch")
     el(root, "arg", name="world", default=f"{share}/sim/gazebo/worlds/{sc.name}.sdf",
        description="world file")
     el(root, "arg", name="iterations", default=str(iterations),
-       description=f"physics steps to run ({sc.duration_s:g} s of the scenario at {twin.physics_step_s:g} s); "
-                   "0 runs until stopped")
+       description=f"physics steps to run ({sc.duration_s:g} s of the scenario"
+                   + (f" + {twin.startup_slack_s:g} s for the nodes' start" if twin.startup_slack_s else "")
+                   + f" at {twin.physics_step_s:g} s); 0 runs until stopped")
     el(root, "arg", name="record", default="false", description="record the scored topics with ros2 bag (MCAP)")
     el(root, "arg", name="bag", default=f"gz_{sc.name}_bag", description="bag folder when record is true")
     if any(RUN_DIR in repr(e.params) for e in all_nodes(twin)):
@@ -227,7 +228,7 @@ def index_yaml(gen: Generation) -> str:
             "models": sorted(twin.models),
             "duration_s": sc.duration_s,
             "physics_step_s": twin.physics_step_s,
-            "iterations": int(math.ceil(sc.duration_s / twin.physics_step_s - 1e-9)),
+            "iterations": int(math.ceil((sc.duration_s + twin.startup_slack_s) / twin.physics_step_s - 1e-9)),
             "ardupilot_sitl": twin.ardupilot,
             "external_models": sorted(twin.external_models),
             "recorded_topics": sorted(record_topics(twin)),

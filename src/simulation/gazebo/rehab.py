@@ -54,6 +54,11 @@ THERAPY_NODES = ("rehab_robot",)
 #: between a state and its torque but diverges at 10 ms; four wall-clock milliseconds per 1 ms step leave the
 #: Python nodes (therapy at 1 kHz, patient) the time to answer within a step or two.
 REAL_TIME_FACTOR = 0.25
+#: Sim time the world runs beyond the scenario's duration: Gazebo steps from launch (``-r``, the robot spawned a
+#: moment later), the faults count from the first session, which starts only once the nodes are up and the
+#: ``ros2 service call`` loop gets through — seconds of wall clock, a quarter of that in sim time; without it the
+#: safety scenarios' late dropout (4.3 s into a 6 s run) missed the end when the session started 1.7 s late.
+STARTUP_SLACK_S = 5.0
 
 
 def _geometry(sim: Any) -> dict[str, Any]:
@@ -98,6 +103,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     geo = _geometry(sim)
     twin.physics_step_s = config.physics_dt_s
     twin.real_time_factor = REAL_TIME_FACTOR
+    twin.startup_slack_s = STARTUP_SLACK_S
     name = twin.model_name("station")
     station = robot_model(sim.m, name, "robot_link1", qpos=geo["qpos"])
     arm = robot_model(sim.m, name, "upper_arm", qpos=geo["qpos"])
@@ -159,6 +165,8 @@ NOTES = (
     "(wall clock) after the previous 'done' (headless: between_sessions_s of sim time); spasms and the sensor "
     "dropout keep their time from the session start (rehab_patient counts them from the first session it sees "
     "start, minus start_at_s; the scorer reads the shift from its events)",
+    f"the world runs {STARTUP_SLACK_S:g} s of sim time beyond the scenario's duration: the session (and the fault "
+    "clock) starts only once the nodes are up, while Gazebo steps from launch",
     "the tremor phase and the F/T noise samples come from rehab_patient's own random generator (seeded by the "
     "scenario seed), not the headless one's",
     "joint armature (rotor inertia) is MuJoCo-only; DART enforces the elbow's range as a hard limit, MuJoCo as a "

@@ -32,6 +32,7 @@ from sanqin.simulation.gazebo.rehab import (
     ROBOT_EFFORT,
     SPAWN,
     SPLIT_NODE,
+    STARTUP_SLACK_S,
     THERAPY_NODES,
     Task,
     _sessions,
@@ -62,6 +63,8 @@ NOTES = (
     "sessions are started by a 'ros2 service call' loop on the therapy node's ~/start (our runtime has no service "
     "clients): the first as soon as the node accepts it (headless: at start_at_s), each next about 0.5-1.5 s "
     "(wall clock) after the previous 'done'; spasms and the sensor dropout keep their time from the session start",
+    f"the world runs {STARTUP_SLACK_S:g} s of sim time beyond the scenario's duration: the session (and the fault "
+    "clock) starts only once the nodes are up, while Gazebo steps from launch",
     "the cuff-torque noise samples come from rehab_exo_patient's own random generator (seeded by the scenario seed)",
     "DART enforces the elbow's range as a hard limit, MuJoCo as a soft constraint",
 )
@@ -86,6 +89,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     exo = _exo(sim)
     twin.physics_step_s = config.physics_dt_s
     twin.real_time_factor = REAL_TIME_FACTOR
+    twin.startup_slack_s = STARTUP_SLACK_S
     name = twin.model_name("forearm")
     conv = robot_model(sim.m, name, FOREARM, qpos=sim.d.qpos)
     if conv.joints != [exo["joint"]]:

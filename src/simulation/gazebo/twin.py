@@ -122,6 +122,8 @@ class Twin:
     world_name: str
     physics_step_s: float = 0.001
     real_time_factor: float = 1.0  # < 1 paces Gazebo slower than the wall clock (nodes closing a stiff loop)
+    startup_slack_s: float = 0.0  # sim time run beyond the scenario's duration: a scenario whose clock starts
+    # when our nodes are up (e.g. at the first session) loses the sim time Gazebo ran before them
     models: dict[str, Model] = field(default_factory=dict)
     placements: list[Placement] = field(default_factory=list)
     spawns: list[Spawn] = field(default_factory=list)
