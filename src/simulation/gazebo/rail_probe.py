@@ -320,7 +320,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         "i_max": 0.0, "i_min": 0.0, "cmd_max": drv.probe_force_max_n, "cmd_min": -drv.probe_force_max_n,
         "cmd_offset": -tip_weight_n * _probe_axis_down(m), "initial_position": 0.0})
     plugin(robot, "gz-sim-joint-state-publisher-system", "gz::sim::systems::JointStatePublisher", {
-        "topic": f"/model/{name}/joint_states", "joint_name": list(JOINTS), "update_rate": rate_hz})
+        "topic": f"/model/{name}/joint_states", "joint_name": list(JOINTS)})  # every step: 1 / physics step
     dropout = config.dropout_start_s >= 0 and config.dropout_s > 0
     twin.add_bridge(BridgeEntry(GZ_JOINT_STATES if dropout else config.joint_states_topic,
                                 f"/model/{name}/joint_states", "sensor_msgs/msg/JointState", "gz.msgs.Model",
@@ -330,9 +330,15 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     sleeves = [float(x) for x in config.rigid_sleeves_m]
     kick = config.kick_m > 0 and bool(sleeves)
     if kick:
+        # TouchPlugin reads the model's contact sensors (its <collision> and create_contact_sensor_for_collision
+        # parameters only exist from gz-sim 8.11 / 8.12): a contact sensor on the pad, and the Contact system.
+        sensor = el(tip, "sensor", name="pad_contact", type="contact")
+        el(el(sensor, "contact"), "collision", f"{PAD}_collision")
+        el(sensor, "update_rate", rate_hz)
+        twin.systems.add("contact")
         plugin(robot, "gz-sim-touchplugin-system", "gz::sim::systems::TouchPlugin", {
-            "target": SLEEVE_TARGET, "collision": f"{PAD}_collision", "create_contact_sensor_for_collision": True,
-            "namespace": f"{twin.scenario.name}_sleeve_touch", "time": config.kick_after_s, "enabled": True})
+            "target": SLEEVE_TARGET, "namespace": f"{twin.scenario.name}_sleeve_touch", "time": config.kick_after_s,
+            "enabled": True})
     twin.add_model(Model(name, conv.root, "Rail-hanging cable-tunnel robot with a contact probe (from the headless "
                          "MuJoCo model)", {},
                          f"Carriage + probe of scenario {twin.scenario.name}, converted from the headless MuJoCo "
@@ -419,7 +425,7 @@ def _sleeve(twin: Twin, config: Any, m: Any, i: int, c: Compliance, kick: bool) 
         fields(el(axis, "limit"), {"lower": 0.0, "upper": config.kick_m})
         plugin(model, "gz-sim-joint-position-controller-system", "gz::sim::systems::JointPositionController", {
             "joint_name": "lift", "topic": topic, "use_velocity_commands": True,
-            "cmd_max": config.kick_m / config.kick_duration_s, "cmd_min": -config.kick_m / config.kick_duration_s,
+            "cmd_max": config.kick_m / config.kick_duration_s,  # the speed limit (cmd_min is not read then)
             "initial_position": 0.0})
     else:
         fields(el(model, "joint", name="base_fixed", type="fixed"), {"parent": "world", "child": "base"})
