@@ -154,3 +154,16 @@ def test_ci_script_reports_a_timeout_and_unknown_scenarios(tmp_path: Path) -> No
     res = subprocess.run(["bash", script, "no_such_scenario"], env=env, capture_output=True, text=True, timeout=120,
                          check=False)
     assert res.returncode == 2 and "no Gazebo twin" in res.stderr
+
+
+def test_a_recording_without_a_node_or_simulator_fails_their_criteria(tunnel_run) -> None:
+    """Nothing of a node (no status) or of a simulator (its scorer measured nothing) in the bag is a broken
+    recording: the criteria on them fail instead of going 'not measured' and letting the run pass."""
+    sc, _, out = tunnel_run
+    ghost = replace(sc.nodes[0], name="ghost")
+    broken = replace(sc, nodes=(*sc.nodes, ghost),
+                     criteria=(Criterion("tunnel.frames_lost", "==", 0.0),
+                               Criterion("nodes.ghost.handler_errors", "==", 0.0)))
+    score = score_bag(broken, out / "bag")
+    assert not score.passed and not score.not_measured
+    assert any(not ok and "holds nothing of nodes.ghost" in text for ok, text in score.checks)

@@ -11,8 +11,10 @@ that bag :func:`score_bag` computes
   exporter's ``score`` function;
 
 and judges the scenario's criteria. A criterion whose metric cannot be measured from a Gazebo run
-(e.g. a component-internal figure absent from /diagnostics) is listed as *not measured*; the run
-passes when every measured criterion passes and at least one was measured. The same function scores a
+(a figure the twin does not give) is listed as *not measured*; the run passes when every measured
+criterion passes and at least one was measured. But when the recording holds nothing at all of a
+simulator (its scorer measured nothing) or of a node (no status of it on /diagnostics), the criteria on
+it fail: a broken recording must never pass by having its failures go unmeasured. The same function scores a
 headless run's bag, which is how the tests check it.
 """
 
@@ -132,21 +134,32 @@ def score_bag(scenario: Scenario, bag_path: str | Path) -> Score:
         metrics: dict[str, float] = {"run.sim_time_s": bag.end_time_s()}
         metrics.update({f"topics.{t}.count": float(n) for t, n in bag.counts.items()})
         metrics.update(node_counters(bag, scenario))
+        silent: list[str] = []  # metric prefixes of which the recording holds nothing at all
         for entry in scenario.simulators:
             module = exporter(entry.plugin)
             fn = getattr(module, "score", None)
             if fn is None:
                 continue
             config = load_config(import_object(entry.plugin).Config, entry.params)
-            for key, value in fn(config, entry, scenario, bag).items():
+            measured = fn(config, entry, scenario, bag)
+            for key, value in measured.items():
                 metrics[f"{entry.name}.{key}"] = float(value)
+            if not measured:
+                silent.append(f"{entry.name}.")
     finally:
         bag.close()
+    silent += [f"nodes.{e.name}." for e in scenario.nodes
+               if not any(k.startswith(f"nodes.{e.name}.") for k in metrics)]  # the node's status never recorded
     checks: list[tuple[bool, str]] = []
     not_measured: list[str] = []
     for crit in scenario.criteria:
         if crit.metric not in metrics:
-            not_measured.append(f"{crit.metric} {crit.op} {crit.value:g}")
+            text = f"{crit.metric} {crit.op} {crit.value:g}"
+            empty = next((p for p in silent if crit.metric.startswith(p)), None)
+            if empty is not None:  # a broken recording, not a figure Gazebo cannot give: it fails
+                checks.append((False, f"{text}: the recording holds nothing of {empty[:-1]}"))
+            else:
+                not_measured.append(text)
             continue
         checks.append(crit.check(metrics))
     passed = bool(checks) and all(ok for ok, _ in checks)
