@@ -19,13 +19,15 @@ counts). While it may be on, the guard commands the pump off when
 Off means every pump switch that may be on: the configured method (``payload`` section of the node's config) and
 each switch the spray plan's items use (DO_SET_SERVO on the pump channel, DO_SET_RELAY on the pump relay,
 DO_SPRAYER), one command after the other. Each command goes through the command protocol (its own ACK timeout and
-resends); one that is refused or never acknowledged is sent again after ``retry_s``, until acknowledged, and meanwhile
-goes behind the others, so that a switch the autopilot refuses for good never holds back the rest. While the
+resends); one that is refused or never acknowledged is sent again after ``retry_s`` (doubling per failure, at most
+:data:`MAX_BACKOFF` times; failure events thinned to the first three and every tenth), until acknowledged, and
+meanwhile goes behind the others, so that a switch the autopilot refuses for good never holds back the rest. While the
 link is down nothing is sent; the commands go out when it returns. Once every switch acknowledged "off", the pump
 is known off: nothing more is sent until it may be on again, and an event says so. (After a pump-off for our own
 failsafe the vehicle is still seen in AUTO until its next heartbeat, where a pump item of the plan may still run:
 the pump may be on again, and leaving AUTO sends one more pump-off.) An explicit ``spray`` "on" from
-an operator drops a pending pump-off (the operator's command is the newer one).
+an operator, once acknowledged, drops a pending pump-off (the operator's command is the newer one; one lost with
+the link does not).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.payload import SprayConfig, spray_off
 
 C = mavlink
+#: Resends of a refused pump-off wait retry_s, doubling per failure, up to this many times retry_s.
+MAX_BACKOFF = 8.0
 #: The event saying every pump switch acknowledged "off" (group 1: why); recordings are scored from it.
 PUMP_OFF_EVENT = re.compile(r"^payload: pump off \((.*)\)$")
 #: Modes a failsafe or a pilot's "come home" puts the vehicle in: entering one while the pump may be on stops it.
@@ -101,6 +105,7 @@ class PumpGuard:
         self._refused: set[int] = set()  # commands of this pump-off that failed once: they wait retry_s
         self._op: Operation[Any] | None = None
         self._next_try_s = 0.0
+        self._failures = 0  # failed sends/acks of the current pump-off (backoff, event thinning)
         self._mode = ""
         self._armed = False
 
@@ -115,15 +120,19 @@ class PumpGuard:
         self.plan_switches = switches
 
     def on_spray_command(self, on: bool, op: Operation[Any]) -> None:
-        """The ``spray`` service sent "on" or "off" (``op``: its command)."""
+        """The ``spray`` service sent "on" or "off" (``op``: its command). An operator's "on" overrides a pending
+        pump-off once the vehicle has acknowledged it: one sent into a dead link leaves the pump-off standing."""
         if on:
             self.may_be_on = True
-            if self.pending:  # the operator's "on" is newer than our pump-off
-                self.events.append(f"payload: pending pump off ({self.pending}) dropped: the spray service "
-                                   "switched the pump on")
-                self._drop()
+            op.on_done(self._service_on_done)
             return
         op.on_done(self._service_off_done)
+
+    def _service_on_done(self, op: Operation[Any]) -> None:
+        if op.error is None and self.pending:  # the operator's acknowledged "on" is newer than our pump-off
+            self.events.append(f"payload: pending pump off ({self.pending}) dropped: the spray service "
+                               "switched the pump on")
+            self._drop()
 
     def failsafe(self, why: str) -> None:
         """The companion commands a failsafe action (``why``: its reason)."""
@@ -157,6 +166,7 @@ class PumpGuard:
                                              self.spray.pwm_max, self.spray.relay))[0] for k in kinds]
         self._refused = set()
         self._next_try_s = 0.0
+        self._failures = 0
 
     def _drive(self, now_s: float, connected: bool) -> None:
         if not self.pending:
@@ -176,10 +186,11 @@ class PumpGuard:
                     return
             else:
                 self.counters["pump_off_retries"] += 1
+                delay = self._backoff()
                 wait = "resending when the link returns" if isinstance(op.error, LinkLost) else \
-                    f"resending in {self.options.retry_s:g} s"
-                self.events.append(f"payload: pump off not acknowledged ({self.pending}): {op.error}; {wait}")
-                self._next_try_s = now_s + self.options.retry_s
+                    f"resending in {delay:g} s"
+                self._say(f"payload: pump off not acknowledged ({self.pending}): {op.error}; {wait}")
+                self._next_try_s = now_s + delay
                 # a switch the autopilot refuses for good (DO_SET_RELAY on a relay without a pin, DO_SET_SERVO on a
                 # channel with an output function) must not hold back the others: it goes to the back of the queue,
                 # and the next untried one goes out now
@@ -193,17 +204,29 @@ class PumpGuard:
             self._queue.append(self._queue.pop(0))  # other switches go first meanwhile
             return
         except UavBridgeError as err:
-            self._next_try_s = now_s + self.options.retry_s
+            delay = self._backoff()
+            self._next_try_s = now_s + delay
             self._refused.add(self._queue[0].command)
-            self.events.append(f"payload: pump off not sent ({self.pending}): {err}; resending in "
-                               f"{self.options.retry_s:g} s")
+            self._say(f"payload: pump off not sent ({self.pending}): {err}; resending in {delay:g} s")
             return
         self.counters["pump_off_commands"] += 1
+
+    def _backoff(self) -> float:
+        """The wait before the next resend: ``retry_s``, doubled per failure of this pump-off, at most
+        :data:`MAX_BACKOFF` times ``retry_s`` (a switch the autopilot refuses for good is resent for ever)."""
+        self._failures += 1
+        return self.options.retry_s * min(2.0 ** (self._failures - 1), MAX_BACKOFF)
+
+    def _say(self, text: str) -> None:
+        """A failure event: the first ones, then every 10th (a refusal for good must not flood the events)."""
+        if self._failures <= 3 or self._failures % 10 == 0:
+            self.events.append(text + (f" (failure {self._failures})" if self._failures > 3 else ""))
 
     def _drop(self) -> None:
         self.pending = ""
         self._queue = []
         self._op = None
+        self._failures = 0
 
     def _service_off_done(self, op: Operation[Any]) -> None:
         if op.error is not None or (self._armed and self._mode == "AUTO" and self.plan_switches):

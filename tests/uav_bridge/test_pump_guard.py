@@ -16,7 +16,7 @@ from sanqin.runtime.params import load_node_config
 from sanqin.runtime.paths import share_dir
 from sanqin.simulation.multicopter import MulticopterConfig, MulticopterSimulator
 from sanqin.uav_bridge.enums import mavlink
-from sanqin.uav_bridge.errors import Busy, CommandDenied, UavBridgeError
+from sanqin.uav_bridge.errors import Busy, CommandDenied, LinkLost, UavBridgeError
 from sanqin.uav_bridge.nodes import UAV_BRIDGE, UavBridgeConfig
 from sanqin.uav_bridge.operation import Operation
 from sanqin.uav_bridge.payload import SprayConfig
@@ -126,7 +126,7 @@ def test_an_unacknowledged_pump_off_is_resent_until_acknowledged() -> None:
     f.advance(12.0)  # three command-protocol rounds (1 s ACK timeout, 3 resends) and pauses between them
     assert f.ap.spraying and f.comp.pump.pending == "left AUTO: LOITER"
     refusals = [e for e in f.events if "not acknowledged" in e]
-    assert len(refusals) >= 2 and all("resending in 1 s" in e for e in refusals)
+    assert len(refusals) >= 2 and "resending in 1 s" in refusals[0] and "resending in 2 s" in refusals[1]  # backoff
     assert f.comp.pump.counters["pump_off_commands"] >= 2 and not f.pump_offs
     assert f.comp.diagnostics()[-1].values["pump_off_pending"] == "1"
     f.sim.server.faults = replace(f.sim.server.faults, no_ack_commands=frozenset())  # the vehicle answers again
@@ -286,10 +286,36 @@ def test_an_operators_spray_on_drops_a_pending_pump_off() -> None:
     g.failsafe("battery")
     g.step(0.0, connected=False, armed=True, mode="AUTO")  # link down: nothing sent
     assert g.pending and not fake.sent
-    g.on_spray_command(True, Operation("spray on"))
+    lost = Operation("spray on")
+    g.on_spray_command(True, lost)
+    lost.fail(LinkLost("no link"))  # an "on" sent into the dead link does not cancel the safety pump-off
+    assert g.pending == "failsafe: battery"
+    acked = Operation("spray on")
+    g.on_spray_command(True, acked)
+    assert g.pending  # not before the vehicle acknowledges it
+    acked.finish(0)
     assert not g.pending and "dropped" in g.events[-1]
     g.step(0.1, connected=True, armed=True, mode="GUIDED")
     assert not fake.sent
+
+
+def test_a_pump_off_refused_for_good_backs_off_and_thins_its_events() -> None:
+    fake = _FakeVehicle()
+    g = PumpGuard(fake.do, SprayConfig(), PumpGuardOptions(retry_s=1.0))
+    g.on_spray_command(True, Operation("spray on"))
+    g.failsafe("link")
+    t, sends = 0.0, []
+    while t < 400.0:
+        g.step(t, connected=True, armed=True, mode="RTL")
+        if fake.ops and not fake.ops[-1].done:
+            sends.append(t)
+            fake.ops[-1].fail(CommandDenied(C.MAV_CMD_DO_SET_SERVO, C.MAV_RESULT_DENIED, "no"))
+        t = round(t + 0.1, 1)
+    gaps = [b - a for a, b in zip(sends, sends[1:])]
+    assert gaps[0] < 1.3 and gaps[1] == pytest.approx(2.0, abs=0.15) and max(gaps) <= 8.15  # 1, 2, 4, 8, 8 … s
+    assert g.pending and len(sends) < 60  # still trying, ~50 sends in 400 s instead of 400
+    refusals = [e for e in g.events if "not acknowledged" in e]
+    assert len(refusals) < len(sends) // 3 and "(failure 10)" in refusals[3]
 
 
 def test_a_switch_refused_for_good_does_not_hold_back_the_others() -> None:
@@ -317,9 +343,11 @@ def test_a_switch_refused_for_good_does_not_hold_back_the_others() -> None:
     g.step(3.0, connected=True, armed=True, mode="RTL")
     assert len(fake.sent) == 3 and g.pending and not any(PUMP_OFF_EVENT.match(e) for e in g.events)
     g.step(4.5, connected=True, armed=True, mode="RTL")
+    assert len(fake.sent) == 3  # the second refusal doubles the wait (2 s -> 4 s)
+    g.step(6.5, connected=True, armed=True, mode="RTL")
     assert len(fake.sent) == 4 and fake.sent[-1].command == C.MAV_CMD_DO_SET_SERVO  # only the refused one again
     fake.ops[-1].finish(0)
-    g.step(4.6, connected=True, armed=True, mode="RTL")
+    g.step(6.6, connected=True, armed=True, mode="RTL")
     assert g.events[-1] == "payload: pump off (left AUTO: RTL)" and not g.pending
 
 
