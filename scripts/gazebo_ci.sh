@@ -44,9 +44,10 @@ factor="${SANQIN_GZ_TIMEOUT_FACTOR:-10}"
 startup="${SANQIN_GZ_STARTUP_S:-120}"
 mkdir -p "$out"
 
-declare -A duration
-while IFS=$'\t' read -r name dur _iters _ap; do
-  [ -n "$name" ] && duration[$name]="$dur"
+declare -A duration rtf
+while IFS=$'\t' read -r name dur _iters _ap factor_rt; do
+  case "$dur" in ''|*[!0-9.]*) continue ;; esac  # "no twin: <reason>" lines: not run
+  [ -n "$name" ] && duration[$name]="$dur" && rtf[$name]="${factor_rt:-1}"
 done < <($SANQIN gazebo list)
 if [ $# -gt 0 ]; then scenarios=("$@"); else scenarios=("${!duration[@]}"); fi
 if [ ${#scenarios[@]} -eq 0 ]; then
@@ -66,8 +67,9 @@ for sc in $(printf '%s\n' "${scenarios[@]}" | sort); do
   fi
   dir="$out/$sc"
   rm -rf "$dir" && mkdir -p "$dir"
-  limit=$(python3 -c "import math,sys; print(int(math.ceil(float(sys.argv[1]) * float(sys.argv[2]) + float(sys.argv[3]))))" \
-    "${duration[$sc]}" "$factor" "$startup")
+  # wall seconds: simulated seconds / the world's real-time factor (the rehab twins run at 0.25) x factor + startup
+  limit=$(python3 -c "import math,sys; a=[float(v) for v in sys.argv[1:]]; print(int(math.ceil(a[0] / a[1] * a[2] + a[3])))" \
+    "${duration[$sc]}" "${rtf[$sc]}" "$factor" "$startup")
   echo "=== $sc: ${duration[$sc]} s simulated, wall-clock limit ${limit} s, output $dir"
   timeout --signal=INT --kill-after=30 "$limit" \
     ros2 launch sanqin "gz_${sc}.launch.xml" record:=true bag:="$dir/bag" run_dir:="$dir/run" >"$dir/launch.log" 2>&1

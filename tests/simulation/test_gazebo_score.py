@@ -167,3 +167,53 @@ def test_a_recording_without_a_node_or_simulator_fails_their_criteria(tunnel_run
     score = score_bag(broken, out / "bag")
     assert not score.passed and not score.not_measured
     assert any(not ok and "holds nothing of nodes.ghost" in text for ok, text in score.checks)
+
+
+_FAKE_ROS2 = """#!/bin/bash
+# stands in for ros2: `pkg prefix` succeeds; `launch` logs its arguments and leaves a recorded bag at bag:=DIR
+case "$1" in
+  pkg) exit 0 ;;
+  launch)
+    echo "$@" >> "$FAKE_LOG"
+    for a in "$@"; do case "$a" in bag:=*) cp -r "$FAKE_BAG" "${a#bag:=}" ;; esac; done
+    exit 0 ;;
+esac
+exit 3
+"""
+
+
+def test_ci_script_launches_scores_and_gates_each_scenario(tmp_path: Path) -> None:
+    """gazebo_ci.sh end to end with stand-ins for gz and ros2 (a headless recording plays the Gazebo one): the
+    scenario's launch file with record, bag and its own run_dir, a wall-clock limit from the world's simulated
+    time and real-time factor, the score in the run folder, exit 0 on a pass and 1 on a failure."""
+    sc = load_scenario(SHARE / "sim" / "scenarios" / "mpc_tunnel_patrol.yaml")
+    sim = sc.simulators[0]  # run on after the goal, as the Gazebo world does (headless stops at the goal)
+    sc = replace(sc, simulators=(replace(sim, params={**sim.params, "stop_when_done": False}),))
+    assert run_scenario(sc, tmp_path / "headless", plots=False).passed
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gz").write_text("#!/bin/bash\nexit 0\n")
+    (bin_dir / "ros2").write_text(_FAKE_ROS2)
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "FAKE_LOG": str(tmp_path / "launch_args"), "FAKE_BAG": str(tmp_path / "headless" / "bag"),
+           "SANQIN_GZ_OUT": str(tmp_path / "gz_runs")}
+
+    def ci(*scenarios: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(SHARE / "scripts" / "gazebo_ci.sh"), *scenarios], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    res = ci("mpc_tunnel_patrol")
+    assert res.returncode == 0, res.stderr
+    args = (tmp_path / "launch_args").read_text().split()
+    run = tmp_path / "gz_runs" / "mpc_tunnel_patrol"
+    assert args[:3] == ["launch", "sanqin", "gz_mpc_tunnel_patrol.launch.xml"]
+    assert {"record:=true", f"bag:={run}/bag", f"run_dir:={run}/run"} <= set(args)
+    assert json.loads((run / "metrics.json").read_text())["passed"] is True
+    assert "wall-clock limit 820 s" in res.stdout  # 70 s simulated / real-time factor 1 x 10 + 120 s start-up
+    # a rehab twin runs at a quarter of real time: four times the wall-clock allowance (its scoring fails here:
+    # the stand-in bag is another scenario's)
+    res = ci("rehab_safety")
+    assert res.returncode == 1 and "wall-clock limit 560 s" in res.stdout  # 11 s / 0.25 x 10 + 120
+    assert ci("no_such_scenario").returncode == 2

@@ -1,7 +1,8 @@
 """``sanqin gazebo``: generate the Gazebo twins, check them with SDFormat, list them, score a recorded run.
 
     sanqin gazebo generate [--check] [--share DIR]   write (or with --check: verify) every twin's files
-    sanqin gazebo list                               scenarios with twins: name, duration, iterations
+    sanqin gazebo list                               scenarios with twins: name, simulated seconds the world
+                                                     runs, iterations, ardupilot or -, real-time factor
     sanqin gazebo check [--share DIR]                parse every generated SDF with libsdformat
     sanqin gazebo plugins [--share DIR]              check every system plugin's parameters (gz-sim 8)
     sanqin gazebo score <scenario> <bag> [--out DIR] metrics + criteria of a run recorded in Gazebo
@@ -57,7 +58,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     doc = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
     for name, info in (doc.get("twins") or {}).items():
-        print(f"{name}\t{info['duration_s']:g}\t{info['iterations']}\t{'ardupilot' if info['ardupilot_sitl'] else '-'}")
+        world_s = info["iterations"] * info["physics_step_s"]  # the scenario's duration + the twin's start-up slack
+        print(f"{name}\t{world_s:g}\t{info['iterations']}\t{'ardupilot' if info['ardupilot_sitl'] else '-'}"
+              f"\t{info.get('real_time_factor', 1.0):g}")
     for name, reason in (doc.get("headless_only") or {}).items():
         print(f"{name}\tno twin: {reason}")
     return EXIT_OK

@@ -229,6 +229,7 @@ def index_yaml(gen: Generation) -> str:
             "duration_s": sc.duration_s,
             "physics_step_s": twin.physics_step_s,
             "iterations": int(math.ceil((sc.duration_s + twin.startup_slack_s) / twin.physics_step_s - 1e-9)),
+            "real_time_factor": twin.real_time_factor,
             "ardupilot_sitl": twin.ardupilot,
             "external_models": sorted(twin.external_models),
             "recorded_topics": sorted(record_topics(twin)),
