@@ -19,7 +19,7 @@ import yaml
 from sanqin.registry import NODES
 from sanqin.runtime.config import load_config
 from sanqin.runtime.errors import ConfigError, NodeSpecError, ScenarioError
-from sanqin.runtime.params import params_for_node, read_params_file
+from sanqin.runtime.params import params_for_node
 
 _SUBST = re.compile(r"\$\((\S+)\s*([^)]*)\)")
 
@@ -119,8 +119,7 @@ def check_launch_file(path: str | Path, share: Path) -> list[str]:
             if not f.is_file():
                 problems.append(f"{where}: params file {f} does not exist")
                 continue
-            try:
-                read_params_file(f)
+            try:  # reads and checks the whole file, then merges this node's keys
                 values.update(params_for_node(f, node.name, node.namespace))
             except ConfigError as err:
                 problems.append(f"{where}: {err}")
