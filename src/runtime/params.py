@@ -17,6 +17,7 @@ import yaml
 
 from sanqin.runtime.config import flatten, load_config, to_nested, to_params
 from sanqin.runtime.errors import ConfigError, ParamsFileError
+from sanqin.runtime.yamlfile import read_yaml
 
 T = TypeVar("T")
 
@@ -24,14 +25,7 @@ T = TypeVar("T")
 def read_params_file(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read a params file into ``{node_key: {dotted_param: value}}``; raise on a malformed file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ParamsFileError(f"{path}: cannot read params file: {err.strerror or err}") from err
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ParamsFileError(f"{path}: not valid YAML: {err}") from err
+    doc = read_yaml(path, ParamsFileError, "params file")
     if doc is None:
         return {}
     if not isinstance(doc, Mapping):

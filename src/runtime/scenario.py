@@ -41,9 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sanqin.runtime.errors import ScenarioError
+from sanqin.runtime.yamlfile import read_yaml
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -194,13 +193,7 @@ def parse_scenario(doc: Any, where: str = "scenario") -> Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read: {err.strerror or err}") from err
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    sc = parse_scenario(doc, str(path))
+    sc = parse_scenario(read_yaml(path, ScenarioError), str(path))
     return Scenario(**{**sc.__dict__, "path": path})
 
 
