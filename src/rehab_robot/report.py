@@ -243,14 +243,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sanqin.rehab_robot.report SESSION_DIR PATIENT_ID OUT_DIR``: every session + progress report."""
     import argparse
 
-    from sanqin.rehab_robot.session_log import session_path
+    from sanqin.rehab_robot.session_log import session_files
 
     parser = argparse.ArgumentParser(description="Write session and progress reports for one patient.")
     parser.add_argument("session_dir", type=Path)
     parser.add_argument("patient_id")
     parser.add_argument("out_dir", type=Path)
     args = parser.parse_args(argv)
-    files = sorted(session_path(args.session_dir, args.patient_id, "x").parent.glob("*.jsonl"))
+    files = session_files(args.session_dir, args.patient_id)  # oldest first: session_1000 after session_999
     if not files:
         print(f"no session files for patient {args.patient_id!r} under {args.session_dir}")
         return 1

@@ -307,10 +307,15 @@ def session_path(root: str | Path, patient_id: str, session_id: str) -> Path:
     return Path(root) / safe(patient_id) / f"{safe(session_id)}.jsonl"
 
 
-def patient_sessions(root: str | Path, patient_id: str) -> list[SessionRead]:
-    """Every session of a patient, oldest first (by file name, numbers as numbers), each reloaded with its problems."""
+def session_files(root: str | Path, patient_id: str) -> list[Path]:
+    """A patient's session files, oldest first (by file name, numbers as numbers); empty if there are none."""
     folder = session_path(root, patient_id, "x").parent
-    return [read_session(p) for p in sorted(folder.glob("*.jsonl"), key=_natural_key)]
+    return sorted(folder.glob("*.jsonl"), key=_natural_key)
+
+
+def patient_sessions(root: str | Path, patient_id: str) -> list[SessionRead]:
+    """Every session of a patient, oldest first (see :func:`session_files`), each reloaded with its problems."""
+    return [read_session(p) for p in session_files(root, patient_id)]
 
 
 def _natural_key(path: Path) -> list[str | int]:
@@ -320,8 +325,8 @@ def _natural_key(path: Path) -> list[str | int]:
 
 def last_assist_gain(root: str | Path, patient_id: str) -> float | None:
     """The assistance gain at the end of the patient's most recent session with a completed trial."""
-    for s in reversed(patient_sessions(root, patient_id)):
-        trials = s.of_type("trial")
+    for path in reversed(session_files(root, patient_id)):  # newest first: older files are not read
+        trials = read_session(path).of_type("trial")
         if trials and isinstance(trials[-1].get("gain_after"), (int, float)):
             return float(trials[-1]["gain_after"])
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import yaml
@@ -55,8 +57,12 @@ def test_report_command_line(tmp_path, planar_profile, capsys) -> None:
     from sanqin.rehab_robot.report import main
     from sanqin.rehab_robot.session_log import session_path
 
-    _session(session_path(tmp_path / "sessions", planar_profile.patient_id, "s000"), planar_profile, trials=1)
+    first = _session(session_path(tmp_path / "sessions", planar_profile.patient_id, "s000"), planar_profile, trials=1)
+    for later in ("s999", "s1000"):  # the progress report lists sessions in order: s1000 after s999
+        shutil.copy(first, first.with_name(f"{later}.jsonl"))
     assert main([str(tmp_path / "sessions"), planar_profile.patient_id, str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "s000" / "report.html").is_file()
     assert (tmp_path / "out" / "progress" / "progress.md").is_file()
+    progress = (tmp_path / "out" / "progress" / "progress.md").read_text()
+    assert progress.index("| s000 |") < progress.index("| s999 |") < progress.index("| s1000 |")
     assert main([str(tmp_path / "sessions"), "nobody", str(tmp_path / "out2")]) == 1

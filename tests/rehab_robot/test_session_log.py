@@ -19,6 +19,7 @@ from sanqin.rehab_robot.session_log import (
     last_assist_gain,
     patient_sessions,
     read_session,
+    session_files,
     session_path,
 )
 
@@ -113,6 +114,12 @@ def test_patient_sessions_and_assistance_carry_over(tmp_path) -> None:
     assert last_assist_gain(tmp_path, "P/1") == 0.6 and last_assist_gain(tmp_path, "nobody") is None
     with SessionWriter(session_path(tmp_path, "P/1", "s1000"), {}) as w:  # past 999: still the newest
         w.append({"type": "trial", "gain_after": 0.3})
+    assert last_assist_gain(tmp_path, "P/1") == 0.3
+    with SessionWriter(session_path(tmp_path, "P/1", "s999"), {}) as w:
+        w.append({"type": "trial", "gain_after": 0.8})
+    assert [p.stem for p in session_files(tmp_path, "P/1")] == ["s000", "s001", "s999", "s1000"]
+    assert last_assist_gain(tmp_path, "P/1") == 0.3
+    session_path(tmp_path, "P/1", "s1001").write_bytes(b"")  # a newest session without a trial: the one before
     assert last_assist_gain(tmp_path, "P/1") == 0.3
 
 
