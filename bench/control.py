@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import mujoco
 import numpy as np
+from _common import cpu_model
 
 from sanqin.control.admittance import AdmittanceConfig, AdmittanceController
 from sanqin.control.cartesian_impedance import CartesianImpedanceConfig, CartesianImpedanceController
@@ -42,12 +43,7 @@ DT = 0.001
 
 def machine() -> str:
     """CPU model, cores and load: the figures depend on them."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}, "
             f"MuJoCo {mujoco.__version__}, numpy {np.__version__}")

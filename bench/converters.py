@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+from _common import cpu_model
 
 from sanqin.msgs.factory import default_factory
 from sanqin.msgs.pointcloud import pointcloud2_to_array, structured_to_pointcloud2
@@ -84,17 +85,6 @@ def median_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

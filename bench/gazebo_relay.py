@@ -20,30 +20,16 @@ Run: ``.venv/bin/python bench/gazebo_relay.py [--datagrams 60000]``. The last li
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import socket
 import time
 
+from _common import free_udp_port, machine
 from pymavlink.dialects.v20 import common as mavlink2
 
 from sanqin.runtime.config import load_config
 from sanqin.simulation.gazebo.mavlink_relay import MavlinkFaultRelay, MavlinkFaultRelayConfig
 
 BURST = 200
-
-
-def machine() -> str:
-    """One line about where this ran."""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}, load {load:.1f}")
-
-
-def _port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _frames() -> list[bytes]:
@@ -79,7 +65,7 @@ def _pump(n: int, vehicle_port: int, bridge: socket.socket, drain) -> tuple[floa
 
 def baseline(n: int) -> tuple[float, int]:
     """A bare non-blocking UDP forwarder."""
-    vport, bport = _port(), _port()
+    vport, bport = free_udp_port(), free_udp_port()
     bridge = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bridge.bind(("127.0.0.1", bport))
     bridge.setblocking(False)
@@ -107,7 +93,7 @@ def baseline(n: int) -> tuple[float, int]:
 
 def relay(n: int, **params: object) -> tuple[float, int]:
     """The relay, ticked after every burst (windows far in the future: nothing dropped)."""
-    vport, bport = _port(), _port()
+    vport, bport = free_udp_port(), free_udp_port()
     bridge = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bridge.bind(("127.0.0.1", bport))
     bridge.setblocking(False)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import cpu_model
 
 from sanqin.common.types import PointCloud, Pose
 from sanqin.perception.preprocess import LidarPreprocessorConfig, preprocess_cloud
@@ -41,16 +42,6 @@ def median_s(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 def clouds() -> dict[str, PointCloud]:

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
-import socket
 import statistics
 import subprocess
 import sys
 import time
+
+from _common import free_udp_port, machine
 
 from sanqin.common.mission import MissionItem
 from sanqin.msgs.factory import default_factory
@@ -38,19 +37,6 @@ from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.telemetry import Telemetry
 
 LAT, LON = 52.0870, 5.1630
-
-
-def machine() -> str:
-    """One line about where this ran."""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}, load {load:.1f}")
-
-
-def _port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _sim(port: int, step: float) -> subprocess.Popen:
@@ -75,7 +61,7 @@ def mission(n: int) -> list[MissionItem]:
 
 def upload_ours(n: int, step: float) -> float:
     """Seconds for our bridge to upload ``n`` items."""
-    port = _port()
+    port = free_udp_port()
     bridge = Bridge.open(f"udpin:127.0.0.1:{port}", BridgeOptions(role="gcs", system_id=255))
     proc = _sim(port, step)
     try:
@@ -99,7 +85,7 @@ def upload_mavsdk(n: int, step: float) -> float:
     from mavsdk.plugins.mission_raw import MissionRaw
     from mavsdk.plugins.mission_raw.mission_raw import MissionItem as RawItem
 
-    port = _port()
+    port = free_udp_port()
     drone = Mavsdk(Configuration.create_with_component_type(ComponentType.GROUND_STATION))
     drone.add_any_connection(f"udpin://127.0.0.1:{port}")
     proc = _sim(port, step)

@@ -29,6 +29,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import open3d as o3d  # noqa: E402
+from _common import cpu_model  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
 
 from sanqin.common.types import Pose  # noqa: E402
@@ -43,13 +44,8 @@ REST_S = 2.0  # the tunnel robot stands still first (IMU bias at rest), then dri
 
 def machine() -> str:
     """One line describing the machine."""
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "")
-    except OSError:
-        pass
-    return f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs ({model}), 1 thread used"
+    return (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs ({cpu_model()}), "
+            "1 thread used")
 
 
 # --- 1. obstacles -------------------------------------------------------------------------------------------

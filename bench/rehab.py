@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from _common import cpu_model
 
 from sanqin.rehab_robot.plan import parse_plan
 from sanqin.rehab_robot.profile import load_profile
@@ -38,17 +39,6 @@ from sanqin.rehab_robot.trajectory import MinimumJerk
 
 DATA = Path(__file__).resolve().parents[1] / "sim" / "rehab"
 DT = 0.001
-
-
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (or the platform string)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class Plant:
