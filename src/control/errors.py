@@ -19,11 +19,3 @@ class InvalidInputError(ControlError, ValueError):
 
 class ForceLimitError(ControlError, ValueError):
     """A requested force exceeds the configured limit; no motion is commanded."""
-
-
-class SafetyTripError(ControlError):
-    """An operation was refused because the safety layer is stopped or latched."""
-
-
-class ProbeAbortError(ControlError):
-    """The contact probe aborted (force overshoot, no contact within travel, lost contact)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +48,3 @@ class CartesianGains:
         # with no spring the "damping ratio" scales a 1 s⁻¹ reference bandwidth: d = 2ζ·m·1 s⁻¹
         d = np.where(k > 0, 2.0 * z * np.sqrt(k * m), 2.0 * z * m)
         return m, k, d, np.asarray(self.selected_axes, bool)
-
-
-def natural_frequency_hz(mass: float, stiffness: float) -> float:
-    """Undamped natural frequency of one axis (Hz)."""
-    return math.sqrt(stiffness / mass) / (2.0 * math.pi) if stiffness > 0 else 0.0

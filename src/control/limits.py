@@ -22,11 +22,6 @@ def scale_to_box(v: np.ndarray, limits: np.ndarray) -> np.ndarray:
     return v * float(np.min(limits[over] / a[over]))
 
 
-def clamp(v: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Element-wise clamp (changes direction; use for independent channels only)."""
-    return np.minimum(np.maximum(v, lower), upper)
-
-
 class RateLimiter:
     """Limits how fast a command vector may change: ``|Δu| / dt <= max_rate`` (uniform scaling of Δu).
 

@@ -142,10 +142,6 @@ class SafetyLayer:
             "resets": 0,
         }
 
-    def reconfigure(self, config: SafetyConfig) -> None:
-        """Swap in a validated config between cycles."""
-        self.config = config
-
     # --- inputs -----------------------------------------------------------------------------------
     def observe(self, channel: str, stamp_s: float, t_s: float, *arrays: object) -> bool:
         """Register a received sample; reject (and flag the channel invalid) on NaN/inf or an old stamp.

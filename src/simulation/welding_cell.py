@@ -23,7 +23,6 @@ from sanqin.simulation.mujoco_arm import UR5E_JOINT_NAMES, ArmIO, ur5e_spec
 
 TORCH_LENGTH_M = 0.15
 TORCH_MASS_KG = 0.8
-TORCH_COM_M = (0.0, 0.0, 0.075)
 
 
 #: The arm's joints in command order (kept under this name for :mod:`sanqin.simulation.gazebo.welding`).
