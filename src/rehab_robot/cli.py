@@ -18,10 +18,8 @@ from sanqin.rehab_robot.errors import RehabError
 def _check(args: argparse.Namespace) -> int:
     from sanqin.rehab_robot.plan import check_plan_against_profile, load_plan
     from sanqin.rehab_robot.profile import load_profile
-    from sanqin.rehab_robot.robots import make_robot
 
-    profile = load_profile(args.profile)
-    profile = load_profile(args.profile, make_robot(profile.robot))  # limits checked against the hardware
+    profile = load_profile(args.profile)  # limits checked against the hardware of the robot it names
     print(f"{args.profile}: profile of patient {profile.patient_id!r} for the {profile.robot} robot is valid")
     if args.plan is not None:
         plan = load_plan(args.plan)
