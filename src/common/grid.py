@@ -6,7 +6,7 @@ starting at the origin cell). Cells without a value are NaN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,7 +22,6 @@ class ScalarGrid:
     stamp_s: float = 0.0
     value_max: float = 1.0  # the value shown as 100
     label: str = ""
-    extra: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", np.asarray(self.values, dtype=np.float64))
