@@ -29,5 +29,5 @@ class MissionItem:
     autocontinue: bool = True
 
     def is_finite(self) -> bool:
-        """True when position and params hold no NaN/inf (NaN params are allowed by MAVLink: 'unused')."""
+        """True when the position holds no NaN/inf (params are not checked: NaN is MAVLink's 'unused')."""
         return all(math.isfinite(v) for v in (self.latitude_deg, self.longitude_deg, self.altitude_m))
