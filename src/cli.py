@@ -8,6 +8,7 @@
     sanqin check-launch                        check every launch file against nodes and configs
     sanqin plan ...                            coverage / inspection planning (sanqin.planning.cli)
     sanqin uav ...                             MAVLink field tools (sanqin.uav_bridge.cli)
+    sanqin rehab ...                           rehabilitation profiles and session reports (sanqin.rehab_robot.cli)
     sanqin gazebo ...                          Gazebo twins: generate, check, list, score (sanqin.simulation.gazebo.cli)
 """
 
