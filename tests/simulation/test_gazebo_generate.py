@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -55,6 +56,17 @@ def test_every_scenario_with_an_exporter_has_a_twin(generation) -> None:
             assert sc.name in generation.skipped, sc.name  # with its reason (no exporter, or headless-only)
     index = yaml.safe_load(generation.files["sim/gazebo/twins.yaml"])
     assert sorted(index["twins"]) == sorted(generation.twins)
+
+
+def test_twins_record_no_unused_command_split_outputs(generation) -> None:
+    # every joint_command_split a twin adds remaps the outputs it uses; joint_<i> left unremapped is never published
+    index = yaml.safe_load(generation.files["sim/gazebo/twins.yaml"])
+    splits = [n for t in generation.twins.values() for n in t.nodes if n.node == "joint_command_split"]
+    assert {n.name for n in splits} >= {"forward_position_split", "carriage_command_split"}  # arm, rail
+    assert any(n.params["on_timeout"] == "hold_value" for n in splits if "on_timeout" in n.params)  # rehab drives
+    for name, twin in index["twins"].items():
+        unused = [t for t in twin["recorded_topics"] if re.fullmatch(r"/joint_\d+", t)]
+        assert unused == [], name
 
 
 def _tunnel_config():

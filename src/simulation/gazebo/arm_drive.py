@@ -16,10 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sanqin.runtime.scenario import NodeEntry
 from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.bridge import ROS_TO_GZ, BridgeEntry
-from sanqin.simulation.gazebo.command_split import MAX_JOINTS, output_topic
+from sanqin.simulation.gazebo.command_split import MAX_JOINTS
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.twin import Twin
 
@@ -38,16 +37,10 @@ def forward_position_drive(twin: Twin, model: object, model_name: str, joints: S
     bridges and the ``joint_command_split`` node on ``forward_topic``."""
     if not (len(joints) == len(home_rad) == len(gains)) or not 0 < len(joints) <= MAX_JOINTS:
         raise TwinError(f"{model_name}: one home position and servo gain per joint, 1..{MAX_JOINTS} joints")
-    remap = {"commands": forward_topic}
-    for i, (joint, home, (kp, kd, fmax)) in enumerate(zip(joints, home_rad, gains)):
-        topic = joint_command_topic(model_name, joint)
+    topics = [joint_command_topic(model_name, joint) for joint in joints]
+    for joint, topic, home, (kp, kd, fmax) in zip(joints, topics, home_rad, gains):
         systems.joint_position_controller(model, joint, topic, kp, kd, cmd_max=fmax if np.isfinite(fmax) else None,
                                           initial_position=float(home))
         twin.add_bridge(BridgeEntry(topic, topic, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
-        remap[output_topic(i)] = topic
-    twin.nodes.append(NodeEntry(
-        node="joint_command_split", name=SPLIT_NODE, params_file="config/joint_command_split.yaml",
-        params={"expected_size": len(joints), "timeout_s": float(timeout_s), "on_timeout": "keep_last"},
-        remap=remap))
+    twin.add_command_split(SPLIT_NODE, forward_topic, topics, timeout_s=float(timeout_s), on_timeout="keep_last")
     twin.record_topics.add(forward_topic)
-    twin.record_exclude.update(f"/{output_topic(i)}" for i in range(len(joints), MAX_JOINTS))  # never published

@@ -46,7 +46,6 @@ import numpy as np
 
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
-from sanqin.simulation.gazebo.command_split import MAX_JOINTS, output_topic
 from sanqin.simulation.gazebo.errors import NoTwin, TwinError
 from sanqin.simulation.gazebo.mujoco_sdf import _rpy, robot_model
 from sanqin.simulation.gazebo.sdf import el, fields, num, plugin
@@ -460,17 +459,13 @@ def _adapters(twin: Twin, config: Any, drv: Drives, name: str, carriage_cmd: str
     probe_target = "/probe_position_controller/probe"
     for node_name, commands, out in (("carriage_command_split", config.carriage_topic, carriage_speed),
                                      ("probe_command_split", config.probe_topic, probe_speed)):
-        twin.nodes.append(NodeEntry(node="joint_command_split", name=node_name,
-                                    params_file="config/joint_command_split.yaml",
-                                    params={"expected_size": 1, "period_s": step},
-                                    remap={"commands": commands, "joint_0": out}))
+        twin.add_command_split(node_name, commands, [out], period_s=step)
     lo, hi = drv.probe_set_point_range_m
     twin.nodes.append(NodeEntry(node="velocity_integrator", name="probe_velocity_integrator",
                                 params_file="config/velocity_integrator.yaml",
                                 params={"initial_position": 0.0, "min_position": lo, "max_position": hi,
                                         "period_s": step},
                                 remap={"velocity": probe_speed, "position": probe_target}))
-    twin.record_exclude.update(f"/{output_topic(i)}" for i in range(1, MAX_JOINTS))  # one joint each: never published
     twin.add_bridge(BridgeEntry(carriage_speed, carriage_cmd, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
     twin.add_bridge(BridgeEntry(probe_target, probe_cmd, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
 

@@ -176,11 +176,9 @@ NOTES = (
 
 def _nodes(config: Any, twin: Twin, geo: dict[str, Any], robot_joints: tuple[str, ...]) -> None:
     n = len(robot_joints)
-    twin.nodes.append(NodeEntry(
-        node="joint_command_split", name=SPLIT_NODE, params_file="config/joint_command_split.yaml",
-        params={"expected_size": n, "timeout_s": float(config.command_timeout_s), "on_timeout": "hold_value",
-                "hold_value": 0.0, "period_s": float(config.physics_dt_s)},
-        remap={"commands": config.effort_topic, **{f"joint_{i}": DRIVE.format(i=i) for i in range(n)}}))
+    twin.add_command_split(SPLIT_NODE, config.effort_topic, [DRIVE.format(i=i) for i in range(n)],
+                           timeout_s=float(config.command_timeout_s), on_timeout="hold_value", hold_value=0.0,
+                           period_s=float(config.physics_dt_s))
     p = config.patient
     patient = {f"patient.{k}": getattr(p, k) for k in p.__dataclass_fields__}
     params: dict[str, Any] = {

@@ -112,11 +112,9 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     therapy = [n for n in twin.scenario.nodes if n.node in THERAPY_NODES]
     if len(therapy) != 1:
         raise TwinError(f"scenario {twin.scenario.name} must run exactly one {THERAPY_NODES[0]} node")
-    twin.nodes.append(NodeEntry(
-        node="joint_command_split", name=SPLIT_NODE, params_file="config/joint_command_split.yaml",
-        params={"expected_size": 1, "timeout_s": float(config.command_timeout_s), "on_timeout": "hold_value",
-                "hold_value": 0.0, "period_s": float(config.physics_dt_s)},
-        remap={"commands": config.effort_topic, "joint_0": DRIVE.format(i=0)}))
+    twin.add_command_split(SPLIT_NODE, config.effort_topic, [DRIVE.format(i=0)],
+                           timeout_s=float(config.command_timeout_s), on_timeout="hold_value", hold_value=0.0,
+                           period_s=float(config.physics_dt_s))
     p = config.patient
     params: dict[str, Any] = {
         **{f"patient.{k}": getattr(p, k) for k in p.__dataclass_fields__},

@@ -29,6 +29,7 @@ from typing import Any
 
 from sanqin.runtime.scenario import NodeEntry, Scenario
 from sanqin.simulation.gazebo.bridge import BridgeEntry
+from sanqin.simulation.gazebo.command_split import MAX_JOINTS, output_topic
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, pose, sdf_root
 from sanqin.simulation.gazebo.sensors import SensorResult
@@ -172,6 +173,18 @@ class Twin:
         """A bridge not tied to a sensor (drive commands, odometry, joint states, TF)."""
         self.bridges.append(entry)
         self.record_topics.add(entry.ros_topic)
+
+    def add_command_split(self, name: str, commands: str, outputs: Sequence[str], **params: Any) -> None:
+        """A ``joint_command_split`` node ``name``: the forward-controller array on ``commands``, element *i* to
+        ``outputs[i]`` (``expected_size`` is their number; ``params`` are its other parameters). Its outputs
+        beyond them are never published, so they are left out of the recording."""
+        if not 0 < len(outputs) <= MAX_JOINTS:
+            raise TwinError(f"{name}: 1..{MAX_JOINTS} joint command outputs, got {len(outputs)}")
+        self.nodes.append(NodeEntry(
+            node="joint_command_split", name=name, params_file="config/joint_command_split.yaml",
+            params={"expected_size": len(outputs), **params},
+            remap={"commands": commands, **{output_topic(i): topic for i, topic in enumerate(outputs)}}))
+        self.record_exclude.update(f"/{output_topic(i)}" for i in range(len(outputs), MAX_JOINTS))
 
 
 def headless_simulator(scenario: Scenario, name: str, cache: dict[str, Any] | None = None) -> Any:
