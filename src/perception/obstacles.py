@@ -15,10 +15,11 @@ import numpy as np
 
 from sanqin.common.obstacles import Obstacle
 from sanqin.perception.boxes import box_from_points
-from sanqin.perception.clustering import ClusterConfig, cluster_points, split_clusters, voxel_keys
+from sanqin.perception.clustering import ClusterConfig, cluster_points, split_clusters
 from sanqin.perception.errors import InvalidCloudError
 from sanqin.perception.ground import GroundConfig, GroundResult, GroundSegmenter
 from sanqin.perception.tracking import MultiObjectTracker, TrackerConfig
+from sanqin.perception.voxel import voxel_downsample
 from sanqin.runtime.config import nested, param, require
 
 
@@ -68,20 +69,6 @@ class ObstacleFrame:
     n_ground: int
     n_clusters: int
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-def voxel_downsample(points: np.ndarray, voxel_m: float) -> np.ndarray:
-    """Centroid of the points in each occupied voxel (float32), in first-occurrence-independent order."""
-    if voxel_m <= 0 or points.shape[0] == 0:
-        return points
-    _, keys = voxel_keys(points, voxel_m)
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    starts = np.concatenate([[0], np.nonzero(sk[1:] != sk[:-1])[0] + 1])
-    p = points[order].astype(np.float64)
-    sums = np.add.reduceat(p, starts, axis=0)
-    counts = np.diff(np.concatenate([starts, [sk.size]]))
-    return (sums / counts[:, None]).astype(np.float32)
 
 
 def transform_obstacle(ob: Obstacle, rot: np.ndarray, trans: np.ndarray, yaw_rad: float) -> Obstacle:
@@ -154,7 +141,8 @@ class ObstaclePipeline:
         t0 = time.perf_counter()
         n_in = int(np.asarray(points).shape[0]) if np.asarray(points).ndim >= 1 else 0
         pts = self.sanitize(points)
-        pts = voxel_downsample(pts, cfg.voxel_m)
+        if cfg.voxel_m > 0 and pts.shape[0]:
+            pts, _ = voxel_downsample(pts, cfg.voxel_m)
         t1 = time.perf_counter()
         if pts.shape[0] == 0:
             return [], {"preprocess": t1 - t0}, (n_in, 0, 0, 0)

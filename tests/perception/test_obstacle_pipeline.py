@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sanqin.perception.errors import InvalidCloudError
-from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig, voxel_downsample
+from sanqin.perception.obstacles import ObstaclePipeline, ObstaclePipelineConfig
+from sanqin.perception.voxel import voxel_downsample
 
 from .perception_scenes import box_mesh, floor_mesh, scan
 
@@ -82,7 +83,7 @@ def test_malformed_arrays_raise_a_typed_error() -> None:
 
 def test_voxel_downsample_keeps_one_centroid_per_voxel() -> None:
     pts = np.array([[0.01, 0.01, 0.01], [0.05, 0.05, 0.05], [1.0, 1.0, 1.0]], np.float32)
-    out = voxel_downsample(pts, 0.1)
+    out, _ = voxel_downsample(pts, 0.1)
     assert out.shape == (2, 3)
     assert np.any(np.all(np.isclose(out, [0.03, 0.03, 0.03]), axis=1))
 
