@@ -70,7 +70,6 @@ class ImpairedPatient:
         self._lean = False
         self._tremor_phase = float(self.rng.uniform(0, 2 * math.pi))
         self.spasm_until = -math.inf
-        self.last_voluntary = np.zeros(2)
 
     def set_session(self, session: int) -> None:
         """Recovery: strength and spasticity for therapy session number ``session`` (0-based)."""
@@ -80,6 +79,12 @@ class ImpairedPatient:
         self.strength = c.strength + (c.strength_recovered - c.strength) * r
         self.spasticity = c.spasticity_nms_rad + (c.spasticity_recovered - c.spasticity_nms_rad) * r
         self.fatigue = 1.0
+
+    def tire(self, effort: float, dt_s: float) -> None:
+        """Fatigue over ``dt_s``: drops with the voluntary ``effort`` (0..1 of healthy), recovers toward fresh."""
+        c = self.config
+        self.fatigue += dt_s * (-c.fatigue_rate * effort + c.fatigue_recovery_rate * (1.0 - self.fatigue))
+        self.fatigue = min(max(self.fatigue, 0.2), 1.0)
 
     # --- kinematics ------------------------------------------------------------------------------
     def hand(self, q: np.ndarray) -> np.ndarray:
@@ -146,10 +151,7 @@ class ImpairedPatient:
             d = self._target - self.hand(q)
             f = c.intent_push * self.strength * d / max(float(np.linalg.norm(d)), 1e-9)
             vol = vol + self.jacobian(q).T @ f
-        self.last_voluntary = vol
-        effort = float(np.max(np.abs(vol))) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0
-        self.fatigue += dt_s * (-c.fatigue_rate * effort + c.fatigue_recovery_rate * (1.0 - self.fatigue))
-        self.fatigue = min(max(self.fatigue, 0.2), 1.0)
+        self.tire(float(np.max(np.abs(vol))) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0, dt_s)
         ext_speed = float(qd[1])  # elbow extension: the elbow angle rises toward 0 (less flexed)
         spastic = self.spasticity * max(0.0, ext_speed - c.spasticity_threshold_rad_s)
         tau = tau + vol + np.array([0.0, -spastic])
@@ -176,9 +178,7 @@ class ElbowPatient:
         self._plan: tuple[float, float, float, float] | None = None
         self._target: float | None = None
         self._lean = False
-        self._hold_q: float | None = None
         self.spasm_until = -math.inf
-        self.last_torque = 0.0
 
     @property
     def strength(self) -> float:
@@ -232,11 +232,8 @@ class ElbowPatient:
             tau = max(-scale * c.max_torque_nm, min(scale * c.max_torque_nm, tau))
         if self._lean and self._target is not None:  # intent: a push toward the new target
             tau += math.copysign(c.intent_push * self._arm.strength, self._target - q)
-        self.last_torque = tau
-        effort = abs(tau) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0
         arm = self._arm
-        arm.fatigue += dt_s * (-c.fatigue_rate * effort + c.fatigue_recovery_rate * (1.0 - arm.fatigue))
-        arm.fatigue = min(max(arm.fatigue, 0.2), 1.0)
+        arm.tire(abs(tau) / c.max_torque_nm if c.max_torque_nm > 0 else 0.0, dt_s)
         flex = max(tau, 0.0) / flex_max_nm
         ext = max(-tau, 0.0) / ext_max_nm
         ext_speed = max(0.0, -qd - c.spasticity_threshold_rad_s)  # extension = angle decreasing
