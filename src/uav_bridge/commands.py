@@ -15,6 +15,7 @@ from typing import Any
 
 from sanqin.uav_bridge.enums import command_name, mavlink
 from sanqin.uav_bridge.errors import Busy, CommandDenied, Timeout
+from sanqin.uav_bridge.geo import deg_to_e7
 from sanqin.uav_bridge.operation import Operation
 
 NAN = float("nan")
@@ -98,8 +99,8 @@ class CommandClient:
     def _transmit(self, pend: _Pending, confirmation: int) -> None:
         p = pend.params
         if pend.use_int:
-            x = int(round(p[4] * 1e7)) if math.isfinite(p[4]) else 0
-            y = int(round(p[5] * 1e7)) if math.isfinite(p[5]) else 0
+            x = deg_to_e7(p[4]) if math.isfinite(p[4]) else 0
+            y = deg_to_e7(p[5]) if math.isfinite(p[5]) else 0
             msg = self.mav.command_int_encode(
                 self.target_system, self.target_component, pend.frame, pend.command, 0, 0,
                 p[0], p[1], p[2], p[3], x, y, p[6],

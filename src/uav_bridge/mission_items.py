@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from shapely.geometry import Polygon
@@ -19,6 +19,7 @@ from shapely.validation import explain_validity
 from sanqin.common.mission import MissionItem
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.errors import InvalidMission
+from sanqin.uav_bridge.geo import deg_to_e7, e7_to_deg
 
 GLOBAL_FRAMES = frozenset({
     mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT, mavlink.MAV_FRAME_GLOBAL_INT,
@@ -72,8 +73,8 @@ class WireItem:
         """From a received MISSION_ITEM_INT, or a legacy MISSION_ITEM (float x/y in degrees)."""
         if msg.get_type() == "MISSION_ITEM":
             glob = int(msg.frame) in GLOBAL_FRAMES
-            x = int(round(msg.x * 1e7)) if glob and math.isfinite(msg.x) else _int(msg.x)
-            y = int(round(msg.y * 1e7)) if glob and math.isfinite(msg.y) else _int(msg.y)
+            x = deg_to_e7(msg.x) if glob and math.isfinite(msg.x) else _int(msg.x)
+            y = deg_to_e7(msg.y) if glob and math.isfinite(msg.y) else _int(msg.y)
         else:
             x, y = int(msg.x), int(msg.y)
         return cls(int(msg.seq), int(msg.frame), int(msg.command), int(msg.current), int(msg.autocontinue),
@@ -91,7 +92,7 @@ def to_wire(item: MissionItem, seq: int, mission_type: int = 0, current: bool = 
         raise InvalidMission(f"item {seq}: non-finite position ({item.latitude_deg}, {item.longitude_deg}, "
                              f"{item.altitude_m})")
     if item.frame in GLOBAL_FRAMES:
-        x, y = int(round(item.latitude_deg * 1e7)), int(round(item.longitude_deg * 1e7))
+        x, y = deg_to_e7(item.latitude_deg), deg_to_e7(item.longitude_deg)
     else:
         x, y = int(round(item.latitude_deg)), int(round(item.longitude_deg))
     p = tuple(float(v) for v in item.params)
@@ -102,7 +103,7 @@ def to_wire(item: MissionItem, seq: int, mission_type: int = 0, current: bool = 
 def from_wire(w: WireItem) -> MissionItem:
     """A wire item → :class:`MissionItem` (degrees for global frames)."""
     if w.frame in GLOBAL_FRAMES:
-        lat, lon = w.x / 1e7, w.y / 1e7
+        lat, lon = e7_to_deg(w.x), e7_to_deg(w.y)
     else:
         lat, lon = float(w.x), float(w.y)
     return MissionItem(command=w.command, latitude_deg=lat, longitude_deg=lon, altitude_m=w.z,
@@ -248,7 +249,3 @@ def same_item(a: MissionItem, b: MissionItem, tol_deg: float = 2e-7) -> bool:
             and abs(a.latitude_deg - b.latitude_deg) <= tol_deg and abs(a.longitude_deg - b.longitude_deg) <= tol_deg
             and eq(a.altitude_m, b.altitude_m) and all(eq(u, v) for u, v in zip(a.params, b.params)))
 
-
-def quantize(item: MissionItem) -> MissionItem:
-    """The item as it comes back from the wire (lat/lon rounded to degE7, float32 params)."""
-    return replace(from_wire(to_wire(item, 0)))

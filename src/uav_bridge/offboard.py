@@ -17,6 +17,7 @@ from typing import Any
 
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.frames import enu_to_ned, rpy_from_quat, yaw_enu_to_ned
+from sanqin.uav_bridge.geo import deg_to_e7
 
 #: Position + yaw: ignore velocity, acceleration and yaw rate.
 POSITION_YAW_MASK = (
@@ -121,7 +122,7 @@ class OffboardStreamer:
         if isinstance(sp, GlobalSetpoint):
             return self.mav.set_position_target_global_int_encode(
                 int(now_s * 1000) & 0xFFFFFFFF, self.ts, self.tc, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-                POSITION_YAW_MASK, int(round(sp.latitude_deg * 1e7)), int(round(sp.longitude_deg * 1e7)),
+                POSITION_YAW_MASK, deg_to_e7(sp.latitude_deg), deg_to_e7(sp.longitude_deg),
                 sp.relative_alt_m, 0, 0, 0, 0, 0, 0, yaw_enu_to_ned(sp.yaw_rad), 0)
         n, e, d = enu_to_ned(sp.east_m, sp.north_m, sp.up_m)
         return self.mav.set_position_target_local_ned_encode(

@@ -18,6 +18,7 @@ import numpy as np
 from sanqin.common.types import BatteryState, GeoFix, ImuSample, Odometry, Pose, Twist
 from sanqin.uav_bridge.enums import mavlink
 from sanqin.uav_bridge.frames import attitude_ned_to_enu, frd_to_flu, ned_to_enu, quat_from_rpy, yaw_ned_to_enu
+from sanqin.uav_bridge.geo import e7_to_deg
 
 G_M_S2 = 9.80665
 
@@ -153,12 +154,12 @@ class Telemetry:
         if status < 0:
             lat = lon = alt = math.nan
         else:
-            lat, lon = msg.lat / 1e7, msg.lon / 1e7
+            lat, lon = e7_to_deg(msg.lat), e7_to_deg(msg.lon)
         return "fix", GeoFix(stamp_s=now_s, frame_id="gps", latitude_deg=lat, longitude_deg=lon, altitude_m=alt,
                              status=status, service=1, position_covariance_m2=cov, covariance_type=cov_type)
 
     def _global_position(self, msg: Any, now_s: float) -> None:
-        self.latitude_deg, self.longitude_deg = msg.lat / 1e7, msg.lon / 1e7
+        self.latitude_deg, self.longitude_deg = e7_to_deg(msg.lat), e7_to_deg(msg.lon)
         self.altitude_msl_m = msg.alt / 1000.0
         self.relative_alt_m = msg.relative_alt / 1000.0
         self.velocity_enu_m_s = ned_to_enu(msg.vx / 100.0, msg.vy / 100.0, msg.vz / 100.0)
@@ -213,7 +214,7 @@ class Telemetry:
         return None
 
     def _home(self, msg: Any, now_s: float) -> None:
-        self.home = (msg.latitude / 1e7, msg.longitude / 1e7, msg.altitude / 1000.0)
+        self.home = (e7_to_deg(msg.latitude), e7_to_deg(msg.longitude), msg.altitude / 1000.0)
         return None
 
     def _ekf(self, msg: Any, now_s: float) -> None:
