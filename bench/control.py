@@ -100,11 +100,14 @@ def arm_cases(model: mujoco.MjModel, rng: np.random.Generator) -> dict[str, Call
     seam = SeamFollower(load_config(SeamConfig, {"safety": {"watchdog_timeout_s": 0.01}}),
                         RobotModel(model, "attachment_site", (), (0.0, 0.0, 0.15)))
 
-    def imp_cycle(k: int) -> object:
-        t = k * DT
-        q = q_at[k % 64]
-        imp.on_joint_states(t, t, q, np.zeros(6))
-        return imp.step(t, q, np.zeros(6))
+    def torque_cycle(ctrl: CartesianImpedanceController | JointImpedanceController) -> Callable[[int], object]:
+        def cycle(k: int) -> object:  # a torque controller reads joint states only
+            t = k * DT
+            q = q_at[k % 64]
+            ctrl.on_joint_states(t, t, q, np.zeros(6))
+            return ctrl.step(t, q, np.zeros(6))
+
+        return cycle
 
     def adm_cycle(k: int) -> object:
         t = k * DT
@@ -113,23 +116,18 @@ def arm_cases(model: mujoco.MjModel, rng: np.random.Generator) -> dict[str, Call
         adm.on_wrench(t, t, f_s, zero3)
         return adm.step(t, q, np.zeros(6))
 
-    def jim_cycle(k: int) -> object:
-        t = k * DT
-        q = q_at[k % 64]
-        jim.on_joint_states(t, t, q, np.zeros(6))
-        return jim.step(t, q, np.zeros(6))
-
     def seam_cycle(k: int) -> object:
         t = k * DT
         q = q_at[k % 64]
-        if k == 0:
-            seam.phase = SeamPhase.WELD  # time the hybrid force/position law, not the free move
+        if seam.phase is not SeamPhase.WELD:  # time the hybrid force/position law only: not the free move,
+            # nor the retract and the hold after the seam's end — (re)start the weld at the seam start
+            seam.phase, seam.s, seam.z_n, seam.f_int = SeamPhase.WELD, 0.0, seam.config.standoff_m, 0.0
         seam.on_joint_states(t, t, q, np.zeros(6))
         seam.on_wrench(t, t, np.array([0.0, 0.0, -15.0]), zero3)
         return seam.step(t, q, np.zeros(6))
 
-    return {"cartesian_impedance (torque)": imp_cycle, "cartesian_admittance (position)": adm_cycle,
-            "joint_impedance (torque)": jim_cycle, "seam_follower (hybrid force/position)": seam_cycle}
+    return {"cartesian_impedance (torque)": torque_cycle(imp), "cartesian_admittance (position)": adm_cycle,
+            "joint_impedance (torque)": torque_cycle(jim), "seam_follower (hybrid force/position)": seam_cycle}
 
 
 def other_cases() -> dict[str, Callable[[int], object]]:
