@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sanqin.common.mission import MissionItem
@@ -162,8 +162,7 @@ class PumpGuard:
         self.pending = why
         self.counters["pump_off_requests"] += 1
         kinds = list(dict.fromkeys((self.spray.method, *self.plan_switches)))
-        self._queue = [spray_off(SprayConfig(k, self.spray.servo_channel, self.spray.pwm_off, self.spray.pwm_min,
-                                             self.spray.pwm_max, self.spray.relay))[0] for k in kinds]
+        self._queue = [spray_off(replace(self.spray, method=k))[0] for k in kinds]
         self._refused = set()
         self._next_try_s = 0.0
         self._failures = 0

@@ -247,7 +247,6 @@ _HANDLERS = {
     "ATTITUDE": Telemetry._attitude,
     "SCALED_IMU": Telemetry._scaled_imu,
     "SCALED_IMU2": Telemetry._scaled_imu,
-    "RAW_IMU": None,
     "HIGHRES_IMU": Telemetry._highres_imu,
     "GPS_RAW_INT": Telemetry._gps_raw,
     "GLOBAL_POSITION_INT": Telemetry._global_position,
@@ -258,7 +257,6 @@ _HANDLERS = {
     "HOME_POSITION": Telemetry._home,
     "EKF_STATUS_REPORT": Telemetry._ekf,
 }
-del _HANDLERS["RAW_IMU"]
 
 #: Streams the bridge asks for with MAV_CMD_SET_MESSAGE_INTERVAL: message id → rate key in the config.
 STREAMS = {
