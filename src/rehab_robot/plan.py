@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from sanqin.rehab_robot._yaml import read_yaml
 from sanqin.rehab_robot.errors import PlanError
 from sanqin.rehab_robot.profile import PatientProfile
 from sanqin.rehab_robot.robots import ROBOT_KINDS, make_robot
+from sanqin.runtime.yamlfile import read_yaml
 
 MODES = ("passive", "active_assist", "transparent", "resistive")
 TRIGGERS = ("auto", "force", "emg", "bci")

@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from sanqin.rehab_robot._yaml import read_yaml
 from sanqin.rehab_robot.errors import ProfileError
 from sanqin.rehab_robot.limits import Limits
 from sanqin.rehab_robot.robots import ROBOT_KINDS, Robot, make_robot
+from sanqin.runtime.yamlfile import read_yaml
 
 _KEYS = {"patient_id", "robot", "rom_min", "rom_max", "max_speed", "max_interaction", "max_joint_torque_nm",
          "spasm_opposing", "spasm_rate", "notes"}
