@@ -55,7 +55,7 @@ def test_node_builds_from_its_shipped_params(name: str, tmp_path: Path) -> None:
 
 def test_obstacle_detector_publishes_the_planner_table_and_markers() -> None:
     g = Graph()
-    _node(g, "obstacle_detector", **{"pipeline.ground.sensor_height_m": 1.0, "mount_xyz_m": [0.0, 0.0, 1.0]})
+    node = _node(g, "obstacle_detector", **{"pipeline.ground.sensor_height_m": 1.0, "mount_xyz_m": [0.0, 0.0, 1.0]})
     obst = _collect(g, "/obstacles", "sensor_msgs/msg/PointCloud2")
     marks = _collect(g, "/obstacle_markers", "visualization_msgs/msg/MarkerArray")
     pts = scan(floor_mesh() + box_mesh((6.0, 1.0, 0.6), (1.2, 1.0, 1.2)))
@@ -70,6 +70,8 @@ def test_obstacle_detector_publishes_the_planner_table_and_markers() -> None:
     assert last.frame_id == "odom" and len(last.obstacles) == 1
     assert last.obstacles[0].center_m[:2] == pytest.approx([16.0, 1.0], abs=0.6)  # only the near faces are seen
     assert len(marks) == 4 and len(marks[-1].markers) == 3  # DELETEALL + box + id
+    m = node.component.metrics()
+    assert m["frames"] == 4 and m["process_max_ms"] >= m["process_mean_ms"] > 0.0
 
 
 def test_obstacle_detector_survives_empty_nan_and_malformed_clouds() -> None:
@@ -146,6 +148,8 @@ def test_lidar_odometry_publishes_odometry_and_tf_and_rejects_bad_imu() -> None:
     g.advance_to(0.5)
     assert len(odo) == 3 and node.host.counters["domain_errors"] == 2
     assert node.component.metrics()["skipped_scans"] == 1
+    m = node.component.metrics()
+    assert m["frames"] == 3 and m["scan_max_ms"] >= m["scan_mean_ms"] > 0.0  # the skipped scan is not timed
 
 
 def _thermal(f, t, hot=True, encoding="32FC1"):
