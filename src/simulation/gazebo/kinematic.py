@@ -20,8 +20,8 @@ import numpy as np
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo import multirotor
 from sanqin.simulation.gazebo.robots import WheeledRobot, wheeled_robot
-from sanqin.simulation.gazebo.sdf import el, fields, pose
-from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin, geometry, material, new_model
+from sanqin.simulation.gazebo.sdf import el, fields
+from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin, new_model, visual_and_collision
 
 OBSTACLE_HEIGHT_M = 2.0
 BODY_HEIGHT_M = 0.5
@@ -76,19 +76,12 @@ def ground_with_cylinders(
     name = twin.model_name("ground")
     root, model = new_model(name, static=True)
     link = el(model, "link", name="ground")
-    for tag in ("collision", "visual"):
-        node = el(link, tag, name=f"ground_{tag}")
-        fields(el(el(node, "geometry"), "plane"), {"normal": [0, 0, 1], "size": [200.0, 200.0]})
-        if tag == "visual":
-            material(node, (0.5, 0.5, 0.5, 1.0))
+    visual_and_collision(link, "ground", "plane", {"normal": [0, 0, 1], "size": [200.0, 200.0]},
+                         rgba=(0.5, 0.5, 0.5, 1.0))
     obst = np.asarray(config.obstacles, dtype=np.float64).reshape(-1, 3)
     for i, (x, y, r) in enumerate(obst):
-        for tag in ("visual", "collision"):
-            node = el(link, tag, name=f"{part}_{i + 1}_{tag}")
-            el(node, "pose", pose((x, y, height_m / 2)))
-            geometry(node, "cylinder", radius=r, length=height_m)
-            if tag == "visual":
-                material(node, (0.8, 0.3, 0.2, 1.0))
+        visual_and_collision(link, f"{part}_{i + 1}", "cylinder", {"radius": r, "length": height_m},
+                             xyz=(x, y, height_m / 2), rgba=(0.8, 0.3, 0.2, 1.0))
     twin.placements.append(Placement(name, "ground"))
     text = header or f"Ground of scenario {twin.scenario.name} with {len(obst)} circular obstacles."
     return twin.add_model(Model(name, root, title, {}, text))

@@ -30,8 +30,17 @@ import numpy as np
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
 from sanqin.simulation.gazebo.errors import NoTwin
 from sanqin.simulation.gazebo.mesh import obj_text
-from sanqin.simulation.gazebo.sdf import el, fields, pose
-from sanqin.simulation.gazebo.twin import LaunchProcess, Model, Placement, Twin, geometry, material, new_model
+from sanqin.simulation.gazebo.sdf import el, pose
+from sanqin.simulation.gazebo.twin import (
+    LaunchProcess,
+    Model,
+    Placement,
+    Twin,
+    geometry,
+    material,
+    new_model,
+    visual_and_collision,
+)
 from sanqin.simulation.gazebo.uav_score import score  # noqa: F401  (vehicle.* metrics from the bridge's topics)
 
 VEHICLE_MODEL = "iris_with_ardupilot"  # ardupilot_gazebo/models
@@ -217,11 +226,8 @@ def _ground(twin: Twin, config: Any) -> Model:
     name = twin.model_name("ground")
     root, model = new_model(name, static=True)
     link = el(model, "link", name="ground")
-    for tag in ("collision", "visual"):
-        node = el(link, tag, name=f"ground_{tag}")
-        fields(el(el(node, "geometry"), "plane"), {"normal": [0, 0, 1], "size": [2000.0, 2000.0]})
-        if tag == "visual":
-            material(node, (0.35, 0.45, 0.3, 1.0))
+    visual_and_collision(link, "ground", "plane", {"normal": [0, 0, 1], "size": [2000.0, 2000.0]},
+                         rgba=(0.35, 0.45, 0.3, 1.0))
     files: dict[str, str] = {}
     if config.field_polygon:
         from sanqin.uav_bridge.geo import GeoOrigin
