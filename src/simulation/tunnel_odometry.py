@@ -79,11 +79,10 @@ class TunnelOdometrySim:
         self.lidar = LidarSimulator(config.lidar, scene, ctx.rng)
         self.start = pose_to_matrix(self.pose_at(0.0))
         self.start_inv = np.linalg.inv(self.start)
-        self._next = {"scan": config.lidar.period_s, "wheel": 0.0, "imu": 0.0, "gt": 0.0}
+        self._next = {"scan": config.lidar.period_s, "wheel": 0.0, "imu": 0.0}
         self.errors: dict[str, list[tuple[float, float, float]]] = {t: [] for t in config.score_topics}
         self.att_errors: list[float] = []
         self.scans = 0
-        self._truth_log: list[tuple[float, np.ndarray]] = []
         bus = ctx.graph.bus
         for topic, typ in (
             ("/lidar/points", "sensor_msgs/msg/PointCloud2"),
@@ -146,9 +145,6 @@ class TunnelOdometrySim:
         while self._next["wheel"] <= t_s + eps:
             self._wheel(self._next["wheel"])
             self._next["wheel"] += 1.0 / c.wheel_rate_hz
-        while self._next["gt"] <= t_s + eps:
-            self._truth_log.append((self._next["gt"], pose_to_matrix(self.pose_at(self._next["gt"]))))
-            self._next["gt"] += 0.05
         while self._next["scan"] <= t_s + eps:
             ts = self._next["scan"]
             cloud = self.lidar.scan(self.pose_at(ts), ts, self.pose_at(ts - c.lidar.period_s))
