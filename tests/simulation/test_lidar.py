@@ -156,6 +156,7 @@ def test_self_box_returns_from_the_robot_body(room: LidarScene) -> None:
     cloud = sim.scan(Pose(), 0.0)
     assert sim.last_stats.self_hits > 0
     body = np.linalg.norm(cloud.points, axis=1) < 1.5
+    assert np.count_nonzero(body) == sim.last_stats.self_hits  # every self-hit is a returned point
     base = cloud.points[body] + np.array([0.0, 0.0, 0.8])
     assert np.all(np.abs(base[:, 2] - 0.6) < 1e-3)  # on the body's top face
 
