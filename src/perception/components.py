@@ -737,7 +737,6 @@ class CanopyMapper:
         self.pose: Odometry | None = None
         self.images = 0
         self.unposed = 0
-        self.thresholds: list[float] = []
 
     def on_odom(self, odom: Odometry, t_s: float) -> None:
         """Drone pose in the field frame; an unusable one (non-finite, zero quaternion) is an OdometryError."""
@@ -746,7 +745,7 @@ class CanopyMapper:
 
     def on_image(self, frame: ImageFrame, t_s: float) -> None:
         """Segment vegetation and count it into the grid at the drone's pose."""
-        mask, thr = vegetation_rgb(frame.data, self.config.segmentation, frame.encoding)
+        mask, _ = vegetation_rgb(frame.data, self.config.segmentation, frame.encoding)
         self.images += 1
         p = self.pose
         if p is None or abs(frame.stamp_s - p.stamp_s) > self.config.odom_timeout_s:
@@ -754,8 +753,7 @@ class CanopyMapper:
             return
         yaw, pitch, roll = _orientation(p.pose).as_euler("ZYX")
         x, y, z = (float(v) for v in p.pose.position_m)
-        if self.grid.add(mask, x, y, z, float(yaw), float(roll), float(pitch)):
-            self.thresholds.append(thr)
+        self.grid.add(mask, x, y, z, float(yaw), float(roll), float(pitch))
 
     def tick(self, t_s: float) -> dict[str, Any]:
         """Publish the current cover and prescription grids."""
