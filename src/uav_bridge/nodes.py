@@ -311,11 +311,7 @@ class UavBridgeNode:
         if event == "hold":
             self._event("offboard: planner silent, holding position")
             self._try(lambda: v.pause(), "hold after planner silence")
-        out: dict[str, Any] = {}
-        latest: dict[str, Any] = {}
-        for kind, obj in v.drain_outputs():
-            latest[kind] = obj
-        out.update(latest)
+        out: dict[str, Any] = dict(v.drain_outputs())  # the latest of each kind
         if t_s >= self._next_state_s:
             out["vehicle_state"] = v.state(t_s, self.last_failsafe)
             self._next_state_s = t_s + 1.0 / self.config.streams.state_publish_hz
@@ -405,7 +401,7 @@ class UavBridgeNode:
 
     def srv_spray(self, request: bool, t_s: float) -> ServiceResult:
         """Pump on (True, full rate) or off (False) now."""
-        cfg = spray_config(self.config.payload)
+        cfg = self.pump.spray
         item = (spray_on(cfg, 1.0) if request else spray_off(cfg))[0]
         op = self.vehicle.do(item)
         self.pump.on_spray_command(bool(request), op)
@@ -517,16 +513,12 @@ class UavBridgeNode:
         self.bridge.close()
 
 
-def _pose_in(msg: Any) -> PoseStamped:
-    return pose_stamped_from_msg(msg)
-
-
 UAV_BRIDGE = NodeSpec(
     name="uav_bridge",
     config=UavBridgeConfig,
     component=UavBridgeNode,
     inputs=(
-        Input("setpoint", "geometry_msgs/msg/PoseStamped", "on_setpoint", _pose_in, Qos.SENSOR,
+        Input("setpoint", "geometry_msgs/msg/PoseStamped", "on_setpoint", pose_stamped_from_msg, Qos.SENSOR,
               "offboard position target (ENU, map)"),
         Input("mission_plan", "std_msgs/msg/String", "on_plan", text_from_msg, Qos.LATCHED,
               "QGroundControl .plan JSON to stage"),
