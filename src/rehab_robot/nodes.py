@@ -339,10 +339,7 @@ class RehabNode:
     # --- health -----------------------------------------------------------------------------------
     def diagnostics(self) -> list[DiagnosticStatus]:
         """Supervisor and session-recording health."""
-        sup = self.supervisor
-        level = {SafetyState.RUN: DiagLevel.OK, SafetyState.HOLD: DiagLevel.WARN}.get(sup.state, DiagLevel.ERROR)
-        out = [DiagnosticStatus(level, "rehab_robot/safety", sup.state_cause, self.profile.patient_id,
-                                self._safety_values())]
+        out = [self._safety_status()]
         if self.recorder is not None and self.recorder.error is not None:
             out.append(DiagnosticStatus(DiagLevel.ERROR, "rehab_robot/session_log", str(self.recorder.error), "",
                                         {"dropped": str(self.recorder.dropped)}))
@@ -396,10 +393,13 @@ class RehabNode:
         if self.recorder is not None:
             self.recorder({"type": "safety", **ev.to_dict()})
 
-    def _safety_values(self) -> dict[str, str]:
+    def _safety_status(self) -> DiagnosticStatus:
+        """The supervisor's state as a status: OK in RUN, WARN in HOLD, ERROR when stopped."""
         sup = self.supervisor
-        return {"state": sup.state.name, "cause": sup.state_cause, "events": str(len(sup.events)),
-                "estop_input": str(self.estop_input)}
+        level = {SafetyState.RUN: DiagLevel.OK, SafetyState.HOLD: DiagLevel.WARN}.get(sup.state, DiagLevel.ERROR)
+        return DiagnosticStatus(level, "rehab_robot/safety", sup.state_cause, self.profile.patient_id,
+                                {"state": sup.state.name, "cause": sup.state_cause, "events": str(len(sup.events)),
+                                 "estop_input": str(self.estop_input)})
 
     def _safety_outputs(self, t_s: float) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
@@ -407,9 +407,7 @@ class RehabNode:
         key = (sup.state.name, sup.state_cause)
         if key != self._published_state:
             self._published_state = key
-            level = {SafetyState.RUN: DiagLevel.OK, SafetyState.HOLD: DiagLevel.WARN}.get(sup.state, DiagLevel.ERROR)
-            out["~/safety"] = (t_s, [DiagnosticStatus(level, "rehab_robot/safety", sup.state_cause,
-                                                      self.profile.patient_id, self._safety_values())])
+            out["~/safety"] = (t_s, [self._safety_status()])
         if self._pending_events:
             out["~/safety_events"] = [json.dumps(e.to_dict()) for e in self._pending_events]
             self._pending_events = []
