@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sanqin.simulation.multicopter.dynamics import Battery, BatteryParams, cell_ocv_v
+from sanqin.simulation.multicopter.dynamics import Battery, BatteryParams
 
 MAV_CMD_BATTERY_RESET = 42651
 MAV_MODE_FLAG_SAFETY_ARMED = 128
@@ -87,7 +87,3 @@ class PackEmulator:
                                         round(self.sitl_voltage_v(), 4), 9)  # MAV_PARAM_TYPE_REAL32
         return [reset, volt]
 
-
-def open_circuit_v(params: BatteryParams, soc: float) -> float:
-    """The pack's resting voltage at ``soc`` (for notes and checks)."""
-    return params.cells * cell_ocv_v(soc)
