@@ -2,7 +2,7 @@
 
 The UAV twins put :class:`~sanqin.simulation.gazebo.mavlink_relay.MavlinkFaultRelay` between ArduPilot SITL
 and the bridge (a few hundred MAVLink messages per second). Here a sender socket plays SITL and fires bursts
-of real MAVLink 2 frames (ATTITUDE, GLOBAL_POSITION_INT, HEARTBEAT, ~40–50 B) at the relay's vehicle port; a
+of real MAVLink 2 frames (HEARTBEAT, ATTITUDE, GLOBAL_POSITION_INT, RAW_IMU: 21–40 B) at the relay's vehicle port; a
 receiver bound on the bridge port counts what arrives; the relay's ``tick`` drains between bursts, in the
 same thread. Three figures, same traffic, same loop:
 
