@@ -15,7 +15,6 @@ the commanded force is continuous. Everything worth keeping is passed to ``sink`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -321,8 +320,7 @@ class TherapySession:
                               goal, goal, self.plan.success_tolerance, self.aan.gain, aborted or "no samples")
         gain_before = self.aan.gain
         if mode == "active_assist" and not aborted:
-            e = m.rms_tracking_error / self.plan.success_tolerance
-            self.aan.update(e if math.isfinite(e) else float("nan"))
+            self.aan.update(m.rms_tracking_error / self.plan.success_tolerance)  # non-finite counts as the cap
         self.trials.append(m)
         rec = m.to_dict()
         rec.update(type="trial", t_s=t_s, target=goal.tolist(), trigger=self._trigger_cause,
