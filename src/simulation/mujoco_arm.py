@@ -44,6 +44,20 @@ def ur5e_spec(model_path: str, gravcomp: bool = True, armature: Sequence[float] 
     return spec
 
 
+def add_ft_tool(spec: mujoco.MjSpec, name: str) -> mujoco.MjsBody:
+    """A tool body on the UR5e flange behind a 6-axis F/T sensor (site ``ft_sensor``; sensors ft_force, ft_torque).
+
+    The two sensors are the model's first six sensor values, which :meth:`ArmIO.publish_ft` reads; the caller
+    gives the tool its geoms.
+    """
+    tool = spec.body("wrist_3_link").add_body(name=name, pos=[0, 0.1, 0], quat=[-1, 1, 1, 1])
+    tool.gravcomp = 0.0  # the tool's weight is what the F/T sensor must see
+    tool.add_site(name="ft_sensor")
+    for kind, sensor in ((mujoco.mjtSensor.mjSENS_FORCE, "ft_force"), (mujoco.mjtSensor.mjSENS_TORQUE, "ft_torque")):
+        spec.add_sensor(type=kind, objtype=mujoco.mjtObj.mjOBJ_SITE, objname="ft_sensor", name=sensor)
+    return tool
+
+
 class ArmIO:
     """Bus I/O of a simulated arm: JointState + WrenchStamped out, Float64MultiArray / JointTrajectory in."""
 
@@ -86,9 +100,15 @@ class ArmIO:
                          velocity=self.d.qvel[self.vadr].copy(), effort=np.zeros(0))
         self.ctx.publish(topic, joint_state_to_msg(js, self.ctx.factory))
 
-    def publish_wrench(self, topic: str, t_s: float, frame: str, force: np.ndarray, torque: np.ndarray) -> None:
-        """geometry_msgs/WrenchStamped."""
-        w = WrenchStamped(stamp_s=t_s, frame_id=frame, wrench=Wrench(force_n=force, torque_nm=torque))
+    def publish_ft(self, topic: str, t_s: float, force_noise_n: float) -> None:
+        """geometry_msgs/WrenchStamped of the :func:`add_ft_tool` sensor: the wrench on the tool, sensor frame.
+
+        MuJoCo's force/torque sensors give what the tool exerts on its parent, hence the sign; the force
+        gets Gaussian noise of ``force_noise_n`` (N) from the scenario's generator.
+        """
+        force = -self.d.sensordata[0:3] + self.ctx.rng.normal(0.0, force_noise_n, 3)
+        w = WrenchStamped(stamp_s=t_s, frame_id="ft_sensor",
+                          wrench=Wrench(force_n=force, torque_nm=-self.d.sensordata[3:6]))
         self.ctx.publish(topic, wrench_stamped_to_msg(w, self.ctx.factory))
 
 
@@ -123,13 +143,9 @@ class ArmPushSim:
     def __init__(self, config: ArmPushConfig, ctx: Any) -> None:
         self.config, self.ctx = config, ctx
         spec = ur5e_spec(config.model_path)
-        tool = spec.body("wrist_3_link").add_body(name="tool", pos=[0, 0.1, 0], quat=[-1, 1, 1, 1])
-        tool.gravcomp = 0.0
-        tool.add_site(name="ft_sensor")
+        tool = add_ft_tool(spec, "tool")
         tool.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, fromto=[0, 0, 0, 0, 0, 0.02], size=[0.03, 0, 0],
                       mass=max(config.tool_mass_kg, 1e-4), contype=0, conaffinity=0)
-        for kind, name in ((mujoco.mjtSensor.mjSENS_FORCE, "ft_force"), (mujoco.mjtSensor.mjSENS_TORQUE, "ft_torque")):
-            spec.add_sensor(type=kind, objtype=mujoco.mjtObj.mjOBJ_SITE, objname="ft_sensor", name=name)
         self.m = spec.compile()
         self.m.opt.timestep = config.physics_dt_s
         self.d = mujoco.MjData(self.m)
@@ -156,9 +172,8 @@ class ArmPushSim:
         self.d.xfrc_applied[self.tool, :3] = self.push(t_s)
         for _ in range(max(1, round(dt_s / self.m.opt.timestep))):
             mujoco.mj_step(self.m, self.d)
-        force = -self.d.sensordata[0:3] + self.ctx.rng.normal(0.0, self.config.force_noise_n, 3)
         self.io.publish_joint_states(self.config.joint_states_topic, t_s)
-        self.io.publish_wrench(self.config.wrench_topic, t_s, "ft_sensor", force, -self.d.sensordata[3:6])
+        self.io.publish_ft(self.config.wrench_topic, t_s, self.config.force_noise_n)
         p = self.d.site_xpos[self.site].copy()
         self.trace.append((t_s, p))
         vel = np.zeros(6)

@@ -19,7 +19,7 @@ import numpy as np
 
 from sanqin.control.robot_model import DEFAULT_UR5E_PATH
 from sanqin.runtime.config import param, require
-from sanqin.simulation.mujoco_arm import UR5E_JOINT_NAMES, ArmIO, ur5e_spec
+from sanqin.simulation.mujoco_arm import UR5E_JOINT_NAMES, ArmIO, add_ft_tool, ur5e_spec
 
 TORCH_LENGTH_M = 0.15
 TORCH_MASS_KG = 0.8
@@ -44,18 +44,12 @@ def build_welding_cell_along(
     ``seam`` lies on the nominal surface with unit ``normal``; the real plate surface is ``offset_m`` along it.
     """
     spec = ur5e_spec(model_path)
-    torch = spec.body("wrist_3_link").add_body(name="torch", pos=[0, 0.1, 0], quat=[-1, 1, 1, 1])
-    torch.gravcomp = 0.0  # the tool's weight is what the F/T sensor must see
-    torch.add_site(name="ft_sensor")
+    torch = add_ft_tool(spec, "torch")
     torch.add_geom(type=mujoco.mjtGeom.mjGEOM_CAPSULE, fromto=[0, 0, 0.02, 0, 0, TORCH_LENGTH_M - 0.02],
                    size=[0.015, 0, 0], mass=TORCH_MASS_KG, contype=0, conaffinity=0)
     torch.add_geom(name="torch_tip_geom", type=mujoco.mjtGeom.mjGEOM_SPHERE, pos=[0, 0, TORCH_LENGTH_M - 0.005],
                    size=[0.005, 0, 0], mass=0.0, friction=[friction, 0.005, 0.0001])
     torch.add_site(name="torch_tip", pos=[0, 0, TORCH_LENGTH_M])
-    spec.add_sensor(type=mujoco.mjtSensor.mjSENS_FORCE, objtype=mujoco.mjtObj.mjOBJ_SITE, objname="ft_sensor",
-                    name="ft_force")
-    spec.add_sensor(type=mujoco.mjtSensor.mjSENS_TORQUE, objtype=mujoco.mjtObj.mjOBJ_SITE, objname="ft_sensor",
-                    name="ft_torque")
     quat = np.zeros(4)
     mujoco.mju_quatZ2Vec(quat, normal)
     plate_pos = seam.mean(axis=0) + (offset_m - 0.01) * normal
@@ -109,7 +103,6 @@ class WeldingCellSim:
     def __init__(self, config: WeldingCellConfig, ctx: Any) -> None:
         self.config = config
         self.ctx = ctx
-        self.rng = ctx.rng
         self.seam = np.asarray(config.waypoints_m, float).reshape(-1, 3)
         self.n_hat = np.asarray(config.normal, float) / np.linalg.norm(config.normal)
         self.m = build_welding_cell_along(config.model_path, self.seam, self.n_hat, config.surface_offset_m,
@@ -162,10 +155,8 @@ class WeldingCellSim:
         n = max(1, round(dt_s / self.m.opt.timestep))
         for _ in range(n):
             mujoco.mj_step(self.m, self.d)
-        force = -self.d.sensordata[0:3] + self.rng.normal(0.0, self.config.force_noise_n, 3)
-        torque = -self.d.sensordata[3:6]
         self.io.publish_joint_states(self.config.joint_states_topic, t_s)
-        self.io.publish_wrench(self.config.wrench_topic, t_s, "ft_sensor", force, torque)
+        self.io.publish_ft(self.config.wrench_topic, t_s, self.config.force_noise_n)
         self._measure(t_s)
 
     def _measure(self, t_s: float) -> None:
