@@ -34,6 +34,7 @@ from sanqin.msgs.obstacles import pointcloud2_to_obstacles
 from sanqin.msgs.pointcloud import cloud_to_pointcloud2
 from sanqin.runtime.config import nested, param, require
 from sanqin.simulation.lidar import LidarConfig, LidarScene, LidarSimulator, mount_matrix, pose_to_matrix
+from sanqin.simulation.worlds.tunnel import Box
 
 PERSON_SIZE = (0.5, 0.4, 1.75)
 
@@ -215,12 +216,9 @@ class IndustrialBaySim:
 
     @staticmethod
     def _count_inside(points: np.ndarray, o: GroundTruthObject) -> int:
-        c, s = np.cos(-o.yaw_rad), np.sin(-o.yaw_rad)
-        d = points - o.center_m
-        lx = c * d[:, 0] - s * d[:, 1]
-        ly = s * d[:, 0] + c * d[:, 1]
-        half = np.asarray(o.size_m) / 2 + 0.1
-        return int(np.count_nonzero((np.abs(lx) <= half[0]) & (np.abs(ly) <= half[1]) & (np.abs(d[:, 2]) <= half[2])))
+        """Returns in the object's box grown by 10 cm."""
+        box = Box(tuple(float(v) for v in o.center_m), o.size_m, o.yaw_rad)
+        return int(np.count_nonzero(box.contains(points, margin_m=0.1)))
 
     # --- scoring --------------------------------------------------------------------------------------
     def _on_obstacles(self, msg: Any) -> None:
