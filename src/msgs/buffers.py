@@ -1,4 +1,4 @@
-"""Byte buffers of ``uint8[]`` message fields, whatever the message implementation stores them as."""
+"""Array fields of messages (``uint8[]`` bytes, ``float64[]`` values), whatever the implementation stores them as."""
 
 from __future__ import annotations
 
@@ -38,3 +38,14 @@ def as_byte_array(data: Any, where: str = "data") -> np.ndarray:
             raise MessageError(f"{where}: values must be a flat sequence of 0..255")
         return arr.astype(np.uint8)
     raise MessageError(f"{where}: cannot read bytes from {type(data).__name__}")
+
+
+def as_float_array(values: Any, where: str, n: int | None = None) -> np.ndarray:
+    """A flat float64 copy of a numeric array field; with ``n``, it must have exactly ``n`` values."""
+    try:
+        arr = np.array(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise MessageError(f"{where} is not numeric: {err}") from err
+    if n is not None and arr.size != n:
+        raise MessageError(f"{where} must have {n} values, got {arr.size}")
+    return arr

@@ -7,18 +7,9 @@ from typing import Any
 import numpy as np
 
 from sanqin.common.types import CameraModel
+from sanqin.msgs.buffers import as_float_array
 from sanqin.msgs.errors import MessageError
 from sanqin.msgs.time import header_stamp_frame, make_header
-
-
-def _floats(values: Any, n: int | None, where: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as err:
-        raise MessageError(f"CameraInfo.{where} is not numeric: {err}") from err
-    if n is not None and arr.size != n:
-        raise MessageError(f"CameraInfo.{where} must have {n} values, got {arr.size}")
-    return arr
 
 
 def camera_info_to_model(msg: Any) -> CameraModel:
@@ -31,10 +22,10 @@ def camera_info_to_model(msg: Any) -> CameraModel:
         width=int(msg.width),
         height=int(msg.height),
         distortion_model=str(msg.distortion_model),
-        k=_floats(msg.k, 9, "k").reshape(3, 3),
-        d=_floats(msg.d, None, "d"),
-        r=_floats(msg.r, 9, "r").reshape(3, 3),
-        p=_floats(msg.p, 12, "p").reshape(3, 4),
+        k=as_float_array(msg.k, "CameraInfo.k", 9).reshape(3, 3),
+        d=as_float_array(msg.d, "CameraInfo.d"),
+        r=as_float_array(msg.r, "CameraInfo.r", 9).reshape(3, 3),
+        p=as_float_array(msg.p, "CameraInfo.p", 12).reshape(3, 4),
         binning_x=int(msg.binning_x),
         binning_y=int(msg.binning_y),
         roi=(int(roi.x_offset), int(roi.y_offset), int(roi.height), int(roi.width), bool(roi.do_rectify)),

@@ -13,15 +13,9 @@ from typing import Any
 import numpy as np
 
 from sanqin.control.command import JointCommand
+from sanqin.msgs.buffers import as_float_array
 from sanqin.msgs.errors import MessageError
 from sanqin.msgs.time import header_stamp_frame, make_header, s_to_sec_nanosec, time_to_s
-
-
-def _floats(values: Any, where: str) -> np.ndarray:
-    try:
-        return np.asarray(values, dtype=np.float64).reshape(-1).copy()
-    except (TypeError, ValueError) as err:
-        raise MessageError(f"{where} is not numeric: {err}") from err
 
 
 def _duration(t_s: float, factory: Any) -> Any:
@@ -62,7 +56,7 @@ def joint_trajectory_from_msg(msg: Any) -> tuple[float, tuple[str, ...], list[tu
     for i, p in enumerate(msg.points):
         arrays = []
         for label in ("positions", "velocities", "effort"):
-            arr = _floats(getattr(p, label), f"JointTrajectory.points[{i}].{label}")
+            arr = as_float_array(getattr(p, label), f"JointTrajectory.points[{i}].{label}")
             if arr.size not in (0, len(names)):
                 raise MessageError(f"JointTrajectory.points[{i}].{label} has {arr.size} values for {len(names)} joints")
             arrays.append(arr)
@@ -80,7 +74,7 @@ def float64_array_to_msg(values: np.ndarray, factory: Any, label: str = "joints"
 
 def float64_array_from_msg(msg: Any) -> np.ndarray:
     """std_msgs/Float64MultiArray → flat float array (honours ``data_offset``)."""
-    data = _floats(msg.data, "Float64MultiArray.data")
+    data = as_float_array(msg.data, "Float64MultiArray.data")
     offset = int(msg.layout.data_offset)
     if offset < 0 or offset > data.size:
         raise MessageError(f"Float64MultiArray data_offset {offset} outside data of size {data.size}")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sanqin.common.types import BatteryState, GeoFix, ImuSample, JointStates
+from sanqin.msgs.buffers import as_float_array
 from sanqin.msgs.errors import MessageError
 from sanqin.msgs.geometry import quaternion_from_msg, quaternion_to_msg, vector3_from_msg, vector3_to_msg
 from sanqin.msgs.time import header_stamp_frame, make_header
@@ -19,18 +20,8 @@ from sanqin.msgs.time import header_stamp_frame, make_header
 NO_ORIENTATION = -1.0
 
 
-def _floats(values: Any, where: str, n: int | None = None) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as err:
-        raise MessageError(f"{where} is not numeric: {err}") from err
-    if n is not None and arr.size != n:
-        raise MessageError(f"{where} needs {n} values, got {arr.size}")
-    return arr.copy()
-
-
 def _cov3(values: Any, where: str) -> np.ndarray:
-    return _floats(values, f"{where} covariance (3×3)", 9).reshape(3, 3)
+    return as_float_array(values, f"{where} covariance (3×3)", 9).reshape(3, 3)
 
 
 # --- Imu ---------------------------------------------------------------------------------------
@@ -120,7 +111,7 @@ def navsat_to_msg(fix: GeoFix, factory: Any) -> Any:
 def _joint_arrays(names: tuple[str, ...], position: Any, velocity: Any, effort: Any, where: str) -> tuple:
     arrays = []
     for label, values in (("position", position), ("velocity", velocity), ("effort", effort)):
-        arr = _floats(values, f"{where}.{label}")
+        arr = as_float_array(values, f"{where}.{label}")
         if arr.size not in (0, len(names)):
             raise MessageError(
                 f"{where}.{label} has {arr.size} values for {len(names)} joints (must match or be empty)"
@@ -175,8 +166,8 @@ def battery_from_msg(msg: Any) -> BatteryState:
         power_supply_health=int(msg.power_supply_health),
         power_supply_technology=int(msg.power_supply_technology),
         present=bool(msg.present),
-        cell_voltage_v=_floats(msg.cell_voltage, "BatteryState.cell_voltage"),
-        cell_temperature_c=_floats(msg.cell_temperature, "BatteryState.cell_temperature"),
+        cell_voltage_v=as_float_array(msg.cell_voltage, "BatteryState.cell_voltage"),
+        cell_temperature_c=as_float_array(msg.cell_temperature, "BatteryState.cell_temperature"),
         location=str(msg.location),
         serial_number=str(msg.serial_number),
     )
@@ -201,8 +192,10 @@ def battery_to_msg(battery: BatteryState, factory: Any) -> Any:
         power_supply_health=int(battery.power_supply_health),
         power_supply_technology=int(battery.power_supply_technology),
         present=bool(battery.present),
-        cell_voltage=_floats(battery.cell_voltage_v, "BatteryState.cell_voltage_v").astype(np.float32),
-        cell_temperature=_floats(battery.cell_temperature_c, "BatteryState.cell_temperature_c").astype(np.float32),
+        cell_voltage=as_float_array(battery.cell_voltage_v, "BatteryState.cell_voltage_v").astype(np.float32),
+        cell_temperature=as_float_array(
+            battery.cell_temperature_c, "BatteryState.cell_temperature_c"
+        ).astype(np.float32),
         location=battery.location,
         serial_number=battery.serial_number,
     )
