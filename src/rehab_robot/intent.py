@@ -116,7 +116,6 @@ class BciTrigger:
         self._above_since: float | None = None
         self._last_fire = -math.inf
         self.rejected = 0
-        self.last_confidence = 0.0
 
     def step(self, t_s: float, confidence: float) -> bool:
         """Feed one confidence sample (0..1); True on the sample that triggers a movement."""
@@ -124,7 +123,6 @@ class BciTrigger:
             self.rejected += 1
             self._above_since = None
             return False
-        self.last_confidence = confidence
         if confidence < self.threshold or t_s - self._last_fire < self.refractory_s:
             self._above_since = None
             return False

@@ -175,7 +175,6 @@ class SafetySupervisor:
         self.max_speed_seen = 0.0
         self.max_interaction_seen = 0.0
         self.max_rom_excursion = -math.inf  # largest distance beyond the ROM (negative: stayed inside)
-        self.opposing = 0.0
 
     # --- external requests ------------------------------------------------------------------------
     def set_estop(self, pressed: bool, t_s: float, cause: str = "e-stop input") -> list[SafetyEvent]:
@@ -302,7 +301,6 @@ class SafetySupervisor:
         opp = max(0.0, -float(f_int @ ref) / ref_n) if ref_n > 1e-9 else 0.0
         if self.state == SafetyState.HOLD and self._hold_dir is not None:
             opp = max(0.0, -float(f_int @ self._hold_dir))
-        self.opposing = opp
         hist = self._opp_hist
         hist.append((t, opp))
         while len(hist) > 1 and hist[0][0] < t - self.config.spasm_window_s:
