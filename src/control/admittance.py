@@ -62,7 +62,6 @@ class AdmittanceController(ArmControllerBase):
         self.posture = posture_of(config.null_space.posture, self.n)
         self.wrench_s = (np.zeros(3), np.zeros(3))
         self.qd_rate = RateLimiter(config.max_joint_accel_rad_s2, initial=np.zeros(self.n))
-        self.external_w = np.zeros(6)
         self._was_stopped = True
 
     # --- inputs -------------------------------------------------------------------------------------
@@ -110,7 +109,6 @@ class AdmittanceController(ArmControllerBase):
         dt = min(self.safety.dt_s, self.config.max_dt_s)
         f_s, t_s_ = self.filter.step(f_raw, t_raw, R, dt)
         F = np.concatenate((R @ f_s, R @ t_s_))
-        self.external_w = F
         self._integrate(F, dt)
         # the power cap pairs the contact force with the commanded tool velocity: both in the world frame
         qd_cmd = self.qd_rate.step(self._ik(dt, R @ f_c), dt)  # acceleration limit, then the safety caps last

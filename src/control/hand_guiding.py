@@ -56,7 +56,6 @@ class HandGuidingController:
         self.force = np.zeros(3)
         self.payload_kg = 0.0
         self.set_payload(config.payload_kg)
-        self.last_scale = 1.0
 
     def set_payload(self, payload_kg: float) -> None:
         """Update the carried payload (kg); raises :class:`InvalidInputError` if negative, NaN or too heavy."""
@@ -96,7 +95,7 @@ class HandGuidingController:
         v = self.v + dv
         lin, ang = self.safety.limit_twist(np.array([v[0], v[1], 0.0]), np.array([0.0, 0.0, v[2]]), force_n=f3,
                                           torque_nm=t3)
-        twist, wheels, self.last_scale = self.kin.saturate(lin[0], lin[1], ang[2])
+        twist, wheels, _ = self.kin.saturate(lin[0], lin[1], ang[2])
         if not self.safety.check_output(twist, wheels):
             self.v = np.zeros(3)
             return np.zeros(3), np.zeros(4), verdict
