@@ -137,19 +137,7 @@ class ExoPatientTwin(RehabPatientTwin):
         self.flex_max, self.ext_max = self.muscles.capacity(1.0)
         self.patient = ElbowPatient(c.patient, c.first_session, self.rng)  # type: ignore[assignment]
         self.drive = np.zeros(1)
-        self.q_arm = None
-        self.phase = ""
-        self.session_k = 0
-        self.sessions_done = 0
-        self.base_s = 0.0 if c.sessions == 0 else None
-        self.spasms = sorted(c.spasm_at_s)
-        self.dropout_active = False
-        self.last_t = None
-        self.last_relay = -math.inf
-        self.last_state_clock = None
-        self.pending_target = None
-        self.counters = {"states": 0, "rejected_joint_states": 0, "rejected_drive": 0, "rejected_target": 0,
-                         "relayed": 0, "withheld": 0, "spasms": 0, "sessions_started": 0}
+        self._init_session_state()
 
     def on_drive_1(self, value: float, t_s: float) -> None:
         """One motor: a second drive value is refused."""

@@ -134,6 +134,11 @@ class RehabPatientTwin:
         self.rng = np.random.default_rng(c.seed)
         self.patient = ImpairedPatient(c.patient, np.array(c.shoulder_xy_m), c.first_session, self.rng)
         self.drive = np.zeros(len(c.robot_joints))
+        self._init_session_state()
+
+    def _init_session_state(self) -> None:
+        """Sessions, fault clock, relay and counters at start (the exoskeleton's patient shares them)."""
+        c = self.config
         self.q_arm: np.ndarray | None = None
         self.phase = ""
         self.session_k = 0
@@ -219,9 +224,7 @@ class RehabPatientTwin:
         drive = np.clip(self.drive, -np.array(c.drive_limits_nm), np.array(c.drive_limits_nm))
         if robot is None or arm is None:
             self.counters["rejected_joint_states"] += 1
-            out: dict[str, Any] = {f"robot_effort_{i}": float(v) for i, v in enumerate(drive)}
-            out.update({f"patient_effort_{i}": 0.0 for i in range(PATIENT_JOINTS)})
-            return out
+            return self._drive_only()
         self.counters["states"] += 1
         self.last_state_clock = clock_s
         (qr, qdr), (qh, qdh) = robot, arm
@@ -240,8 +243,7 @@ class RehabPatientTwin:
         tau_h = tau_h - j_h.T @ f
         if not (np.all(np.isfinite(tau_r)) and np.all(np.isfinite(tau_h))):  # overflow from absurd finite states
             self.counters["rejected_joint_states"] += 1
-            out = {f"robot_effort_{i}": float(v) for i, v in enumerate(drive)}
-            out.update({f"patient_effort_{i}": 0.0 for i in range(PATIENT_JOINTS)})
+            out: dict[str, Any] = dict(self._drive_only())
             if events:
                 out["~/events"] = events
             return out
