@@ -25,7 +25,6 @@ import numpy as np
 from pyproj import CRS, Transformer
 from shapely import validation
 from shapely.geometry import Polygon
-from shapely.ops import unary_union
 
 from sanqin.planning.errors import BoundaryError
 
@@ -118,12 +117,10 @@ def _frame_for(rings: Sequence[LonLat]) -> LocalFrame:
     return LocalFrame(float(np.mean(a[:, 1])), float(np.mean(a[:, 0])))
 
 
-def _make_field(outer: LonLat, holes: Sequence[LonLat], zones: Sequence[tuple[LonLat, Sequence[LonLat]]],
-                where: str, name: str = "", properties: dict | None = None) -> Field:
+def _make_field(outer: LonLat, holes: Sequence[LonLat], where: str, name: str = "",
+                properties: dict | None = None) -> Field:
     frame = _frame_for([outer])
-    boundary = _polygon_local(outer, holes, frame, where)
-    nsz = tuple(_polygon_local(o, h, frame, f"{where}: no-spray zone {i}") for i, (o, h) in enumerate(zones))
-    return Field(boundary, nsz, frame, name, dict(properties or {}))
+    return Field(_polygon_local(outer, holes, frame, where), (), frame, name, dict(properties or {}))
 
 
 def _is_no_spray(props: dict) -> bool:
@@ -172,7 +169,7 @@ def fields_from_geojson(doc: Any, where: str = "geojson") -> list[Field]:
         raise BoundaryError(f"{where}: no field polygon found")
     fields = []
     for (outer, holes), props, i in parcels:
-        fld = _make_field(outer, holes, [], f"{where}: feature {i}", str(props.get("id", props.get("Name", i))), props)
+        fld = _make_field(outer, holes, f"{where}: feature {i}", str(props.get("id", props.get("Name", i))), props)
         mine = [z for z in zones if _local_poly(fld, z[0]).intersects(fld.boundary)]
         if mine:
             fld = Field(fld.boundary, tuple(_local_poly(fld, z[0]) for z in mine), fld.frame, fld.name, fld.properties)
@@ -229,7 +226,7 @@ def fields_from_kml(text: str, where: str = "kml") -> list[Field]:
         raise BoundaryError(f"{where}: no Placemark Polygon found")
     out = []
     for outer, holes, name in parcels:
-        fld = _make_field(outer, holes, [], f"{where}: {name or 'polygon'}", name)
+        fld = _make_field(outer, holes, f"{where}: {name or 'polygon'}", name)
         mine = tuple(z for z in (_local_poly(fld, (o, h)) for o, h, _ in zones) if z.intersects(fld.boundary))
         out.append(Field(fld.boundary, mine, fld.frame, name))
     return out
@@ -245,7 +242,7 @@ def fields_from_gml(text: str, where: str = "gml") -> list[Field]:
         outer = _kml_ring(poly.find(f"{gml}outerBoundaryIs/{gml}LinearRing/{gml}coordinates"), w)
         holes = [_kml_ring(h.find(f"{gml}LinearRing/{gml}coordinates"), f"{w} hole {hi}")
                  for hi, h in enumerate(poly.findall(f"{gml}innerBoundaryIs"))]
-        out.append(_make_field(outer, holes, [], w, f"polygon {pi}"))
+        out.append(_make_field(outer, holes, w, f"polygon {pi}"))
     if not out:
         raise BoundaryError(f"{where}: no gml:Polygon found")
     return out
@@ -287,7 +284,7 @@ def fields_from_qgc_plan(doc: Any, where: str = "plan") -> list[Field]:
         raise BoundaryError(f"{where}: no survey polygon or inclusion geofence polygon")
     out = []
     for i, outer in enumerate(outers):
-        fld = _make_field(outer, [], [], f"{where}: polygon {i}", f"plan polygon {i}")
+        fld = _make_field(outer, [], f"{where}: polygon {i}", f"plan polygon {i}")
         mine = tuple(z for z in (_local_poly(fld, (r, [])) for r in zones) if z.intersects(fld.boundary))
         out.append(Field(fld.boundary, mine, fld.frame, fld.name))
     return out
@@ -330,11 +327,3 @@ def field_from_local(boundary: Sequence[tuple[float, float]], holes: Sequence[Se
     zones = tuple(validate_polygon(Polygon(z), f"no-spray zone {i}") for i, z in enumerate(no_spray))
     frame = LocalFrame(*origin_lat_lon_deg) if origin_lat_lon_deg is not None else None
     return Field(poly, zones, frame, name)
-
-
-def sprayable_area(fld: Field, headland_m: float = 0.0, zone_margin_m: float = 0.0) -> Any:
-    """The area to spray: boundary shrunk by the headland, minus no-spray zones grown by a margin."""
-    inner = fld.boundary.buffer(-headland_m, join_style="mitre") if headland_m > 0 else fld.boundary
-    if fld.no_spray:
-        inner = inner.difference(unary_union([z.buffer(zone_margin_m) for z in fld.no_spray]))
-    return inner

@@ -17,10 +17,6 @@ class MpcSetupError(PlanningError):
     """The MPC problem cannot be built (bad horizon, infeasible bounds, unknown solver, failed compile)."""
 
 
-class MpcInputError(PlanningError):
-    """An MPC step received unusable input (NaN/inf state, wrong dimension)."""
-
-
 class SolverUnavailableError(MpcSetupError):
     """The selected solver plugin (or the C compiler for code generation) is not available here."""
 

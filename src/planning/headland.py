@@ -7,7 +7,7 @@ Holes (obstacles inside the field) get the same treatment: laps around them, gro
 
 from __future__ import annotations
 
-from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.geometry import LineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sanqin.planning.errors import CoverageError
@@ -33,10 +33,3 @@ def headland_laps(boundary: Polygon, width_m: float, laps: int) -> list[LineStri
                 rings.append(LineString(p.exterior.coords))
                 rings.extend(LineString(h.coords) for h in p.interiors)
     return rings
-
-
-def headland_area(boundary: Polygon, headland_m: float) -> BaseGeometry:
-    """The headland band itself (boundary minus interior)."""
-    inner = interior(boundary, headland_m)
-    band = boundary.difference(inner)
-    return band if not isinstance(band, MultiPolygon) or not band.is_empty else Polygon()

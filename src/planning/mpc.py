@@ -27,7 +27,7 @@ from sanqin.planning.models import Model
 from sanqin.planning.nmpc import Weights, build_problem
 from sanqin.planning.reference import ReferencePath
 from sanqin.planning.solvers import BACKENDS, GaussNewtonSqp, SolverOptions, make_backend
-from sanqin.runtime.config import param, require
+from sanqin.runtime.config import param
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,6 @@ class MpcConfig:
     slack_l1: float = param(1e4, "linear price of constraint slack", min=0.0)
     slack_l2: float = param(1e3, "quadratic price of constraint slack", min=0.0)
     stop_tolerance_m: float = param(0.05, "distance within which a stop point counts as reached (m)", min=1e-4)
-
-    def __post_init__(self) -> None:
-        require(self.cold_start_iter >= 1, "cold_start_iter must be >= 1")
 
 
 @dataclass(frozen=True)

@@ -156,19 +156,6 @@ class NmpcProblem:
         """(N,) constraint slacks (empty without obstacles and corridor)."""
         return np.asarray(w).reshape(-1)[self.s_idx]
 
-    def initial_guess(self, x0: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """A decision vector that rolls the model out from ``x0`` with inputs ``u`` (default zero)."""
-        w = np.zeros(self.n_w)
-        u = np.zeros((self.horizon, self.model.nu)) if u is None else np.asarray(u, float)
-        F = self.model.rk4(self.dt_s)
-        x = np.asarray(x0, float)
-        for k in range(self.horizon):
-            w[self.x_idx[k]] = x
-            w[self.u_idx[k]] = u[k]
-            x = np.asarray(F(x, u[k])).reshape(-1)
-        w[self.x_idx[self.horizon]] = x
-        return w
-
 
 def _residual(model: Model, x: ca.SX, xr: ca.SX) -> ca.SX:
     """State tracking residual; the heading error is ``2 sin(Δθ/2)`` (smooth, wrap-safe)."""

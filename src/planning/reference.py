@@ -90,16 +90,6 @@ class ReferencePath:
         """Restart the forward projection search at ``s_m``."""
         self._progress_s = float(s_m)
 
-    def speed_limit(self, s_m: np.ndarray | float, passed_m: float = -np.inf) -> np.ndarray:
-        """Profile speed at arc length: cruise, braking (√(2·a·d)) before stops (after ``passed_m``) and the end."""
-        s = np.asarray(s_m, float)
-        v = np.full(s.shape, self.speed_m_s)
-        for target in [st.s_m for st in self.stops if st.s_m > passed_m] + [self.length_m]:
-            ahead = target - s
-            brake = np.sqrt(2 * self.decel_m_s2 * np.maximum(ahead, 0.0))
-            v = np.where(ahead >= -1e-9, np.minimum(v, brake), v)
-        return v
-
     def sample(self, s0_m: float, dt_s: float, n: int, dwell_left_s: float = 0.0,
                passed_m: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Arc lengths and speeds of ``n + 1`` reference stages starting at ``s0_m`` (time-parametrized).

@@ -7,7 +7,6 @@ that would empty the tank, or that would leave too little battery to fly back to
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,10 +68,3 @@ def plan_refills(legs: list[RouteLeg], home_m: np.ndarray, speed_m_s: float, tan
         tank -= need_l
         t += dur
     return stops
-
-
-def route_time_s(legs: list[RouteLeg], speed_m_s: float) -> float:
-    """Time to drive the legs at ``speed_m_s`` (no turns/accelerations), s."""
-    if speed_m_s <= 0 or not math.isfinite(speed_m_s):
-        raise CoverageError("speed must be positive")
-    return sum(float(np.linalg.norm(leg.end_m - leg.start_m)) for leg in legs) / speed_m_s

@@ -161,7 +161,6 @@ class GaussNewtonSqp:
         self._qp_backup = (ca.conic("qp_backup", "osqp", {"h": hess.sparsity(), "a": jac.sparsity()},
                                     _qp_options("osqp")) if qpsol != "osqp" and ca.has_conic("osqp") else None)
         self.backup_solves = 0
-        self._lbg = problem.lbg
 
     def solve(self, w0: np.ndarray, lam_g0: np.ndarray, lam_x0: np.ndarray, p: np.ndarray,
               lbx: np.ndarray, ubx: np.ndarray, ubg: np.ndarray) -> SolveResult:
