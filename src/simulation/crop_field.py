@@ -51,6 +51,9 @@ class CropFieldConfig:
 
     def __post_init__(self) -> None:
         require(self.pass_spacing_m < self.width_m, "pass_spacing_m must be smaller than the field width")
+        per = self.cell_m / self.texel_m
+        require(per >= 1.0 and abs(per - round(per)) < 1e-6,
+                "cell_m must be a whole number of texels (texel_m): the true cover is averaged over whole texels")
 
 
 class CropFieldSim:

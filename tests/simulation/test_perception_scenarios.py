@@ -60,3 +60,14 @@ def test_crop_canopy_cover_error(tmp_path) -> None:
     m = _run("crop_canopy", tmp_path)
     assert m["field.cover_mae"] <= 0.05 and abs(m["field.cover_bias"]) < 0.03
     assert m["field.observed_fraction"] >= 0.95
+
+
+def test_crop_field_cell_must_be_whole_texels() -> None:
+    # A 2 m grid over 0.15 m texels would score each cell against 1.95 m of truth, drifting off the mapper's grid.
+    from sanqin.runtime.config import load_config
+    from sanqin.runtime.errors import ConfigError
+    from sanqin.simulation.crop_field import CropFieldConfig
+
+    with pytest.raises(ConfigError, match="whole number of texels"):
+        load_config(CropFieldConfig, {"cell_m": 2.0, "texel_m": 0.15})
+    assert load_config(CropFieldConfig, {"cell_m": 2.0, "texel_m": 0.1}).cell_m == 2.0
