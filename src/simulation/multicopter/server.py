@@ -14,9 +14,10 @@ import numpy as np
 
 from sanqin.uav_bridge.connection import MavConnection
 from sanqin.uav_bridge.enums import mavlink
-from sanqin.uav_bridge.frames import attitude_enu_to_ned, frd_to_flu, quat_from_rpy, yaw_enu_to_ned
+from sanqin.uav_bridge.frames import attitude_enu_to_ned, frd_to_flu, quat_from_rpy, rpy_from_quat, yaw_enu_to_ned
 
 from .autopilot import GLOBAL_FRAMES, MODE_NAMES, MODES, SUPPORTED_MISSION_COMMANDS, Autopilot, Item
+from .dynamics import G_M_S2
 from .params import ParamTable
 
 C = mavlink
@@ -96,9 +97,7 @@ class MavlinkServer:
         for due, cmd, result, sysid, compid in [a for a in self.pending_acks if a[0] <= now_s]:
             self.pending_acks.remove((due, cmd, result, sysid, compid))
             self.send(self.mav.command_ack_encode(cmd, result, 100, 0, sysid, compid))
-        for sev, text in self.ap.statustexts:
-            self.send(self.mav.statustext_encode(sev, text.encode()[:50]))
-        self.ap.statustexts.clear()
+        self.step_statustexts()
         while self.reached_sent < len(self.ap.reached):
             self.send(self.mav.mission_item_reached_encode(self.ap.reached[self.reached_sent]))
             self.reached_sent += 1
@@ -167,14 +166,12 @@ class MavlinkServer:
             p, qr, r = frd_to_flu(*body.rates)
             if name == "ATTITUDE":
                 w, x, y, z = q
-                roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-                pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-                yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+                roll, pitch, yaw = rpy_from_quat((x, y, z, w))
                 return mav.attitude_encode(t_ms, roll, pitch, yaw, p, qr, r)
             return mav.attitude_quaternion_encode(t_ms, q[0], q[1], q[2], q[3], p, qr, r)
         if name == "SCALED_IMU":
             ax, ay, az = frd_to_flu(*body.specific_force_flu)
-            g = 9.80665
+            g = G_M_S2
             gx, gy, gz = frd_to_flu(*body.rates)
             return mav.scaled_imu_encode(t_ms, int(ax / g * 1000), int(ay / g * 1000), int(az / g * 1000),
                                          int(gx * 1000), int(gy * 1000), int(gz * 1000), 200, 0, 400)
