@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -114,6 +115,8 @@ class Autopilot:
         self.home = np.zeros(3)
         self.mission: list[Item] = []
         self.fence: list[Item] = []
+        self._shapes_of: list[Item] | None = None  # the fence list _shapes was built from
+        self._shapes: tuple[list[tuple[bool, Any]], list[tuple[bool, float, float, float]]] = ([], [])
         self.rally: list[Item] = []
         self.current = 0
         self.reached: list[int] = []
@@ -439,40 +442,54 @@ class Autopilot:
             pay.sprayer_change_since = None
 
     # --- fence ------------------------------------------------------------------------------------
+    def _fence_shapes(self) -> tuple[list[tuple[bool, Any]], list[tuple[bool, float, float, float]]]:
+        """The stored fence in local metres: (inclusion, polygon) and (inclusion, east, north, radius). Rebuilt
+        only when a new fence is stored (uploads replace the list): :meth:`fence_violation_m` runs every physics
+        step in flight."""
+        if self._shapes_of is not self.fence:
+            from shapely.geometry import Polygon
+
+            polygons, circles = [], []
+            i = 0
+            fence = self.fence
+            while i < len(fence):
+                it = fence[i]
+                if it.command in (POLY_IN, POLY_OUT):
+                    n = max(1, int(it.params[0]))
+                    verts = [self.origin.to_enu(v.x / 1e7, v.y / 1e7)[:2] for v in fence[i:i + n]]
+                    i += n
+                    if len(verts) >= 3:
+                        polygons.append((it.command == POLY_IN, Polygon(verts)))
+                    continue
+                if it.command in (C.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, C.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION):
+                    e, n_, _ = self.origin.to_enu(it.x / 1e7, it.y / 1e7)
+                    circles.append((it.command == C.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, e, n_, it.params[0]))
+                i += 1
+            self._shapes, self._shapes_of = (polygons, circles), fence
+        return self._shapes
+
     def fence_violation_m(self, pos: np.ndarray) -> float:
         """How far (m) ``pos`` is outside the fence (0 inside or without a fence)."""
-        from shapely.geometry import Point, Polygon
+        from shapely.geometry import Point
 
         worst = 0.0
         alt_max = self.params["FENCE_ALT_MAX"]
         if alt_max > 0 and pos[2] > alt_max:
             worst = max(worst, pos[2] - alt_max)
         pt = Point(float(pos[0]), float(pos[1]))
+        polygons, circles = self._fence_shapes()
         inclusions = []
-        i = 0
-        fence = self.fence
-        while i < len(fence):
-            it = fence[i]
-            if it.command in (POLY_IN, POLY_OUT):
-                n = max(1, int(it.params[0]))
-                verts = [self.origin.to_enu(v.x / 1e7, v.y / 1e7)[:2] for v in fence[i:i + n]]
-                i += n
-                if len(verts) < 3:
-                    continue
-                poly = Polygon(verts)
-                if it.command == POLY_IN:
-                    inclusions.append(0.0 if poly.covers(pt) else poly.exterior.distance(pt))
-                elif poly.contains(pt):
-                    worst = max(worst, poly.exterior.distance(pt))
-                continue
-            if it.command in (C.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, C.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION):
-                e, n_, _ = self.origin.to_enu(it.x / 1e7, it.y / 1e7)
-                d = math.hypot(pos[0] - e, pos[1] - n_)
-                if it.command == C.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION:
-                    inclusions.append(max(0.0, d - it.params[0]))
-                elif d < it.params[0]:
-                    worst = max(worst, it.params[0] - d)
-            i += 1
+        for inclusion, poly in polygons:
+            if inclusion:
+                inclusions.append(0.0 if poly.covers(pt) else poly.exterior.distance(pt))
+            elif poly.contains(pt):
+                worst = max(worst, poly.exterior.distance(pt))
+        for inclusion, e, n, radius in circles:
+            d = math.hypot(pos[0] - e, pos[1] - n)
+            if inclusion:
+                inclusions.append(max(0.0, d - radius))
+            elif d < radius:
+                worst = max(worst, radius - d)
         if inclusions:
             worst = max(worst, max(inclusions))  # as ArduPilot: the vehicle must be inside every inclusion zone
         return worst
