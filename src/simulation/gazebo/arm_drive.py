@@ -13,16 +13,17 @@ limit, targeting the model's keyframe until the first command). The nodes keep t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.bridge import ROS_TO_GZ, BridgeEntry
-from sanqin.simulation.gazebo.command_split import MAX_JOINTS
-from sanqin.simulation.gazebo.errors import TwinError
+from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains
 from sanqin.simulation.gazebo.twin import Twin
 
 SPLIT_NODE = "forward_position_split"
+COMMAND_TIMEOUT_S = 0.1  # counted by joint_command_split; the position controllers keep their last target
 
 
 def joint_command_topic(model_name: str, joint: str) -> str:
@@ -30,13 +31,13 @@ def joint_command_topic(model_name: str, joint: str) -> str:
     return f"/model/{model_name}/joint/{joint}/cmd_pos"
 
 
-def forward_position_drive(twin: Twin, model: object, model_name: str, joints: Sequence[str],
-                           home_rad: Sequence[float], gains: Sequence[tuple[float, float, float]],
-                           forward_topic: str, timeout_s: float) -> None:
-    """Per-joint ``JointPositionController`` (gains = ``(kp, kd, max force)``, inf force = unlimited), their
-    bridges and the ``joint_command_split`` node on ``forward_topic``."""
-    if not (len(joints) == len(home_rad) == len(gains)) or not 0 < len(joints) <= MAX_JOINTS:
-        raise TwinError(f"{model_name}: one home position and servo gain per joint, 1..{MAX_JOINTS} joints")
+def forward_position_drive(twin: Twin, m: Any, model: object, model_name: str, joints: Sequence[str],
+                           forward_topic: str, timeout_s: float = COMMAND_TIMEOUT_S) -> list[float]:
+    """Per-joint ``JointPositionController`` with the gains of the compiled MuJoCo model ``m``'s position servo
+    (``kp``, ``kv``, force range; unlimited = no output limit) targeting its keyframe (``qpos0`` without one),
+    their bridges and the ``joint_command_split`` node on ``forward_topic``. Returns that home (rad)."""
+    home_rad = [float(v) for v in (m.key_qpos[0] if m.nkey else m.qpos0)[: len(joints)]]
+    gains = [position_servo_gains(m, j) for j in joints]
     topics = [joint_command_topic(model_name, joint) for joint in joints]
     for joint, topic, home, (kp, kd, fmax) in zip(joints, topics, home_rad, gains):
         systems.joint_position_controller(model, joint, topic, kp, kd, cmd_max=fmax if np.isfinite(fmax) else None,
@@ -44,3 +45,4 @@ def forward_position_drive(twin: Twin, model: object, model_name: str, joints: S
         twin.add_bridge(BridgeEntry(topic, topic, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
     twin.add_command_split(SPLIT_NODE, forward_topic, topics, timeout_s=float(timeout_s), on_timeout="keep_last")
     twin.record_topics.add(forward_topic)
+    return home_rad

@@ -25,7 +25,7 @@ from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.arm_drive import forward_position_drive
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
-from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains, robot_model
+from sanqin.simulation.gazebo.mujoco_sdf import robot_model
 from sanqin.simulation.gazebo.operator_push import push_events
 from sanqin.simulation.gazebo.sdf import el, num, plugin
 from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin, new_model, visual_and_collision
@@ -35,7 +35,6 @@ FT_JOINT = "tool_fixed"
 PUSH_TOPIC = "/operator_push"
 GZ_JOINT_STATES = "/arm/joint_states_gz"  # from Gazebo to operator_push, which relays them after the hand-over
 ADMITTANCE_NODES = ("cartesian_admittance",)
-COMMAND_TIMEOUT_S = 0.1  # counted by joint_command_split; the position controllers keep their last target
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -52,10 +51,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     if joint is None:
         raise TwinError(f"the arm has no fixed tool joint {FT_JOINT!r}")
     twin.add_sensor(_force_torque(joint, name, config))
-    gains = [position_servo_gains(m, j) for j in UR5E_JOINT_NAMES]
-    home = [float(v) for v in (m.key_qpos[0] if m.nkey else m.qpos0)[: len(UR5E_JOINT_NAMES)]]
-    forward_position_drive(twin, conv.model, name, UR5E_JOINT_NAMES, home, gains, config.forward_topic,
-                           timeout_s=COMMAND_TIMEOUT_S)
+    home = forward_position_drive(twin, m, conv.model, name, UR5E_JOINT_NAMES, config.forward_topic)
     systems.joint_state_publisher(conv.model, f"/model/{name}/joint_states", UR5E_JOINT_NAMES)
     twin.add_bridge(BridgeEntry(GZ_JOINT_STATES, f"/model/{name}/joint_states", "sensor_msgs/msg/JointState",
                                 "gz.msgs.Model", GZ_TO_ROS))

@@ -28,13 +28,12 @@ from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.arm_drive import forward_position_drive
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, BridgeEntry
 from sanqin.simulation.gazebo.errors import TwinError
-from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains, robot_model, static_model
+from sanqin.simulation.gazebo.mujoco_sdf import robot_model, static_model
 from sanqin.simulation.gazebo.sensors import force_torque
 from sanqin.simulation.gazebo.twin import Model, Placement, Spawn, Twin
 
 FT_JOINT = "torch_fixed"
 FT_FRAME = "ft_sensor"
-COMMAND_TIMEOUT_S = 0.1  # counted by joint_command_split; the position controllers keep their last target
 
 
 def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
@@ -53,10 +52,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
     twin.add_sensor(force_torque(joint, name="ft_sensor", gz_topic=f"/model/{name}/wrench",
                                  ros_topic=config.wrench_topic, frame_id=FT_FRAME, rate_hz=1.0 / config.physics_dt_s,
                                  force_stddev_n=config.force_noise_n))
-    gains = [position_servo_gains(m, j) for j in UR5E_JOINTS]
-    home = [float(v) for v in (m.key_qpos[0] if m.nkey else m.qpos0)[: len(UR5E_JOINTS)]]
-    forward_position_drive(twin, conv.model, name, UR5E_JOINTS, home, gains, config.forward_topic,
-                           timeout_s=COMMAND_TIMEOUT_S)
+    forward_position_drive(twin, m, conv.model, name, UR5E_JOINTS, config.forward_topic)
     systems.joint_state_publisher(conv.model, f"/model/{name}/joint_states", UR5E_JOINTS)
     twin.add_bridge(BridgeEntry(config.joint_states_topic, f"/model/{name}/joint_states", "sensor_msgs/msg/JointState",
                                 "gz.msgs.Model", GZ_TO_ROS))
