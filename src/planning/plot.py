@@ -33,6 +33,18 @@ def _fill(ax, geom: BaseGeometry, **kw) -> None:
         ax.plot(xy[:, 0], xy[:, 1], color=kw.get("edgecolor", "black"), lw=0.8)
 
 
+def _save(fig, ax, path: str | Path) -> Path:
+    """Equal axes in local east/north metres, written to ``path`` (folders made), figure closed."""
+    ax.set_aspect("equal")
+    ax.set_xlabel("east (m)")
+    ax.set_ylabel("north (m)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_coverage(plan, path: str | Path, title: str = "") -> Path:
     """Field, no-spray zones, route (spray on/off), turns, transits and refill points → PNG."""
     fig, ax = plt.subplots(figsize=(8, 8), dpi=110)
@@ -57,14 +69,7 @@ def plot_coverage(plan, path: str | Path, title: str = "") -> Path:
     ax.set_title(title or (f"{plan.field.name}: covered {m.get('covered_share', 0) * 100:.2f} %, "
                            f"{m.get('passes', 0):.0f} passes, {m.get('turns', 0):.0f} turns, "
                            f"{m.get('path_length_m', 0) / 1000:.2f} km"), fontsize=9)
-    ax.set_aspect("equal")
-    ax.set_xlabel("east (m)")
-    ax.set_ylabel("north (m)")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_inspection(waypoints_m: np.ndarray, path: str | Path, *, triggers_m: np.ndarray | None = None,
@@ -83,12 +88,5 @@ def plot_inspection(waypoints_m: np.ndarray, path: str | Path, *, triggers_m: np
         t = np.asarray(triggers_m, float)
         ax.plot(t[:, 0], t[:, 1], "x", color="tab:red", ms=4, label="camera triggers")
         ax.legend(loc="best")
-    ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
-    ax.set_xlabel("east (m)")
-    ax.set_ylabel("north (m)")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
