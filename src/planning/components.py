@@ -140,10 +140,10 @@ class MpcPlanner:
 
     def on_payload(self, payload_kg: float, t_s: float) -> None:
         """Payload changed (mecanum): new acceleration limits, no rebuild."""
-        if self.kind != "mecanum":
-            return
         if not (math.isfinite(payload_kg) and payload_kg >= 0):
             raise PlanningError(f"payload must be finite and >= 0 kg, got {payload_kg}")
+        if self.kind != "mecanum":
+            return
         m = self.config.model.build(payload_kg)
         self.mpc.set_input_bounds(m.u_lb, m.u_ub)
 

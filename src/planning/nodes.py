@@ -19,22 +19,12 @@ Standard messages only: an ament_python package cannot define .msg types.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanqin.msgs.geometry import odometry_from_msg, path_from_msg, path_to_msg, pose_stamped_to_msg, twist_to_msg
 from sanqin.msgs.obstacles import pointcloud2_to_obstacles
+from sanqin.msgs.rehab import float64_from_msg
 from sanqin.msgs.vehicle import text_to_msg
 from sanqin.planning.components import CoveragePlanner, CoveragePlannerConfig, MpcPlanner, MpcPlannerConfig
-from sanqin.planning.errors import PlanningError
 from sanqin.runtime.node import Input, NodeSpec, Output, Qos, Service, Timer
-
-
-def _float_in(msg: Any) -> float:
-    value = float(msg.data)
-    if value != value:
-        raise PlanningError("payload is NaN")
-    return value
-
 
 MPC_PLANNER = NodeSpec(
     name="mpc_planner",
@@ -45,7 +35,7 @@ MPC_PLANNER = NodeSpec(
         Input("path", "nav_msgs/msg/Path", "on_path", path_from_msg, Qos.LATCHED, "reference path to follow"),
         Input("obstacles", "sensor_msgs/msg/PointCloud2", "on_obstacles", pointcloud2_to_obstacles, Qos.SENSOR,
               "obstacle table from perception (odom frame)"),
-        Input("payload", "std_msgs/msg/Float64", "on_payload", _float_in, Qos.LATCHED, "payload mass (kg)"),
+        Input("payload", "std_msgs/msg/Float64", "on_payload", float64_from_msg, Qos.LATCHED, "payload mass (kg)"),
     ),
     outputs=(
         Output("cmd_vel", "geometry_msgs/msg/Twist", twist_to_msg, Qos.RELIABLE, description="velocity command"),

@@ -79,6 +79,12 @@ def test_bad_inputs_are_contained() -> None:
     assert bay.mpc.model.u_ub[0] == pytest.approx(before / 2)
     with pytest.raises(PlanningError):
         bay.on_payload(-5.0, 0.0)
+    for kg in (float("nan"), float("inf")):  # the Float64 converter passes them on: the handler refuses them
+        with pytest.raises(PlanningError):
+            bay.on_payload(kg, 0.0)
+        with pytest.raises(PlanningError):  # whatever the model (a differential drive ignores a good payload)
+            planner.on_payload(kg, 0.0)
+    assert bay.mpc.model.u_ub[0] == pytest.approx(before / 2)
 
 
 @pytest.mark.parametrize("name", ["bay_mpc", "tunnel_mpc", "drone_mpc"])
