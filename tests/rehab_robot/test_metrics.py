@@ -23,7 +23,6 @@ def _reach(segments=1, curve=0.0):
     mj = MinimumJerk(np.array([0.0, 0.0]), np.array([0.2, 0.0]), 0.0, 1.5)
     x = np.array([mj.sample(ti)[0] for ti in t])
     if segments > 1:  # a segmented, stop-and-go reach
-        x[:, 0] = 0.2 * np.array([mj.sample(ti)[0][0] / 0.2 for ti in t]) ** 1
         x[:, 0] += 0.01 * np.sin(2 * np.pi * segments * t / 1.5)
     x[:, 1] = curve * np.sin(np.pi * t / 1.5)
     v = np.gradient(x, DT, axis=0)
