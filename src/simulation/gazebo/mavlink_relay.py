@@ -51,11 +51,10 @@ from typing import Any
 
 from sanqin.common.diagnostics import DiagLevel, DiagnosticStatus
 from sanqin.runtime.config import param, require
-from sanqin.simulation.gazebo.sitl_battery import MAV_CMD_BATTERY_RESET, PackEmulator
+from sanqin.simulation.gazebo.sitl_battery import MAV_CMD_BATTERY_RESET, MAV_MODE_FLAG_SAFETY_ARMED, PackEmulator
 from sanqin.simulation.multicopter.dynamics import BatteryParams
 
 MAX_DATAGRAM_BYTES = 65535
-MAV_MODE_FLAG_SAFETY_ARMED = 128
 MAV_COMP_ID_AUTOPILOT1 = 1
 MAV_COMP_ID_MISSIONPLANNER = 190
 MAV_PARAM_TYPE_REAL32 = 9
