@@ -23,7 +23,7 @@ from sanqin.control.limits import RateLimiter
 from sanqin.control.nullspace import NullSpaceConfig, dls_pinv, null_space_projector, posture_velocity
 from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error, rotvec_to_matrix
 from sanqin.control.safety import SafetyConfig
-from sanqin.control.wrench_filter import WrenchFilter, WrenchFilterConfig
+from sanqin.control.wrench_filter import WrenchFilterConfig
 from sanqin.runtime.config import nested, param
 
 
@@ -50,17 +50,15 @@ class AdmittanceController(ArmControllerBase):
 
     def __init__(self, config: AdmittanceConfig, model: RobotModel | None = None) -> None:
         model = model or RobotModel.from_config(config.robot)
-        super().__init__(model, config.safety, uses_wrench=True)
+        super().__init__(model, config.safety, config.wrench)
         self.config = config
         self.m, self.k, self.d, self.sel = config.gains.arrays()
-        self.filter = WrenchFilter(config.wrench)
         self.x = np.zeros(6)
         self.xd = np.zeros(6)
         self.ref: tuple[np.ndarray, np.ndarray] | None = None
         self.ref_twist = np.zeros(6)
         self.q_cmd: np.ndarray | None = None
         self.posture = posture_of(config.null_space.posture, self.n)
-        self.wrench_s = (np.zeros(3), np.zeros(3))
         self.qd_rate = RateLimiter(config.max_joint_accel_rad_s2, initial=np.zeros(self.n))
         self._was_stopped = True
 
@@ -69,13 +67,6 @@ class AdmittanceController(ArmControllerBase):
         """Reference pose of the site (world) and its feed-forward twist (m/s, rad/s)."""
         self.ref = (np.asarray(position_m, float).copy(), np.asarray(rotation, float).copy())
         self.ref_twist = np.zeros(6) if twist is None else np.asarray(twist, float).copy()
-
-    def on_wrench(self, stamp_s: float, t_s: float, force_n: np.ndarray, torque_nm: np.ndarray) -> bool:
-        """Register a raw F/T reading (sensor frame); NaN/inf or out-of-order readings are rejected."""
-        if self.safety.observe("wrench", stamp_s, t_s, force_n, torque_nm):
-            self.wrench_s = (np.asarray(force_n, float), np.asarray(torque_nm, float))
-            return True
-        return False
 
     def reset_state(self, q: np.ndarray) -> None:
         """Re-synchronise the commanded state to the measured joints (after a stop)."""
@@ -88,15 +79,8 @@ class AdmittanceController(ArmControllerBase):
     def step(self, t_s: float, q: np.ndarray, qd: np.ndarray | None = None) -> JointCommand:
         """One cycle with the latest joint state and the last registered wrench."""
         q, qd = self.check_state(q, qd)
-        f_raw, t_raw = self.wrench_s
         model = self.model
-        f_c = t_c = None
-        R = None
-        if np.all(np.isfinite(q)):
-            model.update(q)
-            _, R = model.site_pose()
-            f_c, t_c = self.filter.compensate(f_raw, t_raw, R)
-        verdict = self.safety.assess(t_s, force_n=f_c, torque_nm=t_c, q=q, extra=(qd, f_raw, t_raw))
+        verdict, R, f_c = self.assess_with_wrench(t_s, q, qd)
         if not verdict.allowed:
             self._was_stopped = True
             self.xd[:] = 0.0
@@ -107,7 +91,7 @@ class AdmittanceController(ArmControllerBase):
             self.reset_state(q)
             self._was_stopped = False
         dt = min(self.safety.dt_s, self.config.max_dt_s)
-        f_s, t_s_ = self.filter.step(f_raw, t_raw, R, dt)
+        f_s, t_s_ = self.filter.step(*self.wrench_s, R, dt)
         F = np.concatenate((R @ f_s, R @ t_s_))
         self._integrate(F, dt)
         # the power cap pairs the contact force with the commanded tool velocity: both in the world frame

@@ -8,6 +8,7 @@ from sanqin.control.command import JointCommand
 from sanqin.control.errors import InvalidInputError
 from sanqin.control.robot_model import RobotModel
 from sanqin.control.safety import SafetyConfig, SafetyLayer, Verdict
+from sanqin.control.wrench_filter import WrenchFilter, WrenchFilterConfig
 from sanqin.runtime.errors import ConfigError
 
 
@@ -33,14 +34,17 @@ def posture_of(values: tuple[float, ...], n: int) -> np.ndarray | None:
 class ArmControllerBase:
     """Holds the robot model and the one safety layer; produces safe commands when a cycle is refused.
 
-    The safety layer watches the channels ``joint_states`` and (if ``uses_wrench``) ``wrench``.
+    The safety layer watches the channels ``joint_states`` and, for a controller given a ``wrench``
+    filter config (one with a tool F/T sensor), ``wrench``.
     """
 
-    def __init__(self, model: RobotModel, safety: SafetyConfig, uses_wrench: bool) -> None:
+    def __init__(self, model: RobotModel, safety: SafetyConfig, wrench: WrenchFilterConfig | None) -> None:
         self.model = model
         self.n = model.n
-        channels = ("joint_states", "wrench") if uses_wrench else ("joint_states",)
+        channels = ("joint_states", "wrench") if wrench is not None else ("joint_states",)
         self.safety = SafetyLayer(safety, channels, model.lower, model.upper)
+        self.filter = None if wrench is None else WrenchFilter(wrench)
+        self.wrench_s = (np.zeros(3), np.zeros(3))  # last accepted raw F/T reading (force, torque; sensor frame)
         self.q_hold: np.ndarray | None = None  # last finite measured or commanded position
         self.g_hold = np.zeros(self.n)  # last finite gravity torque
         self.m_diag = np.ones(self.n)  # last finite joint-space inertia diagonal (for the brake)
@@ -49,6 +53,31 @@ class ArmControllerBase:
     def on_joint_states(self, stamp_s: float, t_s: float, q: np.ndarray, qd: np.ndarray) -> bool:
         """Register a joint-state reading; NaN/inf or out-of-order readings are rejected."""
         return self.safety.observe("joint_states", stamp_s, t_s, q, qd)
+
+    def on_wrench(self, stamp_s: float, t_s: float, force_n: np.ndarray, torque_nm: np.ndarray) -> bool:
+        """Register a raw F/T reading (sensor frame = tool site frame); NaN/inf or out-of-order ones are rejected."""
+        if self.filter is None:
+            raise InvalidInputError(f"{type(self).__name__} has no F/T sensor input")
+        if self.safety.observe("wrench", stamp_s, t_s, force_n, torque_nm):
+            self.wrench_s = (np.asarray(force_n, float), np.asarray(torque_nm, float))
+            return True
+        return False
+
+    def assess_with_wrench(
+        self, t_s: float, q: np.ndarray, qd: np.ndarray
+    ) -> tuple[Verdict, np.ndarray | None, np.ndarray | None]:
+        """The cycle's safety verdict on the joint state and the latest F/T reading, less the tool's weight.
+
+        Returns the verdict, the site rotation at ``q`` and the compensated force (sensor frame); the
+        last two are None when ``q`` is not finite (the verdict is then a stop).
+        """
+        f_raw, t_raw = self.wrench_s
+        if not np.all(np.isfinite(q)):
+            return self.safety.assess(t_s, q=q, extra=(qd, f_raw, t_raw)), None, None
+        self.model.update(q)
+        _, R = self.model.site_pose()
+        f_c, t_c = self.filter.compensate(f_raw, t_raw, R)
+        return self.safety.assess(t_s, force_n=f_c, torque_nm=t_c, q=q, extra=(qd, f_raw, t_raw)), R, f_c
 
     def check_state(self, q: np.ndarray, qd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Shape check (a wrong size is a programming/config error, not a sensor fault)."""

@@ -49,7 +49,7 @@ class CartesianImpedanceController(ArmControllerBase):
 
     def __init__(self, config: CartesianImpedanceConfig, model: RobotModel | None = None) -> None:
         model = model or RobotModel.from_config(config.robot)
-        super().__init__(model, config.safety, uses_wrench=False)
+        super().__init__(model, config.safety, None)
         self.config = config
         self.m, self.k, self.d, self.sel = config.gains.arrays()
         self.k = np.where(self.sel, self.k, 0.0)

@@ -36,7 +36,7 @@ class JointImpedanceController(ArmControllerBase):
 
     def __init__(self, config: JointImpedanceConfig, model: RobotModel | None = None) -> None:
         model = model or RobotModel.from_config(config.robot)
-        super().__init__(model, config.safety, uses_wrench=False)
+        super().__init__(model, config.safety, None)
         self.config = config
         self.k = per_joint(config.stiffness_nm_rad, self.n, "stiffness_nm_rad")
         self.zeta = per_joint(config.damping_ratio, self.n, "damping_ratio")

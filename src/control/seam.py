@@ -25,7 +25,7 @@ from sanqin.control.errors import ForceLimitError
 from sanqin.control.nullspace import dls_pinv
 from sanqin.control.robot_model import RobotModel, RobotModelConfig, orientation_error, rotvec_to_matrix
 from sanqin.control.safety import SafetyConfig
-from sanqin.control.wrench_filter import WrenchFilter, WrenchFilterConfig
+from sanqin.control.wrench_filter import WrenchFilterConfig
 from sanqin.runtime.config import nested, param, require
 
 
@@ -96,9 +96,8 @@ class SeamFollower(ArmControllerBase):
 
     def __init__(self, config: SeamConfig, model: RobotModel | None = None) -> None:
         model = model or RobotModel.from_config(config.robot)
-        super().__init__(model, config.safety, uses_wrench=True)
+        super().__init__(model, config.safety, config.wrench)
         self.config = config
-        self.filter = WrenchFilter(config.wrench)
         self.n_hat = np.asarray(config.normal, float) / np.linalg.norm(config.normal)
         self.path = np.asarray(config.waypoints_m, float).reshape(-1, 3)
         seg = np.diff(self.path, axis=0)
@@ -114,7 +113,6 @@ class SeamFollower(ArmControllerBase):
         self.p_cmd: np.ndarray | None = None
         self.R_cmd: np.ndarray | None = None
         self.q_cmd: np.ndarray | None = None
-        self.wrench_s = (np.zeros(3), np.zeros(3))
         self._tared = not config.tare_on_start
         self._settle_s = 0.0
         self._was_stopped = True
@@ -133,13 +131,6 @@ class SeamFollower(ArmControllerBase):
             raise ForceLimitError(f"target force {force_n!r} N refused: must be in ({low:g}, {limit:g}) N")
         self.target_force_n = float(force_n)
 
-    def on_wrench(self, stamp_s: float, t_s: float, force_n: np.ndarray, torque_nm: np.ndarray) -> bool:
-        """Register a raw F/T reading (sensor frame = tool site frame)."""
-        if self.safety.observe("wrench", stamp_s, t_s, force_n, torque_nm):
-            self.wrench_s = (np.asarray(force_n, float), np.asarray(torque_nm, float))
-            return True
-        return False
-
     # --- path ---------------------------------------------------------------------------------------
     def seam_point(self, s: float) -> tuple[np.ndarray, np.ndarray]:
         """Nominal seam point and unit tangent at arc length ``s`` (clamped to the seam)."""
@@ -153,14 +144,7 @@ class SeamFollower(ArmControllerBase):
     def step(self, t_s: float, q: np.ndarray, qd: np.ndarray | None = None) -> JointCommand:
         """One cycle: the latest joint state and wrench in, joint position/velocity targets out."""
         q, qd = self.check_state(q, qd)
-        f_raw, t_raw = self.wrench_s
-        f_c = t_c = None
-        R = None
-        if np.all(np.isfinite(q)):
-            self.model.update(q)
-            _, R = self.model.site_pose()
-            f_c, t_c = self.filter.compensate(f_raw, t_raw, R)
-        verdict = self.safety.assess(t_s, force_n=f_c, torque_nm=t_c, q=q, extra=(qd, f_raw, t_raw))
+        verdict, R, f_c = self.assess_with_wrench(t_s, q, qd)
         if not verdict.allowed or self.phase in (SeamPhase.FAULT, SeamPhase.DONE):
             self._was_stopped = not verdict.allowed or self._was_stopped
             if self.q_hold is None and np.all(np.isfinite(q)):
@@ -176,7 +160,7 @@ class SeamFollower(ArmControllerBase):
                 self.phase = SeamPhase.APPROACH
                 self.p_cmd = None
         dt = min(self.safety.dt_s, self.config.max_dt_s)
-        f_s, _ = self.filter.step(f_raw, t_raw, R, dt)
+        f_s, _ = self.filter.step(*self.wrench_s, R, dt)
         self.force_n = float(self.n_hat @ (R @ f_s))  # the part pushes the tool out along +n
         v_ff = self._advance(dt)
         qd_cmd = self._ik(v_ff, R @ f_c)  # world frame, like the commanded velocity it is paired with

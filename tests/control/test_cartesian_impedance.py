@@ -125,3 +125,12 @@ def test_shipped_impedance_node_config_is_sampled_stable_and_stiffer_is_not(ur5e
 def test_posture_of_the_wrong_size_is_rejected_at_construction(ur5e) -> None:
     with pytest.raises(ConfigError, match="posture needs 6"):
         _ctrl(ur5e, null_space={"posture": [0.0, 0.0, 0.0]})
+
+
+def test_a_wrench_given_to_a_controller_without_an_ft_input_is_a_typed_refusal(ur5e) -> None:
+    from sanqin.control.errors import InvalidInputError
+
+    ctrl = _ctrl(ur5e)
+    with pytest.raises(InvalidInputError, match="no F/T sensor input"):
+        ctrl.on_wrench(0.0, 0.0, np.zeros(3), np.zeros(3))
+    assert set(ctrl.safety.channels) == {"joint_states"}  # no wrench channel for the watchdog to wait on
