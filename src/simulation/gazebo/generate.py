@@ -125,12 +125,11 @@ def _param_text(value: Any) -> str:
 def launch_xml(twin: Twin) -> str:
     """The launch_xml file of a twin: Gazebo server headless, spawns, bridge, extra processes, our nodes."""
     sc = twin.scenario
-    iterations = int(math.ceil((sc.duration_s + twin.startup_slack_s) / twin.physics_step_s - 1e-9))
     share = "$(find-pkg-share sanqin)"
     root = el(None, "launch")
     el(root, "arg", name="world", default=f"{share}/sim/gazebo/worlds/{sc.name}.sdf",
        description="world file")
-    el(root, "arg", name="iterations", default=str(iterations),
+    el(root, "arg", name="iterations", default=str(twin.iterations),
        description=f"physics steps to run ({sc.duration_s:g} s of the scenario"
                    + (f" + {twin.startup_slack_s:g} s for the nodes' start" if twin.startup_slack_s else "")
                    + f" at {twin.physics_step_s:g} s); 0 runs until stopped")
@@ -228,7 +227,7 @@ def index_yaml(gen: Generation) -> str:
             "models": sorted(twin.models),
             "duration_s": sc.duration_s,
             "physics_step_s": twin.physics_step_s,
-            "iterations": int(math.ceil((sc.duration_s + twin.startup_slack_s) / twin.physics_step_s - 1e-9)),
+            "iterations": twin.iterations,
             "real_time_factor": twin.real_time_factor,
             "ardupilot_sitl": twin.ardupilot,
             "external_models": sorted(twin.external_models),

@@ -22,6 +22,7 @@ launch file, and the tests check them.
 from __future__ import annotations
 
 import importlib
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,6 +142,11 @@ class Twin:
     ardupilot: bool = False
     external_models: set[str] = field(default_factory=set)  # model:// URIs from other packages (ardupilot_gazebo)
     _headless: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def iterations(self) -> int:
+        """Physics steps the world runs: the scenario's duration plus the start-up slack."""
+        return int(math.ceil((self.scenario.duration_s + self.startup_slack_s) / self.physics_step_s - 1e-9))
 
     def headless_simulator(self, name: str) -> Any:
         """The headless simulator ``name`` of this scenario, built exactly as the runner builds it (once).
