@@ -32,7 +32,6 @@ class TherapyHarness:
         self.last_command_t = -math.inf
         self.commands_rejected = 0
         self.phase = ""
-        self.safety_state = "RUN"
         self.session_k = 0
         self.next_start_s = config.start_at_s if config.sessions > 0 else math.inf
         self.sessions_done = 0
@@ -43,7 +42,6 @@ class TherapyHarness:
         self.hold_at: float | None = None
         self.last_sample_before_dropout: float | None = None
         self.stop_at: float | None = None
-        self.events: list[tuple[float, str]] = []
         self.max = {"rom_excursion": -math.inf, "speed_ratio": 0.0, "interaction_ratio": 0.0, "torque_ratio": 0.0}
         self.t = 0.0
         self.dt = 0.001
@@ -51,7 +49,6 @@ class TherapyHarness:
         ctx.subscribe(config.effort_topic, "std_msgs/msg/Float64MultiArray", self._on_effort)
         ctx.subscribe(config.target_topic, "geometry_msgs/msg/PointStamped", self._on_target)
         ctx.subscribe(config.phase_topic, "std_msgs/msg/String", self._on_phase)
-        ctx.subscribe(config.safety_topic, "diagnostic_msgs/msg/DiagnosticArray", self._on_safety)
         ctx.subscribe(config.events_topic, "std_msgs/msg/String", self._on_event)
 
     # --- bus callbacks ----------------------------------------------------------------------------
@@ -81,11 +78,6 @@ class TherapyHarness:
                 self.next_start_s = self.t + self.config.between_sessions_s
         self.phase = phase
 
-    def _on_safety(self, msg: Any) -> None:
-        state = next((kv.value for s in msg.status for kv in s.values if kv.key == "state"), None)
-        if state is not None:
-            self.safety_state = state
-
     def _on_event(self, msg: Any) -> None:
         try:
             ev = json.loads(msg.data)
@@ -97,7 +89,6 @@ class TherapyHarness:
         c = self.config
         if kind == "sensor_timeout" and self.stop_at is None and c.dropout_at_s >= 0 and self.t >= c.dropout_at_s:
             self.stop_at = self.t
-        self.events.append((self.t, str(kind)))
 
     # --- per step -----------------------------------------------------------------------------------
     def begin_step(self, t_s: float, dt_s: float) -> list[float]:
