@@ -184,17 +184,17 @@ class IndustrialBaySim:
         eps = 1e-9
         while self._next_odom <= t_s + eps:
             odom = Odometry(
-                stamp_s=t_s,
+                stamp_s=self._next_odom,
                 frame_id="odom",
                 child_frame_id="base_link",
-                pose=self.robot_pose(t_s),
+                pose=self.robot_pose(self._next_odom),
                 twist=Twist([self.config.robot_speed_m_s, 0.0, 0.0]),
             )
             self.ctx.publish(self.config.odom_topic, odometry_to_msg(odom, self.ctx.factory))
             self.ctx.publish("/tf", odometry_to_tf(odom, self.ctx.factory))
             self._next_odom += 1.0 / self.config.odom_rate_hz
         while self._next_scan <= t_s + eps:
-            self._scan(t_s)
+            self._scan(self._next_scan)
             self._next_scan += self.config.lidar.period_s
 
     def _scan(self, t_s: float) -> None:

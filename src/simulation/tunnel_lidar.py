@@ -162,10 +162,10 @@ class TunnelLidarSim:
             self.ctx.publish("/tf_static", tf_to_msg(mount, self.ctx.factory))
             self._static_sent = True
         while self._next_odom_s <= t_s + eps:
-            self._publish_odom(t_s)
+            self._publish_odom(self._next_odom_s)
             self._next_odom_s += self._odom_period_s
         while self._next_scan_s <= t_s + eps:
-            self._publish_scan(t_s)
+            self._publish_scan(self._next_scan_s)
             self._next_scan_s += self._period_s
 
     def _publish_odom(self, t_s: float) -> None:

@@ -115,3 +115,16 @@ def test_driving_through_a_bend_keeps_the_filtered_points_on_the_tunnel_surface(
     failed = [text for ok, text in res.checks if not ok]
     assert failed == ["tunnel.frames_published = 40 >= 200"]  # only the shortened duration
     assert res.metrics["tunnel.surface_dist_p95_m"] < 0.05
+
+
+def test_sensors_due_several_times_in_one_step_are_stamped_at_their_own_times() -> None:
+    # A 0.25 s step with a 10 Hz LiDAR and 100 Hz odometry: each step publishes two or three sweeps and 25 odometry
+    # messages; each carries its own stamp, so every filtered frame is matched to the sweep it came from.
+    doc = yaml.safe_load(SCENARIO.read_text())
+    doc["duration_s"], doc["step_s"] = 1.0, 0.25
+    doc["nodes"][0]["params_file"] = str(ROOT / "config" / "lidar_preprocessor.yaml")
+    doc["simulators"][0]["params"]["odom_rate_hz"] = 100.0
+    m = run_scenario(parse_scenario(doc), record=False, plots=False).metrics
+    assert m["tunnel.frames_published"] == m["tunnel.frames_received"] == 10
+    assert m["tunnel.unknown_stamp_frames"] == 0 and m["tunnel.frames_lost"] == 0
+    assert m["tunnel.off_surface_fraction"] <= 0.001
