@@ -11,7 +11,8 @@
 # its own run_dir (node files such as rehab session logs start empty: a scenario gives the same result when rerun).
 #
 # Environment: SANQIN_GZ_OUT (default gazebo_runs/<UTC time>), SANQIN_GZ_TIMEOUT_FACTOR (wall seconds
-# allowed per simulated second, default 10), SANQIN_GZ_STARTUP_S (extra wall seconds, default 120).
+# allowed per simulated second at real-time factor 1, divided by the world's factor; default 10),
+# SANQIN_GZ_STARTUP_S (extra wall seconds, default 120).
 #
 # Exit status: 0 every scenario passed; 1 a scenario failed its criteria, timed out or crashed;
 # 2 usage error; 77 Gazebo (`gz`) or ROS 2 (`ros2`) is not available here - nothing was run
