@@ -65,17 +65,9 @@ def test_the_generated_files_are_found_with_plugins_at_every_level() -> None:
     assert {"world", "model", "visual", "sensor"} <= set(parents)
 
 
-#: Problems in another developer's brand-new exporter, reported to its author with the fix (see the module):
-#: rail_probe.py writes JointStatePublisher <update_rate> (gz-sim >= 8.14.0), TouchPlugin <collision>
-#: (>= 8.11.0) and <create_contact_sensor_for_collision> (>= 8.12.0), and <cmd_min> on a velocity-mode
-#: JointPositionController. Remove an entry once its file is regenerated without the problem.
-PENDING: dict[str, tuple[str, ...]] = {}  # generated file → problems tolerated until their exporter is fixed
-
-
 @pytest.mark.parametrize("path", FILES, ids=[str(f.relative_to(GAZEBO)) for f in FILES])
 def test_every_plugin_is_a_known_system_with_known_parameters(path: Path) -> None:
-    pending = PENDING.get(str(path.relative_to(GAZEBO)), ())
-    assert [p for p in check_sdf_file(path) if not any(k in p for k in pending)] == []
+    assert check_sdf_file(path) == []
 
 
 def test_every_system_used_by_the_generated_files_is_in_the_table() -> None:
