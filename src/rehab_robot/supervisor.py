@@ -159,6 +159,7 @@ class SafetySupervisor:
         self._d_hold = config.hold_damping_fraction * lim.max_interaction / lim.max_speed
         self._k_hold = config.hold_force_fraction * lim.max_interaction / (0.1 * span)
         self._rom_tol = config.rom_tolerance_fraction * span
+        self._torque_cap = np.minimum(lim.max_joint_torque_nm, robot.hardware.max_joint_torque_nm)
         self._last_t: float | None = None
         self._last_q: np.ndarray | None = None
         self._hold_x: np.ndarray | None = None
@@ -392,7 +393,7 @@ class SafetySupervisor:
                     self._ramp_start = self._ramp_from = None
                 elif self._ramp_from is not None:
                     tau = (1 - a) * self._ramp_from + a * tau
-        cap = np.minimum(lim.max_joint_torque_nm, self.robot.hardware.max_joint_torque_nm)
+        cap = self._torque_cap
         clamped = np.clip(tau, -cap, cap)
         over = bool(np.any(np.abs(tau) > cap + 1e-9))
         self._note_clamp("torque_clamp", over, t, float(np.max(np.abs(tau) - cap)), events,
@@ -415,8 +416,7 @@ class SafetySupervisor:
         if self.state == SafetyState.ESTOP or self._last_q is None:
             return np.zeros(self.robot.n_joints)
         tau = self.robot.compensation(self._last_q, np.zeros(self.robot.n_joints))
-        cap = np.minimum(self.limits.max_joint_torque_nm, self.robot.hardware.max_joint_torque_nm)
-        return np.clip(tau, -cap, cap)
+        return np.clip(tau, -self._torque_cap, self._torque_cap)
 
     def _enter(self, new: SafetyState, t: float, kind: str, cause: str, value: float = float("nan"),
                limit: float = float("nan")) -> SafetyEvent | None:
