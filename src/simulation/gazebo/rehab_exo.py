@@ -149,18 +149,9 @@ def _upper_arm(sim: Any, twin: Twin) -> None:
     humerus = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "r_humerus")
     if humerus <= 0:
         raise TwinError("the exoskeleton model has no body 'r_humerus'")
-    top, elbow = np.asarray(d.xpos[humerus], dtype=np.float64), np.asarray(d.xanchor[0], dtype=np.float64)
-    span = elbow - top
-    length = float(np.linalg.norm(span))
-    axis = span / max(length, 1e-9)
     name = twin.model_name("upper_arm")
     root, model = new_model(name, static=True)
-    link = el(model, "link", name="humerus")
-    v = el(link, "visual", name="humerus_stand_in_visual")
-    el(v, "pose", pose((top + elbow) / 2.0, (0.0, float(np.arccos(np.clip(axis[2], -1.0, 1.0))),
-                                             float(np.arctan2(axis[1], axis[0])))))
-    geometry(v, "capsule", radius=0.035, length=max(length, 0.05))
-    material(v, (0.9, 0.7, 0.6, 1.0))
+    _capsule(el(model, "link", name="humerus"), "humerus_stand_in_visual", d.xpos[humerus], d.xanchor[0], 0.035)
     twin.add_model(Model(name, root, "Upper arm (fixed) of the elbow exoskeleton scenario (visual only)", {},
                          f"Humerus of scenario {twin.scenario.name}, fixed as in the headless 1-DoF MyoElbow: a "
                          "capsule from the shoulder to the elbow axis (the meshes stay in myo_sim)."))
@@ -172,13 +163,19 @@ def _stand_in_visual(sim: Any, link: Any, body: int) -> None:
     if link is None:
         raise TwinError(f"no link {FOREARM!r} in the converted model")
     com = np.asarray(sim.m.body_ipos[body], dtype=np.float64)
-    length = max(2.0 * float(np.linalg.norm(com)), 0.05)
-    axis = com / max(float(np.linalg.norm(com)), 1e-9)
-    pitch = float(np.arccos(np.clip(axis[2], -1.0, 1.0)))
-    yaw = float(np.arctan2(axis[1], axis[0]))
-    v = el(link, "visual", name="forearm_stand_in_visual")
-    el(v, "pose", pose(com, (0.0, pitch, yaw)))
-    geometry(v, "capsule", radius=0.03, length=length)
+    _capsule(link, "forearm_stand_in_visual", np.zeros(3), 2.0 * com, 0.03)
+
+
+def _capsule(link: Any, name: str, start: Any, end: Any, radius: float) -> None:
+    """A skin-coloured capsule visual from ``start`` to ``end`` (link frame; at least 5 cm long)."""
+    start, end = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
+    span = end - start
+    length = float(np.linalg.norm(span))
+    axis = span / max(length, 1e-9)
+    v = el(link, "visual", name=name)
+    el(v, "pose", pose((start + end) / 2.0, (0.0, float(np.arccos(np.clip(axis[2], -1.0, 1.0))),
+                                             float(np.arctan2(axis[1], axis[0])))))
+    geometry(v, "capsule", radius=radius, length=max(length, 0.05))
     material(v, (0.9, 0.7, 0.6, 1.0))
 
 
