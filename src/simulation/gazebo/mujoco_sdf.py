@@ -27,7 +27,7 @@ from scipy.spatial.transform import Rotation
 
 from sanqin.simulation.gazebo.errors import TwinError
 from sanqin.simulation.gazebo.sdf import el, fields, pose
-from sanqin.simulation.gazebo.twin import geometry, inertial, material, new_model
+from sanqin.simulation.gazebo.twin import inertial, new_model, visual_and_collision
 
 GEOM_PLANE, GEOM_HFIELD, GEOM_SPHERE, GEOM_CAPSULE, GEOM_ELLIPSOID, GEOM_CYLINDER, GEOM_BOX, GEOM_MESH = range(8)
 JNT_FREE, JNT_BALL, JNT_SLIDE, JNT_HINGE = range(4)
@@ -78,18 +78,9 @@ def _geoms(m: Any, link: ET.Element, body: int, notes: list[str], retro: float |
         xyz, rpy = m.geom_pos[g], _rpy(m.geom_quat[g])
         matid = int(m.geom_matid[g])
         rgba = m.mat_rgba[matid] if matid >= 0 else m.geom_rgba[g]
-        v = el(link, "visual", name=f"{name}_visual")
-        el(v, "pose", pose(xyz, rpy))
-        geometry(v, shape, **dims)
-        material(v, rgba)
-        if retro is not None:
-            el(v, "laser_retro", retro)
-        if m.geom_contype[g] or m.geom_conaffinity[g]:
-            c = el(link, "collision", name=f"{name}_collision")
-            el(c, "pose", pose(xyz, rpy))
-            geometry(c, shape, **dims)
-            mu = float(m.geom_friction[g][0])
-            fields(el(el(el(c, "surface"), "friction"), "ode"), {"mu": mu, "mu2": mu})
+        visual_and_collision(link, name, shape, dims, xyz=xyz, rpy=rpy, rgba=rgba, laser_retro=retro,
+                             collision=bool(m.geom_contype[g] or m.geom_conaffinity[g]),
+                             mu=float(m.geom_friction[g][0]))
 
 
 def _subtree(m: Any, root: int) -> list[int]:

@@ -197,13 +197,8 @@ def _power_line(twin: Twin, config: Any, plan_file: str) -> Model:
     root, model = new_model(name, static=True)
     link = el(model, "link", name="line")
     for i, p in enumerate(towers):
-        t = el(link, "visual", name=f"tower_{i + 1}_visual")
-        el(t, "pose", pose((p[0], p[1], height / 2)))
-        geometry(t, "box", size=[1.0, 1.0, height])
-        material(t, (0.5, 0.5, 0.52, 1.0))
-        c = el(link, "collision", name=f"tower_{i + 1}_collision")
-        el(c, "pose", pose((p[0], p[1], height / 2)))
-        geometry(c, "box", size=[1.0, 1.0, height])
+        visual_and_collision(link, f"tower_{i + 1}", "box", {"size": [1.0, 1.0, height]},
+                             xyz=(p[0], p[1], height / 2), rgba=(0.5, 0.5, 0.52, 1.0))
     for i, (a, b) in enumerate(zip(towers, towers[1:])):
         d = b - a
         yaw = math.atan2(d[1], d[0])
