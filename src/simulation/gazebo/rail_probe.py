@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from sanqin.runtime.scenario import NodeEntry, SimulatorEntry
+from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.bridge import GZ_TO_ROS, ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.errors import NoTwin, TwinError
 from sanqin.simulation.gazebo.mujoco_sdf import _rpy, robot_model
@@ -318,8 +319,7 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         "joint_name": "probe", "topic": probe_cmd, "p_gain": drv.probe_kp, "i_gain": 0.0, "d_gain": 0.0,
         "i_max": 0.0, "i_min": 0.0, "cmd_max": drv.probe_force_max_n, "cmd_min": -drv.probe_force_max_n,
         "cmd_offset": -tip_weight_n * _probe_axis_down(m), "initial_position": 0.0})
-    plugin(robot, "gz-sim-joint-state-publisher-system", "gz::sim::systems::JointStatePublisher", {
-        "topic": f"/model/{name}/joint_states", "joint_name": list(JOINTS)})  # every step: 1 / physics step
+    systems.joint_state_publisher(robot, f"/model/{name}/joint_states", JOINTS)  # every step: 1 / physics step
     dropout = config.dropout_start_s >= 0 and config.dropout_s > 0
     twin.add_bridge(BridgeEntry(GZ_JOINT_STATES if dropout else config.joint_states_topic,
                                 f"/model/{name}/joint_states", "sensor_msgs/msg/JointState", "gz.msgs.Model",
