@@ -151,12 +151,17 @@ def joint_position_controller(model: ET.Element, joint: str, topic: str, p_gain:
 
 
 def odometry_publisher(model: ET.Element, odom_topic: str, tf_topic: str, rate_hz: float,
-                       frame_id: str = "odom", child_frame_id: str = "base_link", dimensions: int = 3) -> None:
-    """``OdometryPublisher``: ground-truth odometry of the model (for vehicles without a drive system)."""
-    plugin(model, "gz-sim-odometry-publisher-system", "gz::sim::systems::OdometryPublisher", {
+                       frame_id: str = "odom", child_frame_id: str = "base_link", dimensions: int = 3,
+                       gaussian_noise_m: float | None = None) -> None:
+    """``OdometryPublisher``: ground-truth odometry of the model (for vehicles without a drive system), with
+    ``gaussian_noise_m`` (std) on the pose when given."""
+    params: dict[str, object] = {
         "odom_frame": frame_id, "robot_base_frame": child_frame_id, "odom_publish_frequency": rate_hz,
         "odom_topic": odom_topic, "tf_topic": tf_topic, "dimensions": dimensions,
-    })
+    }
+    if gaussian_noise_m is not None:
+        params["gaussian_noise"] = gaussian_noise_m
+    plugin(model, "gz-sim-odometry-publisher-system", "gz::sim::systems::OdometryPublisher", params)
 
 
 def velocity_control(model: ET.Element, topic: str) -> None:

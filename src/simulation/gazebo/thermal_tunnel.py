@@ -68,10 +68,8 @@ def export(config: Any, entry: SimulatorEntry, twin: Twin) -> None:
         horizontal_fov_rad=2 * math.atan(config.width_px / 2 / config.fx_px), rate_hz=config.rate_hz,
         min_temp_k=MIN_TEMP_K, max_temp_k=MAX_TEMP_K, resolution_k=RESOLUTION_K, rpy=(0.0, 0.0, math.pi / 2)))
     systems.velocity_control(model, f"/model/{name}/cmd_vel")
-    plugin(model, "gz-sim-odometry-publisher-system", "gz::sim::systems::OdometryPublisher", {
-        "odom_frame": "odom", "robot_base_frame": "base_link", "odom_publish_frequency": 20.0,
-        "odom_topic": f"/model/{name}/odometry", "tf_topic": f"/model/{name}/tf", "dimensions": 3,
-        "gaussian_noise": config.odom_noise_m})
+    systems.odometry_publisher(model, f"/model/{name}/odometry", f"/model/{name}/tf", 20.0,
+                               gaussian_noise_m=config.odom_noise_m)
     twin.add_bridge(BridgeEntry("/cmd_vel", f"/model/{name}/cmd_vel", "geometry_msgs/msg/Twist", "gz.msgs.Twist",
                                 ROS_TO_GZ))
     twin.add_bridge(BridgeEntry("/odometry", f"/model/{name}/odometry", "nav_msgs/msg/Odometry",
