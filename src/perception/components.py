@@ -108,7 +108,6 @@ class ObstacleDetector:
         self.mount = _mount(config.mount_xyz_m, config.mount_rpy_rad)
         self.odom_pose: np.ndarray | None = None
         self.odom_frame = "odom"
-        self.odom_stamp = -np.inf
         self.frames = 0
         self.frames_sensor_frame = 0
         self.process_timing = _Timing()
@@ -128,7 +127,6 @@ class ObstacleDetector:
         del self._odom_hist[:-50]
         self.odom_pose = m
         self.odom_frame = odom.frame_id or "odom"
-        self.odom_stamp = odom.stamp_s
 
     def pose_at(self, t_s: float) -> np.ndarray | None:
         """odom ← base_link at ``t_s``: interpolated between the odometry around it (slerp for the rotation),
@@ -195,10 +193,11 @@ class ObstacleDetector:
         return [DiagnosticStatus(level, "sanqin/obstacle_detector/pipeline", msg, "", values)]
 
     def metrics(self) -> dict[str, float]:
-        """Frames and processing time."""
+        """Frames, tracking-frame switches (each resets the tracker) and processing time."""
         return {
             "frames": float(self.frames),
             "frames_sensor_frame": float(self.frames_sensor_frame),
+            "frame_switches": float(self.frame_switches),
             "process_mean_ms": self.process_timing.mean_ms,
             "process_max_ms": 1000 * self.process_timing.max_s,
             "births": float(self.pipeline.tracker.births),

@@ -72,6 +72,7 @@ def test_obstacle_detector_publishes_the_planner_table_and_markers() -> None:
     assert len(marks) == 4 and len(marks[-1].markers) == 3  # DELETEALL + box + id
     m = node.component.metrics()
     assert m["frames"] == 4 and m["process_max_ms"] >= m["process_mean_ms"] > 0.0
+    assert m["frame_switches"] == 0 and m["frames_sensor_frame"] == 0  # odometry from the first cloud on
 
 
 def test_obstacle_detector_survives_empty_nan_and_malformed_clouds() -> None:
