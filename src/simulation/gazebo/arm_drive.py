@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from sanqin.simulation.gazebo import systems
 from sanqin.simulation.gazebo.bridge import ROS_TO_GZ, BridgeEntry
 from sanqin.simulation.gazebo.mujoco_sdf import position_servo_gains
@@ -40,8 +38,7 @@ def forward_position_drive(twin: Twin, m: Any, model: object, model_name: str, j
     gains = [position_servo_gains(m, j) for j in joints]
     topics = [joint_command_topic(model_name, joint) for joint in joints]
     for joint, topic, home, (kp, kd, fmax) in zip(joints, topics, home_rad, gains):
-        systems.joint_position_controller(model, joint, topic, kp, kd, cmd_max=fmax if np.isfinite(fmax) else None,
-                                          initial_position=float(home))
+        systems.joint_position_controller(model, joint, topic, kp, kd, cmd_max=fmax, initial_position=home)
         twin.add_bridge(BridgeEntry(topic, topic, "std_msgs/msg/Float64", "gz.msgs.Double", ROS_TO_GZ))
     twin.add_command_split(SPLIT_NODE, forward_topic, topics, timeout_s=float(timeout_s), on_timeout="keep_last")
     twin.record_topics.add(forward_topic)
