@@ -72,7 +72,7 @@ def main() -> None:
     ap.add_argument("--no-scenario", action="store_true", help="skip the scenario real-time factor")
     args = ap.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} cpus (shared with other jobs), "
-          f"python {platform.python_version()}")
+          f"load avg {os.getloadavg()[0]:.2f}, python {platform.python_version()}")
     cfg = load_node_config(LidarPreprocessorConfig, ROOT / "config" / "lidar_preprocessor.yaml", "lidar_preprocessor")
     headline = ""
     print(f"{'cloud':<20} {'points':>8} {'o3d voxel ms':>13} {'numpy voxel ms':>15} {'speedup':>8} "

@@ -45,7 +45,7 @@ REST_S = 2.0  # the tunnel robot stands still first (IMU bias at rest), then dri
 def machine() -> str:
     """One line describing the machine."""
     return (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs ({cpu_model()}), "
-            "1 thread used")
+            f"load avg {os.getloadavg()[0]:.2f}, 1 thread used")
 
 
 # --- 1. obstacles -------------------------------------------------------------------------------------------
