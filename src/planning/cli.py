@@ -190,9 +190,15 @@ def _read_line(path: str) -> list[tuple[float, float]]:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise PlanningError(f"{path}: cannot read a GeoJSON line: {err}") from err
-    geom = doc.get("geometry", doc) if doc.get("type") != "FeatureCollection" else \
-        ((doc.get("features") or [{}])[0].get("geometry") or {})
-    if geom.get("type") != "LineString":
+    if not isinstance(doc, dict):
+        raise PlanningError(f"{path}: expected a GeoJSON object, got {type(doc).__name__}")
+    if doc.get("type") == "FeatureCollection":
+        feats = doc.get("features")
+        first = feats[0] if isinstance(feats, list) and feats else None
+        geom = first.get("geometry") if isinstance(first, dict) else None
+    else:
+        geom = doc.get("geometry", doc)
+    if not isinstance(geom, dict) or geom.get("type") != "LineString":
         raise PlanningError(f"{path}: expected a GeoJSON LineString")
     try:
         pts = [(float(c[0]), float(c[1])) for c in geom.get("coordinates") or []]

@@ -215,14 +215,21 @@ def _read_line(path: str) -> list[tuple[float, float]]:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise PlanFileError(f"{path}: cannot read a GeoJSON line: {err}") from err
-    geom = doc
+    if not isinstance(doc, dict):
+        raise PlanFileError(f"{path}: expected a GeoJSON object, got {type(doc).__name__}")
+    geom: Any = doc
     if doc.get("type") == "FeatureCollection":
-        geom = (doc.get("features") or [{}])[0].get("geometry", {})
+        feats = doc.get("features")
+        first = feats[0] if isinstance(feats, list) and feats else None
+        geom = first.get("geometry", {}) if isinstance(first, dict) else {}
     elif doc.get("type") == "Feature":
         geom = doc.get("geometry", {})
-    if geom.get("type") != "LineString" or len(geom.get("coordinates") or []) < 2:
+    if not isinstance(geom, dict) or geom.get("type") != "LineString" or len(geom.get("coordinates") or []) < 2:
         raise PlanFileError(f"{path}: expected a GeoJSON LineString with at least two positions")
-    pts = [(float(c[1]), float(c[0])) for c in geom["coordinates"]]
+    try:
+        pts = [(float(c[1]), float(c[0])) for c in geom["coordinates"]]
+    except (TypeError, ValueError, IndexError, KeyError) as err:
+        raise PlanFileError(f"{path}: coordinates are not [lon, lat] number pairs") from err
     if not all(math.isfinite(a) and math.isfinite(b) for a, b in pts):
         raise PlanFileError(f"{path}: non-finite coordinates")
     return pts

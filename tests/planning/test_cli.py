@@ -86,3 +86,15 @@ def test_prescription_sets_rates_and_bad_prescription_is_an_error(tmp_path) -> N
     rx.write_text(json.dumps({"type": "Feature", "properties": {"rate_l_ha": "lots"},
                               "geometry": {"type": "Polygon", "coordinates": [east]}}))
     assert main(argv) == 2
+
+
+@pytest.mark.parametrize("doc", [[1, 2], {"type": "FeatureCollection", "features": [3]},
+                                 {"type": "FeatureCollection", "features": {"a": 1}},
+                                 {"type": "Feature", "geometry": "line"},
+                                 {"type": "LineString", "coordinates": [["a", "b"], [5.0]]}])
+def test_inspect_corridor_refuses_a_malformed_line_file_with_a_message(tmp_path, doc) -> None:
+    line = tmp_path / "line.geojson"
+    line.write_text(json.dumps(doc))
+    assert main(["inspect", "corridor", "--line", str(line), "--alt-m", "40", "--offsets-m", "-15", "15",
+                 "--out", str(tmp_path / "c.json")]) != 0  # a typed error, not a traceback
+    assert not (tmp_path / "c.json").exists()

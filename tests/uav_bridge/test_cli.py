@@ -198,3 +198,15 @@ def test_plan_spray_relay_and_sprayer_methods(tmp_path, out) -> None:
     assert cli.main(["plan", "spray", "--field", str(tmp_path / "field.geojson"), "--spacing", "500",
                      "-o", str(tmp_path / "x.plan")]) == 2  # wider than the field: the planner's error, no file
     assert "wider than the field" in out.getvalue() and not (tmp_path / "x.plan").exists()
+
+
+@pytest.mark.parametrize("doc", [[1, 2], {"type": "FeatureCollection", "features": [3]},
+                                 {"type": "FeatureCollection", "features": {"a": 1}},
+                                 {"type": "Feature", "geometry": "line"},
+                                 {"type": "LineString", "coordinates": [["a", "b"], [5.0]]}])
+def test_plan_corridor_refuses_a_malformed_line_file_with_a_message(tmp_path, doc) -> None:
+    line = tmp_path / "line.geojson"
+    line.write_text(json.dumps(doc))
+    assert cli.main(["plan", "corridor", "--line", str(line), "--photo-every", "25", "--alt", "30",
+                     "-o", str(tmp_path / "c.plan")]) == 2  # a typed error, not a traceback
+    assert not (tmp_path / "c.plan").exists()
